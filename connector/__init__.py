@@ -1,0 +1,1 @@
+"""Getting data in: sources, a polite and safe HTTP client, images, and the catalog."""

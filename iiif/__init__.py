@@ -1,0 +1,1 @@
+"""IIIF vocabulary: a tolerant reader into one small model, and writers. Pure code, no I/O."""

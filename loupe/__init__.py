@@ -1,0 +1,1 @@
+"""The ``loupe`` command: the composition root that wires the packages together."""

@@ -1,0 +1,67 @@
+"""Entry point of the ``loupe`` command.
+
+Subcommands live in ``loupe.commands.<name>`` and are imported only when used, so that
+``loupe --help`` and light commands stay fast even when heavy model libraries are installed.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import logging
+import sys
+
+import click
+
+from loupe_core import __version__
+from loupe_core.settings import Settings, SettingsError
+
+# command name -> "module:attribute"
+COMMANDS: dict[str, str] = {
+    "inspect": "loupe.commands.inspect:inspect_cmd",
+    "source": "loupe.commands.source:source",
+    "harvest": "loupe.commands.harvest:harvest",
+    "publish": "loupe.commands.publish:publish",
+    "catalog": "loupe.commands.catalog:catalog",
+    "demo": "loupe.commands.demo:demo",
+    "bench": "loupe.commands.bench:bench",
+    "config": "loupe.commands.config:config",
+}
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(n for n, t in COMMANDS.items() if importlib.util.find_spec(t.split(":")[0]))
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        target = COMMANDS.get(name)
+        if target is None:
+            return None
+        module, attr = target.split(":")
+        return getattr(importlib.import_module(module), attr)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="loupe")
+@click.option("--data-dir", type=click.Path(file_okay=False), default=None,
+              help="Where the catalog, index, caches and models live (LOUPE_DATA_DIR; default ./var).")
+@click.option("--config", "config_file", type=click.Path(dir_okay=False), default=None,
+              help="TOML settings file (LOUPE_CONFIG; default ./loupe.toml when present).")
+@click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
+@click.pass_context
+def cli(ctx: click.Context, data_dir: str | None, config_file: str | None, verbose: int) -> None:
+    """Loupe: computer vision for collections that already publish IIIF."""
+    level = logging.WARNING - 10 * min(verbose, 2)
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        ctx.obj = Settings.load(config_file=config_file, data_dir=data_dir)
+    except SettingsError as e:
+        raise click.UsageError(str(e)) from None
+
+
+def main() -> None:
+    try:
+        cli(prog_name="loupe")
+    except KeyboardInterrupt:  # pragma: no cover - interactive only
+        click.echo("interrupted", err=True)
+        sys.exit(130)

@@ -1,0 +1,1 @@
+"""One module per ``loupe`` subcommand (see ``loupe.cli.COMMANDS``)."""

@@ -1,0 +1,192 @@
+"""One settings object for the whole of Loupe.
+
+Values come, in increasing priority, from the defaults below, an optional TOML file
+(``LOUPE_CONFIG`` or ``./loupe.toml``; keys as the field names, optionally grouped under a
+``[loupe]`` table), and environment variables ``LOUPE_<FIELD>`` (upper case). Nothing reads
+the environment anywhere else: code receives a ``Settings`` and passes it on.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any, Mapping
+
+
+class SettingsError(ValueError):
+    """A configuration value that cannot be used; the message names the setting."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    # Where everything lives: catalog, index, caches, models, published collections.
+    data_dir: Path = Path("var")
+    # SQLAlchemy URL of the catalog; empty means a SQLite file under data_dir.
+    catalog_url: str = ""
+
+    # --- HTTP client (harvesting) -------------------------------------------------------
+    # Contact put into the User-Agent so that server operators can reach the harvester's owner.
+    contact: str = "https://github.com/loupe-iiif/iiif-loupe"
+    # Requests per second per host (politeness), and parallel connections per host.
+    rate_limit_per_host: float = 1.0
+    concurrency_per_host: int = 1
+    # Total parallel fetches during a harvest (across hosts).
+    harvest_workers: int = 4
+    connect_timeout_s: float = 10.0
+    read_timeout_s: float = 30.0
+    # Largest JSON document accepted (bytes).
+    max_json_bytes: int = 20 * 1024 * 1024
+    # Largest image download accepted (bytes).
+    max_image_bytes: int = 40 * 1024 * 1024
+    max_retries: int = 4
+    backoff_base_s: float = 1.0
+    # Longest wait accepted from a Retry-After header; longer ones fail the request.
+    max_retry_after_s: float = 300.0
+    respect_robots: bool = True
+    max_redirects: int = 5
+
+    # --- Images ---------------------------------------------------------------------------
+    # Longest side of images fetched for indexing and training.
+    image_max_side: int = 1024
+    # Pillow's decompression-bomb limit (pixels).
+    max_image_pixels: int = 100_000_000
+
+    # --- Models and search (later issues) -------------------------------------------------
+    model: str = "MobileCLIP2-S0"
+    torch_threads: int = 0  # 0: number of cores
+
+    # --- Service --------------------------------------------------------------------------
+    host: str = "127.0.0.1"
+    port: int = 8600
+    # Comma-separated keys accepted for write and admin endpoints.
+    api_keys: str = ""
+    public_url: str = ""
+
+    # Extra keys found in the file or environment are kept for the user's inspection only.
+    source_file: str | None = field(default=None, compare=False)
+
+    # --- derived paths -------------------------------------------------------------------
+    @property
+    def catalog(self) -> str:
+        if self.catalog_url:
+            return self.catalog_url
+        return f"sqlite:///{(self.data_dir / 'catalog.sqlite').resolve()}"
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.data_dir / "cache"
+
+    @property
+    def image_cache_dir(self) -> Path:
+        return self.cache_dir / "images"
+
+    @property
+    def http_cache_dir(self) -> Path:
+        return self.cache_dir / "http"
+
+    @property
+    def published_dir(self) -> Path:
+        return self.data_dir / "published"
+
+    @property
+    def index_dir(self) -> Path:
+        return self.data_dir / "index"
+
+    @property
+    def models_dir(self) -> Path:
+        return self.data_dir / "models"
+
+    @property
+    def user_agent(self) -> str:
+        from loupe_core import __version__
+
+        return f"Loupe/{__version__} (IIIF harvester; +{self.contact})"
+
+    def ensure_dirs(self) -> None:
+        for d in (self.data_dir, self.cache_dir, self.published_dir):
+            d.mkdir(parents=True, exist_ok=True)
+
+    def replace(self, **changes: Any) -> "Settings":
+        return dataclasses.replace(self, **changes)
+
+    # --- loading -------------------------------------------------------------------------
+    @classmethod
+    def load(
+        cls,
+        env: Mapping[str, str] | None = None,
+        config_file: str | os.PathLike | None = None,
+        **overrides: Any,
+    ) -> "Settings":
+        env = os.environ if env is None else env
+        values: dict[str, Any] = {}
+        path = config_file or env.get("LOUPE_CONFIG")
+        if path is None and Path("loupe.toml").is_file():
+            path = "loupe.toml"
+        if path:
+            p = Path(path)
+            try:
+                data = tomllib.loads(p.read_text(encoding="utf-8"))
+            except FileNotFoundError:
+                raise SettingsError(f"configuration file {p} does not exist (LOUPE_CONFIG)") from None
+            except tomllib.TOMLDecodeError as e:
+                raise SettingsError(f"configuration file {p} is not valid TOML: {e}") from None
+            data = data.get("loupe", data)
+            for k, v in data.items():
+                if k not in _FIELDS:
+                    raise SettingsError(f"{p}: unknown setting {k!r}; known: {', '.join(sorted(_FIELDS))}")
+                values[k] = _coerce(k, v, str(p))
+            values["source_file"] = str(p)
+        for name in _FIELDS:
+            key = f"LOUPE_{name.upper()}"
+            if key in env:
+                values[name] = _coerce(name, env[key], key)
+        for k, v in overrides.items():
+            if v is not None:
+                values[k] = _coerce(k, v, "override")
+        return cls(**values)
+
+    def as_dict(self) -> dict[str, Any]:
+        out = {}
+        for f in fields(self):
+            v = getattr(self, f.name)
+            out[f.name] = str(v) if isinstance(v, Path) else v
+        out["catalog_url"] = self.catalog
+        if self.api_keys:
+            out["api_keys"] = "***"
+        return out
+
+    @property
+    def api_key_set(self) -> frozenset[str]:
+        return frozenset(k.strip() for k in self.api_keys.split(",") if k.strip())
+
+
+_FIELDS = {f.name: f for f in fields(Settings) if f.name != "source_file"}
+
+
+def _coerce(name: str, value: Any, where: str) -> Any:
+    if name not in _FIELDS:
+        raise SettingsError(f"unknown setting {name!r}")
+    default = _FIELDS[name].default
+    kind = type(default)
+    try:
+        if isinstance(default, Path):
+            return Path(value).expanduser()
+        if kind is bool:
+            if isinstance(value, bool):
+                return value
+            s = str(value).strip().lower()
+            if s in ("1", "true", "yes", "on"):
+                return True
+            if s in ("0", "false", "no", "off"):
+                return False
+            raise ValueError("expected true/false")
+        if kind is int:
+            return int(value)
+        if kind is float:
+            return float(value)
+        return str(value)
+    except (TypeError, ValueError) as e:
+        raise SettingsError(f"{where}: setting {name!r} = {value!r} is not a valid {kind.__name__} ({e})") from None

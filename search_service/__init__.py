@@ -1,0 +1,1 @@
+"""The Flask application: search API, IIIF Content Search, annotations out, web pages."""

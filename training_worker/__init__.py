@@ -1,0 +1,1 @@
+"""Heavy and long work as dramatiq jobs: indexing, augmentation, training, evaluation."""
