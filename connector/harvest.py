@@ -1,0 +1,336 @@
+"""Harvesting a source into the catalog.
+
+Stages, left to right: list the source (collection walk, URL list, or Change Discovery
+plan) -> fetch and read manifests and their annotation pages in a thread pool (conditional
+GET: unchanged ones cost one 304) -> write each manifest in the calling thread (one writer,
+batched commits) -> apply deletions -> close the run with counts and problems.
+
+A harvest killed at any point leaves whole manifests in the catalog; the next run skips
+what is already there and unchanged, and ends with the same catalog an uninterrupted run
+would have produced.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from collections import Counter
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from typing import Iterator
+
+from iiif.model import AnnotationPage, Manifest, Problem
+from iiif.reader import read_bytes
+from loupe_core.settings import Settings
+
+from .catalog import Catalog, FetchState, HarvestedManifest, HarvestedPage, SourceInfo, combined_hash
+from .change_discovery import plan_stream
+from .http import FetchError, FetchPolicy, HttpClient
+from .sources import Listing, list_collection, list_manifest_file
+from .static_fetch import StaticFolderFetcher
+
+log = logging.getLogger(__name__)
+
+COMMIT_EVERY = 100  # manifests per transaction at most
+COMMIT_SECONDS = 2.0  # and at least this often
+MAX_PAGES_PER_MANIFEST = 200
+MAX_PAGE_CHAIN = 50  # ``next`` links followed from one annotation page
+
+
+@dataclass
+class HarvestReport:
+    source: SourceInfo
+    run_id: int
+    status: str = "running"
+    counts: Counter = field(default_factory=Counter)
+    problems: list[Problem] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def as_dict(self) -> dict:
+        return {
+            "source": self.source.url, "source_id": self.source.id, "run": self.run_id, "status": self.status,
+            "seconds": round(self.seconds, 3), "counts": dict(self.counts),
+            "problems": [{"where": p.where, "what": p.what, "severity": p.severity} for p in self.problems],
+        }
+
+
+@dataclass
+class _Unchanged:
+    uri: str
+
+
+@dataclass
+class _Failed:
+    uri: str
+    problems: list[Problem]
+    collection_uri: str | None
+
+
+class Harvester:
+    def __init__(self, settings: Settings, catalog: Catalog, *, client: HttpClient | None = None,
+                 progress: bool = False):
+        self.settings = settings
+        self.catalog = catalog
+        self._own_client = client is None
+        self.client = client or HttpClient(settings)
+        self.progress = progress
+
+    def close(self) -> None:
+        if self._own_client:
+            self.client.close()
+
+    def __enter__(self) -> "Harvester":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # --- entry point ---------------------------------------------------------------------
+    def harvest(self, source: SourceInfo) -> HarvestReport:
+        start = time.perf_counter()
+        run_id = self.catalog.start_run(source.id)
+        report = HarvestReport(source=source, run_id=run_id)
+        policy = FetchPolicy(allow_private=source.allow_private, polite=source.polite)
+        fetcher = self._fetcher_for(source)
+        try:
+            if source.kind == "change_discovery":
+                self._harvest_stream(source, fetcher, policy, report)
+            else:
+                self._harvest_listing(source, fetcher, policy, report)
+            errors = report.counts.get("failed", 0) or any(p.severity == "error" for p in report.problems)
+            report.status = "completed_with_problems" if errors else "completed"
+        except KeyboardInterrupt:
+            report.status = "interrupted"
+            raise
+        except Exception as e:  # noqa: BLE001 - the run is closed with the reason, then re-raised
+            report.status = "failed"
+            report.problems.append(Problem(source.url, f"harvest failed: {e}"))
+            raise
+        finally:
+            report.seconds = time.perf_counter() - start
+            self.catalog.finish_run(run_id, report.status, report.counts, report.problems)
+        return report
+
+    def _fetcher_for(self, source: SourceInfo):
+        if source.kind == "static" and source.local_path:
+            return StaticFolderFetcher(source.url.rsplit("/", 1)[0] if source.url.endswith(".json") else source.url,
+                                       source.local_path, self.client, self.settings.max_json_bytes)
+        return self.client
+
+    # --- listing kinds -------------------------------------------------------------------
+    def _harvest_listing(self, source: SourceInfo, fetcher, policy: FetchPolicy, report: HarvestReport) -> None:
+        def fetch_bytes(url: str) -> bytes:
+            return fetcher.get_json(url, policy=policy).content
+
+        if source.kind in ("collection", "static"):
+            listing = list_collection(source.url, fetch_bytes)
+        elif source.kind == "manifest_list":
+            listing = list_manifest_file(source.url, fetch_bytes)
+        else:  # a single manifest
+            listing = Listing(manifests={source.url: None})
+        report.problems.extend(listing.problems)
+        report.counts["listed"] = len(listing.manifests)
+        if listing.collections:
+            with self.catalog.session() as s:
+                for uri, (label, parent) in listing.collections.items():
+                    self.catalog.upsert_collection(s, source.id, uri, label, parent)
+                s.commit()
+        states = self.catalog.manifest_states(source.id)
+        self._fetch_and_write(source, fetcher, policy, list(listing.manifests.items()), states, report)
+        if listing.complete:
+            gone = [u for u, st in states.items() if st.status != "deleted" and u not in listing.manifests]
+            self._delete(gone, report)
+        elif states:
+            report.problems.append(Problem(source.url, "the listing was incomplete, so no manifest was "
+                                                       "treated as deleted", "warning"))
+
+    # --- Change Discovery ----------------------------------------------------------------
+    def _harvest_stream(self, source: SourceInfo, fetcher, policy: FetchPolicy, report: HarvestReport) -> None:
+        def fetch_json(url: str):
+            return fetcher.get_json(url, policy=policy).json()
+
+        plan = plan_stream(source.url, fetch_json, source.last_activity_time)
+        report.problems.extend(plan.problems)
+        states = self.catalog.manifest_states(source.id)
+        upserts = [(op.uri, None) for op in plan.operations if op.action == "upsert"]
+        deletes = [op.uri for op in plan.operations if op.action == "delete"]
+        report.counts["activities"] = len(plan.operations)
+        report.counts["listed"] = len(upserts)
+        self._fetch_and_write(source, fetcher, policy, upserts, states, report)
+        if plan.refreshed and plan.complete:
+            mentioned = {op.uri for op in plan.operations}
+            deletes += [u for u, st in states.items() if st.status != "deleted" and u not in mentioned]
+        self._delete(deletes, report)
+        if plan.complete and plan.newest_time:
+            self.catalog.set_source_state(source.id, last_activity_time=plan.newest_time)
+
+    # --- fetching and writing ------------------------------------------------------------
+    def _fetch_and_write(self, source: SourceInfo, fetcher, policy: FetchPolicy,
+                         items: list[tuple[str, str | None]], states: dict[str, FetchState],
+                         report: HarvestReport) -> None:
+        if not items:
+            return
+        page_states = self.catalog.page_states(source.id) if states else {}
+        bar = _progress(self.progress, len(items), f"harvest {source.name or source.url}")
+        session = self.catalog.session()
+        pending_writes = 0
+        last_commit = time.monotonic()
+        try:
+            for result in self._fetch_all(fetcher, policy, items, states, page_states):
+                if isinstance(result, _Unchanged):
+                    report.counts["unchanged"] += 1
+                elif isinstance(result, _Failed):
+                    report.problems.extend(result.problems)
+                    self.catalog.mark_manifest_error(session, source.id, result.uri, result.problems,
+                                                     result.collection_uri)
+                    report.counts["failed"] += 1
+                    pending_writes += 1
+                else:
+                    report.problems.extend(result.problems)
+                    report.problems.extend(p for pg in result.pages for p in pg.problems)
+                    outcome = self.catalog.write_manifest(session, source.id, result)
+                    report.counts[outcome] += 1
+                    if outcome != "unchanged":
+                        pending_writes += 1
+                        report.counts["canvases"] += len(result.manifest.canvases)
+                bar.update(1)
+                if pending_writes and (pending_writes >= COMMIT_EVERY or time.monotonic() - last_commit > COMMIT_SECONDS):
+                    session.commit()
+                    pending_writes, last_commit = 0, time.monotonic()
+            session.commit()
+        finally:
+            session.close()
+            bar.close()
+
+    def _fetch_all(self, fetcher, policy, items, states, page_states) -> Iterator:
+        """Fetch in a pool with a bounded window; yield results as they complete."""
+        workers = max(1, self.settings.harvest_workers)
+        window = workers * 4
+        todo = iter(items)
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="harvest") as pool:
+            running: set[Future] = set()
+
+            def submit_next() -> bool:
+                try:
+                    uri, coll = next(todo)
+                except StopIteration:
+                    return False
+                running.add(pool.submit(self._fetch_manifest, fetcher, policy, uri, coll,
+                                        states.get(uri), page_states.get(uri, {})))
+                return True
+
+            for _ in range(window):
+                if not submit_next():
+                    break
+            while running:
+                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                for fut in done:
+                    running.discard(fut)
+                    submit_next()
+                    yield fut.result()
+
+    def _fetch_manifest(self, fetcher, policy: FetchPolicy, uri: str, coll: str | None,
+                        state: FetchState | None, pages_known: dict[str, FetchState]):
+        usable = state is not None and state.status in ("ok", "problems") and state.content_hash
+        try:
+            r = fetcher.get_json(uri, policy=policy,
+                                 etag=state.etag if usable else None,
+                                 last_modified=state.last_modified if usable else None)
+            if r.not_modified:
+                if all(self._page_unchanged(fetcher, policy, p, st) for p, st in pages_known.items()):
+                    return _Unchanged(uri)
+                r = fetcher.get_json(uri, policy=policy)
+        except FetchError as e:
+            return _Failed(uri, [Problem(uri, str(e))], coll)
+        result = read_bytes(r.content, url=uri)
+        if result.type != "Manifest" or not isinstance(result.resource, Manifest):
+            problems = list(result.problems) or [Problem(uri, f"expected a Manifest, found {result.type}")]
+            if result.resource is not None and result.type != "Manifest":
+                problems.append(Problem(uri, f"expected a Manifest, found a {result.type}"))
+            return _Failed(uri, problems, coll)
+        manifest = result.resource
+        problems = list(result.problems)
+        if manifest.id and manifest.id != uri:
+            problems.append(Problem(uri, f"the manifest calls itself {manifest.id}; kept under the URL it was "
+                                         "listed with", "warning"))
+        pages = self._fetch_pages(fetcher, policy, manifest)
+        return HarvestedManifest(
+            uri=uri, manifest=manifest, etag=r.etag, last_modified=r.last_modified,
+            content_hash=combined_hash([r.content] + [pg_bytes for _, pg_bytes in pages]),
+            problems=problems, pages=[pg for pg, _ in pages], collection_uri=coll)
+
+    def _page_unchanged(self, fetcher, policy, uri: str, st: FetchState) -> bool:
+        try:
+            r = fetcher.get_json(uri, policy=policy, etag=st.etag, last_modified=st.last_modified)
+        except FetchError:
+            return st.status == "error"
+        return r.not_modified or combined_hash([r.content]) == st.content_hash
+
+    def _fetch_pages(self, fetcher, policy, manifest: Manifest) -> list[tuple[HarvestedPage, bytes]]:
+        refs: list[str] = []
+        for ref in manifest.annotation_refs + [r for c in manifest.canvases for r in c.annotation_refs]:
+            if ref not in refs:
+                refs.append(ref)
+        if len(refs) > MAX_PAGES_PER_MANIFEST:
+            refs = refs[:MAX_PAGES_PER_MANIFEST]
+        out = []
+        for ref in refs:
+            out.append(self._fetch_page_chain(fetcher, policy, ref))
+        return out
+
+    def _fetch_page_chain(self, fetcher, policy, ref: str) -> tuple[HarvestedPage, bytes]:
+        """One referenced page, following ``next`` (AnnotationCollection paging)."""
+        page = HarvestedPage(uri=ref, page=None)
+        raw = b""
+        url: str | None = ref
+        seen: set[str] = set()
+        merged: AnnotationPage | None = None
+        while url and url not in seen and len(seen) < MAX_PAGE_CHAIN:
+            seen.add(url)
+            try:
+                r = fetcher.get_json(url, policy=policy)
+            except FetchError as e:
+                page.problems.append(Problem(url, f"annotation page: {e}"))
+                break
+            if url == ref:
+                page.etag, page.last_modified = r.etag, r.last_modified
+            raw += r.content
+            result = read_bytes(r.content, url=url)
+            page.problems.extend(result.problems)
+            if not isinstance(result.resource, AnnotationPage):
+                page.problems.append(Problem(url, f"expected an AnnotationPage or AnnotationList, found {result.type}"))
+                break
+            if merged is None:
+                merged = result.resource
+            else:
+                merged.annotations.extend(result.resource.annotations)
+            url = result.resource.next
+        page.page = merged
+        page.content_hash = combined_hash([raw])
+        return page, raw
+
+    def _delete(self, uris: list[str], report: HarvestReport) -> None:
+        if not uris:
+            return
+        with self.catalog.session() as s:
+            for uri in uris:
+                if self.catalog.delete_manifest(s, uri):
+                    report.counts["deleted"] += 1
+            s.commit()
+
+
+class _NoBar:
+    def update(self, n: int = 1) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def _progress(enabled: bool, total: int, desc: str):
+    if not enabled:
+        return _NoBar()
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=desc, unit="manifest", file=sys.stderr, dynamic_ncols=True)

@@ -1,0 +1,1 @@
+"""Benchmarks run on purpose (``loupe bench ...``); each prints its figures, JSON last."""

@@ -1,0 +1,91 @@
+"""``loupe demo``: the bundled collection, published, served and harvested over HTTP."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import click
+
+from loupe_core.settings import Settings
+
+DEMO_FOLDER = Path(__file__).resolve().parents[2] / "demo" / "collection"
+DEMO_NAME = "demo"
+
+
+@click.command("demo")
+@click.option("--folder", type=click.Path(exists=True, file_okay=False, path_type=Path), default=DEMO_FOLDER,
+              show_default=True, help="Folder of images (with metadata.csv and regions.csv) to publish.")
+@click.option("--port", type=int, default=None, help="Port to serve on (default: the port setting, 8600).")
+@click.option("--serve/--no-serve", default=True, show_default=True,
+              help="Keep serving the collection after the harvest (Ctrl-C stops).")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.pass_obj
+def demo(settings: Settings, folder: Path, port: int | None, serve: bool, as_json: bool) -> None:
+    """Publish the bundled collection as static IIIF, serve it on 127.0.0.1, add it as an
+    allowed source and harvest it over HTTP through the same connector as any remote
+    collection; then print what was done."""
+    from connector.catalog import Catalog
+    from connector.harvest import Harvester
+    from connector.static_publish import publish_folder
+    from loupe.static_server import StaticServer
+
+    settings.ensure_dirs()
+    port = settings.port if port is None else port
+    try:
+        server = StaticServer(settings.published_dir, host="127.0.0.1", port=port, prefix="/published")
+    except OSError as e:
+        raise click.ClickException(f"cannot serve on 127.0.0.1:{port} ({e.strerror}); "
+                                   "choose another port with --port or LOUPE_PORT") from None
+    base_url = f"{server.url}/{DEMO_NAME}"
+    click.echo(f"1/3 publishing {folder} as static IIIF under {settings.published_dir / DEMO_NAME}", err=True)
+    published = publish_folder(
+        folder, settings.published_dir, base_url, name=DEMO_NAME,
+        metadata_csv=_optional(folder / "metadata.csv"), regions_file=_optional(folder / "regions.csv"),
+        progress=not as_json)
+    collection_url = f"{base_url}/collection.json"
+    with server:
+        click.echo(f"2/3 serving {collection_url}", err=True)
+        catalog = Catalog.open(settings)
+        # Our own server on loopback: allowed explicitly, and no need to be slow with it.
+        source = catalog.add_source(collection_url, "collection", allow_private=True, polite=False,
+                                    name="demo-http")
+        click.echo(f"3/3 harvesting {collection_url} over HTTP", err=True)
+        with Harvester(settings, catalog, progress=not as_json) as harvester:
+            report = harvester.harvest(source)
+        stats = catalog.stats()
+        summary = {"published": _published_summary(published), "harvest": report.as_dict(), "catalog": stats,
+                   "collection_url": collection_url}
+        if as_json:
+            click.echo(json.dumps(summary))
+        else:
+            c = report.counts
+            click.echo(f"published {summary['published']}")
+            click.echo(f"harvested {c.get('listed', 0)} manifests over HTTP: {c.get('new', 0)} new, "
+                       f"{c.get('updated', 0)} updated, {c.get('unchanged', 0)} unchanged, "
+                       f"{c.get('failed', 0)} failed, {len(report.problems)} problems ({report.seconds:.1f} s)")
+            click.echo(f"catalog: {stats['manifests']} manifests, {stats['canvases']} canvases, "
+                       f"{stats['images']} images, {stats['regions']} annotated regions ({settings.catalog})")
+            click.echo(f"collection: {collection_url}")
+        if serve:
+            click.echo("serving the collection; press Ctrl-C to stop", err=True)
+            try:
+                while True:
+                    time.sleep(3600)
+            except KeyboardInterrupt:
+                pass
+
+
+def _optional(path: Path) -> Path | None:
+    return path if path.is_file() else None
+
+
+def _published_summary(result) -> dict:  # noqa: ANN001 - PublishResult
+    keys = ("published", "skipped", "unchanged", "regions", "problems")
+    out = {}
+    for k in keys:
+        v = getattr(result, k, None)
+        if v is not None:
+            out[k] = len(v) if isinstance(v, list) and k == "problems" else v
+    return out

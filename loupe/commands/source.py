@@ -1,0 +1,114 @@
+"""``loupe source``: the places Loupe harvests from."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from loupe_core.settings import Settings
+
+KINDS = ("collection", "manifest_list", "change_discovery", "manifest", "static")
+
+
+def detect_kind(settings: Settings, url: str, allow_private: bool) -> str:
+    """Look at what the URL serves: a Collection, a Manifest, an activity stream or a list."""
+    from connector.http import FetchError, FetchPolicy, HttpClient
+    from iiif.reader import read_bytes
+
+    with HttpClient(settings) as client:
+        try:
+            r = client.get_json(url, policy=FetchPolicy(allow_private=allow_private))
+        except FetchError as e:
+            raise click.ClickException(f"{e}\n(use --kind to add the source without checking it)") from None
+    text = r.content.lstrip()[:1]
+    if text not in (b"{", b"["):
+        return "manifest_list"
+    try:
+        data = json.loads(r.content)
+    except ValueError:
+        raise click.ClickException(f"{url} is neither JSON nor a list of URLs") from None
+    if isinstance(data, dict) and data.get("type") in ("OrderedCollection", "OrderedCollectionPage"):
+        return "change_discovery"
+    result = read_bytes(r.content, url=url)
+    if result.type == "Collection":
+        return "collection"
+    if result.type == "Manifest":
+        return "manifest"
+    raise click.ClickException(f"{url} is a {result.type}, not a Collection, Manifest or activity stream")
+
+
+@click.group("source")
+def source() -> None:
+    """Add, list and remove harvest sources."""
+
+
+@source.command("add")
+@click.argument("url")
+@click.option("--kind", type=click.Choice(KINDS), default=None,
+              help="What the URL is; detected by fetching it when omitted.")
+@click.option("--name", default=None, help="A short name to refer to the source.")
+@click.option("--allow-private", is_flag=True,
+              help="Allow loopback and private-network addresses for this source (off by default: SSRF guard).")
+@click.option("--impolite", is_flag=True, hidden=True,
+              help="Skip robots.txt and rate limits (only for benchmarks on your own servers).")
+@click.pass_obj
+def add(settings: Settings, url: str, kind: str | None, name: str | None, allow_private: bool,
+        impolite: bool) -> None:
+    """Add a source: a IIIF Collection URL, a Change Discovery stream, a manifest URL, or a
+    local file listing manifest URLs (one per line)."""
+    from connector.catalog import Catalog, CatalogError
+
+    path = Path(url)
+    if not url.startswith(("http://", "https://")):
+        if path.is_dir():
+            raise click.UsageError(f"{url} is a folder: publish it first with `loupe publish {url}`")
+        if not path.is_file():
+            raise click.UsageError(f"{url} is neither an http(s) URL nor an existing file")
+        url, kind = path.resolve().as_uri(), "manifest_list"
+    elif kind is None:
+        kind = detect_kind(settings, url, allow_private)
+    cat = Catalog.open(settings)
+    try:
+        src = cat.add_source(url, kind, allow_private=allow_private, name=name, polite=not impolite)
+    except CatalogError as e:
+        raise click.ClickException(str(e)) from None
+    click.echo(f"source {src.id} added: {src.url} ({src.kind}{', private addresses allowed' if allow_private else ''})")
+
+
+@source.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_obj
+def list_(settings: Settings, as_json: bool) -> None:
+    """List the sources with their manifest counts and last harvest."""
+    from connector.catalog import Catalog
+
+    sources = Catalog.open(settings).list_sources()
+    if as_json:
+        click.echo(json.dumps([{
+            "id": s.id, "url": s.url, "kind": s.kind, "name": s.name, "allow_private": s.allow_private,
+            "manifests": s.manifests,
+            "last_harvest_at": s.last_harvest_at.isoformat() if s.last_harvest_at else None,
+        } for s in sources], indent=2))
+        return
+    if not sources:
+        click.echo("no sources yet: `loupe source add URL` or `loupe publish FOLDER`")
+        return
+    for s in sources:
+        when = s.last_harvest_at.strftime("%Y-%m-%d %H:%M") if s.last_harvest_at else "never harvested"
+        click.echo(f"{s.id:>3}  {s.kind:17} {s.manifests:>7} manifests  {when:17}  {s.name or ''}  {s.url}")
+
+
+@source.command("remove")
+@click.argument("ref")
+@click.pass_obj
+def remove(settings: Settings, ref: str) -> None:
+    """Remove a source (by id, name or URL) and everything harvested from it."""
+    from connector.catalog import Catalog, CatalogError
+
+    try:
+        Catalog.open(settings).remove_source(ref)
+    except CatalogError as e:
+        raise click.ClickException(str(e)) from None
+    click.echo(f"removed {ref}")
