@@ -33,23 +33,15 @@ def default_base_url(settings: Settings, name: str) -> str:
 def publish(settings: Settings, folder: Path, name: str | None, base_url: str | None, metadata_csv: Path | None,
             regions_file: Path | None, max_side: int | None, no_register: bool) -> None:
     """Publish FOLDER (JPEG, PNG, TIFF, WebP) as a static IIIF collection and register it."""
-    from tqdm import tqdm
-
     from connector.static_inputs import slugify
     from connector.static_publish import publish_folder
 
-    name = slugify(name or folder.resolve().name, fallback="collection")
+    label = name or folder.resolve().name
+    name = slugify(label, fallback="collection")
     base_url = (base_url or default_base_url(settings, name)).rstrip("/")
     settings.ensure_dirs()
-    with tqdm(unit="image", desc=f"publishing {name}", file=click.get_text_stream("stderr"),
-              disable=None, leave=False) as bar:
-        def progress(done: int, total: int, file_name: str) -> None:
-            bar.total = total
-            bar.set_postfix_str(file_name[-40:], refresh=False)
-            bar.update(done - bar.n)
-
-        result = publish_folder(folder, settings.published_dir, base_url, name=name, metadata_csv=metadata_csv,
-                                regions_file=regions_file, max_side=max_side, progress=progress)
+    result = publish_folder(folder, settings.published_dir, base_url, name=label, metadata_csv=metadata_csv,
+                            regions_file=regions_file, max_side=max_side, progress=True)
 
     click.echo(f"published {result.published}, skipped {result.unchanged} unchanged, "
                f"{result.failed} failed, {result.removed} removed; {result.regions} regions "
@@ -69,7 +61,9 @@ def _register(settings: Settings, collection_url: str, root: Path, name: str) ->
 
     catalog = Catalog.open(settings)
     try:
-        catalog.add_source(collection_url, kind="static", allow_private=True, local_path=str(root), name=name)
+        # An absolute path: the harvester may run from another working directory.
+        catalog.add_source(collection_url, kind="static", allow_private=True, local_path=str(root.resolve()),
+                           name=name)
     except CatalogError as e:
         raise click.ClickException(f"published, but not registered as a source: {e}") from None
     finally:
