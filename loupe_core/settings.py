@@ -46,6 +46,12 @@ class Settings:
     # Longest wait accepted from a Retry-After header; longer ones fail the request.
     max_retry_after_s: float = 300.0
     respect_robots: bool = True
+    # After robots.txt fails (5xx, timeout, unreachable), the host counts as disallowed for
+    # this long before robots.txt is asked for again (RFC 9309 section 2.3.1.4).
+    robots_error_retry_s: float = 600.0
+    # Longest time one response may take from request to last byte: the read timeout alone
+    # never stops a server that trickles a byte at a time.
+    total_timeout_s: float = 300.0
     max_redirects: int = 5
 
     # --- Images ---------------------------------------------------------------------------
@@ -57,6 +63,29 @@ class Settings:
     # --- Models and search (later issues) -------------------------------------------------
     model: str = "MobileCLIP2-S0"
     torch_threads: int = 0  # 0: number of cores
+
+    # --- Index (vectors; Qdrant) ----------------------------------------------------------
+    # Empty: Qdrant local mode in data_dir/index/qdrant (one process owns it; fine to about
+    # local_points_warning points). Otherwise the URL of a Qdrant server, e.g. http://qdrant:6333.
+    qdrant_url: str = ""
+    qdrant_api_key: str = ""
+    qdrant_timeout_s: float = 30.0
+    # Prefix of Loupe's Qdrant collections (one per model vector) and the name of the alias
+    # that points at the active one. Not a IIIF Collection.
+    qdrant_collection: str = "loupe"
+    # Server mode only: HNSW graph (m, ef_construct), the query-time beam (ef), int8 scalar
+    # quantization kept in RAM and rescored with this oversampling, payload kept on disk,
+    # and distribution (shards, replicas) for aggregators.
+    hnsw_m: int = 16
+    hnsw_ef_construct: int = 128
+    hnsw_ef_search: int = 128
+    quantization_oversampling: float = 2.0
+    qdrant_on_disk_payload: bool = True
+    qdrant_shards: int = 1
+    qdrant_replicas: int = 1
+    # Local mode: above this many points in one model's collection, warn and explain how to
+    # move to a server.
+    local_points_warning: int = 20_000
 
     # --- Service --------------------------------------------------------------------------
     host: str = "127.0.0.1"
@@ -156,6 +185,8 @@ class Settings:
         out["catalog_url"] = self.catalog
         if self.api_keys:
             out["api_keys"] = "***"
+        if self.qdrant_api_key:
+            out["qdrant_api_key"] = "***"
         return out
 
     @property

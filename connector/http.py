@@ -1,0 +1,457 @@
+"""Loupe's polite and safe HTTP client: every network read of the connector goes through here.
+
+Per request, in this order:
+
+1. **Guard** (``connector.netguard``): http/https only; the host and every address it
+   resolves to must be public unless ``FetchPolicy.allow_private``. Repeated on every
+   redirect hop (redirects are followed here, not by requests), and the connection is
+   made to an address that was checked (``connector.pinning``).
+2. **robots.txt** (``connector.robots``), fetched once per origin through this same path.
+3. **Per-host rate and concurrency limit** (``connector.ratelimit``); Crawl-delay raises it.
+4. **Retries** on 429, 5xx (not 501), timeouts and connection errors: ``Retry-After``
+   (seconds or HTTP-date) when given, exponential backoff with jitter otherwise, at most
+   ``max_retries``; a server asking for more than ``max_retry_after_s`` fails the request.
+5. **Size cap** from ``Content-Length`` up front and again while streaming (the decoded
+   bytes are counted, so gzip bombs are caught too; urllib3 >= 2.6 also bounds what one
+   read decompresses), and ``total_timeout_s`` per response, checked between chunks (so a
+   response may overrun it by up to one ``read_timeout_s``).
+
+Steps 2 and 3 are skipped for ``FetchPolicy(polite=False)``, which only the benchmark uses,
+on loopback. The client is thread-safe: a harvest shares one across its worker threads.
+"""
+
+from __future__ import annotations
+
+import datetime
+import email.utils
+import ipaddress
+import json
+import logging
+import random
+import threading
+import time
+from contextlib import nullcontext
+from dataclasses import dataclass, field
+from typing import Any, ContextManager, Mapping
+from urllib.parse import urljoin
+
+import requests
+import urllib3
+
+from connector.errors import FetchError
+from connector.netguard import CheckedTarget, Resolver, check_url, system_resolver
+from connector.pinning import PinnedAddressAdapter, pin
+from connector.ratelimit import HostRateLimiter
+from connector.robots import ROBOTS_MAX_BYTES, RobotsCache
+from loupe_core.settings import Settings
+
+__all__ = ["IIIF_ACCEPT", "FetchPolicy", "FetchResult", "FetchError", "HttpClient", "HttpStats"]
+
+log = logging.getLogger(__name__)
+
+IIIF_ACCEPT = 'application/ld+json;profile="http://iiif.io/api/presentation/3/context.json", application/json;q=0.9, */*;q=0.1'
+
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+CHUNK_BYTES = 64 * 1024
+
+
+def _is_retryable_status(status: int) -> bool:
+    """429 and server errors that may go away; 501/505 say "never" and are not retried."""
+    return status == 429 or (500 <= status < 600 and status not in (501, 505))
+
+
+@dataclass(frozen=True)
+class FetchPolicy:
+    """How one source may be fetched."""
+
+    # Explicit allowance to reach loopback/private/link-local hosts (``--allow-private``).
+    allow_private: bool = False
+    # robots.txt and per-host rate/concurrency limits; off only for the loopback benchmark.
+    polite: bool = True
+
+
+@dataclass
+class FetchResult:
+    url: str  # as asked for
+    final_url: str  # after redirects
+    status: int  # 2xx (normally 200), or 304 for a conditional GET that matched
+    content: bytes  # b"" for 304
+    etag: str | None
+    last_modified: str | None
+    content_type: str | None
+    elapsed_s: float  # wall time of the whole call: robots, waits, retries and download
+
+    @property
+    def not_modified(self) -> bool:
+        return self.status == 304
+
+    def json(self) -> Any:
+        """The body as JSON; FetchError(kind="invalid") naming line and column otherwise."""
+        if self.not_modified:
+            raise FetchError(self.final_url, "invalid", "304 Not Modified carries no body; use the cached copy")
+        try:
+            return json.loads(self.content)
+        except json.JSONDecodeError as e:
+            raise FetchError(self.final_url, "invalid",
+                             f"not valid JSON: {e.msg} at line {e.lineno} column {e.colno}") from None
+        except UnicodeDecodeError as e:
+            raise FetchError(self.final_url, "invalid",
+                             f"not valid JSON: not UTF-8/16/32 text ({e.reason} at byte {e.start})") from None
+        except RecursionError:
+            raise FetchError(self.final_url, "invalid", "not usable JSON: nested too deeply") from None
+
+
+@dataclass
+class HttpStats:
+    """Counters for progress reports and tests; thread-safe increments via ``add``."""
+
+    requests: int = 0  # requests sent over the network (each attempt and hop; robots.txt included)
+    retries: int = 0
+    not_modified: int = 0
+    bytes: int = 0  # body bytes received (decoded)
+    robots_fetches: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def add(self, **counts: int) -> None:
+        with self._lock:
+            for name, n in counts.items():
+                setattr(self, name, getattr(self, name) + n)
+
+    def as_dict(self) -> dict[str, int]:
+        with self._lock:
+            return {"requests": self.requests, "retries": self.retries, "not_modified": self.not_modified,
+                    "bytes": self.bytes, "robots_fetches": self.robots_fetches}
+
+
+@dataclass
+class _Response:
+    """One answer read from the network (body read unless it is a redirect or an error)."""
+
+    url: str
+    status: int
+    reason: str
+    headers: Mapping[str, str]
+    content: bytes = b""
+
+
+class _Retryable(Exception):
+    """A failed attempt that may succeed when repeated (connection error, timeout).
+
+    ``before_connect``: no connection was made, so nothing reached the server."""
+
+    def __init__(self, kind: str, detail: str, *, before_connect: bool = False) -> None:
+        super().__init__(detail)
+        self.kind = kind
+        self.detail = detail
+        self.before_connect = before_connect
+
+
+def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header (delay-seconds or HTTP-date); None if absent/unreadable."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when is None:
+        return None
+    if when.tzinfo is None:  # HTTP-dates are GMT
+        when = when.replace(tzinfo=datetime.timezone.utc)
+    current = time.time() if now is None else now
+    return max(0.0, when.timestamp() - current)
+
+
+class HttpClient:
+    """Thread-safe, polite, SSRF-guarded GET. Use as a context manager or call ``close``.
+
+    ``session``: a caller's ``requests.Session`` (for its certificates, cookies or test
+    adapters); the address-pinning adapter is mounted on it for http:// and https://, and
+    the caller keeps ownership (``close`` does not close it). ``resolver`` replaces DNS for
+    the guard (tests).
+    """
+
+    def __init__(self, settings: Settings, *, session: requests.Session | None = None,
+                 resolver: Resolver | None = None) -> None:
+        self.settings = settings
+        self.user_agent = settings.user_agent
+        self.stats = HttpStats()
+        self._resolver = resolver or system_resolver
+        self._own_session = session is None
+        if session is None:
+            session = requests.Session()
+            # Proxies from the environment would resolve names themselves and defeat the
+            # address pinning of the SSRF guard.
+            session.trust_env = False
+        pool = max(10, settings.harvest_workers * 2, settings.concurrency_per_host * 2)
+        adapter = PinnedAddressAdapter(pool_connections=pool, pool_maxsize=pool, max_retries=0)
+        session.mount("http://", adapter)
+        session.mount("https://", adapter)
+        self.session = session
+        self._limiter = HostRateLimiter(settings.rate_limit_per_host, settings.concurrency_per_host)
+        self._robots = RobotsCache(self._fetch_robots, self.user_agent,
+                                   error_retry_s=settings.robots_error_retry_s)
+        self._random = random.Random()
+        # robots.txt is fetched with the policy of the request that needed it (thread-local,
+        # because the robots cache calls back without one).
+        self._local = threading.local()
+        self._warned_hosts: set[str] = set()
+        self._warned_lock = threading.Lock()
+
+    # --- public API ----------------------------------------------------------------------
+    def get(self, url: str, *, policy: FetchPolicy = FetchPolicy(), etag: str | None = None,
+            last_modified: str | None = None, accept: str = "*/*", max_bytes: int | None = None) -> FetchResult:
+        """GET ``url`` (see the module docstring for what happens on the way).
+
+        ``etag``/``last_modified`` make it conditional: a 304 gives ``status=304`` and no
+        content. ``max_bytes`` defaults to the largest download Loupe accepts at all
+        (``max(max_json_bytes, max_image_bytes)``). Raises ``FetchError``.
+        """
+        started = time.monotonic()
+        limit = max_bytes if max_bytes is not None else max(self.settings.max_json_bytes, self.settings.max_image_bytes)
+        headers = {"Accept": accept}
+        if etag:
+            headers["If-None-Match"] = etag
+        if last_modified:
+            headers["If-Modified-Since"] = last_modified
+        response = self._follow(url, policy, headers, limit, check_robots=True, truncate=False)
+        if response.status == 304:
+            self.stats.add(not_modified=1)
+        return FetchResult(
+            url=url,
+            final_url=response.url,
+            status=response.status,
+            content=response.content,
+            etag=response.headers.get("ETag") or (etag if response.status == 304 else None),
+            last_modified=response.headers.get("Last-Modified") or (last_modified if response.status == 304 else None),
+            content_type=response.headers.get("Content-Type"),
+            elapsed_s=time.monotonic() - started,
+        )
+
+    def get_json(self, url: str, *, policy: FetchPolicy = FetchPolicy(), etag: str | None = None,
+                 last_modified: str | None = None) -> FetchResult:
+        """``get`` for IIIF JSON: IIIF Accept header, capped at ``max_json_bytes``."""
+        return self.get(url, policy=policy, etag=etag, last_modified=last_modified,
+                        accept=IIIF_ACCEPT, max_bytes=self.settings.max_json_bytes)
+
+    def close(self) -> None:
+        if self._own_session:
+            self.session.close()
+
+    def __enter__(self) -> "HttpClient":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- redirects, guard, robots ----------------------------------------------------------
+    def _follow(self, url: str, policy: FetchPolicy, headers: dict[str, str], limit: int, *,
+                check_robots: bool, truncate: bool) -> _Response:
+        current = url
+        for _hop in range(self.settings.max_redirects + 1):
+            try:
+                target = check_url(current, allow_private=policy.allow_private, resolver=self._resolver)
+                if not policy.polite:
+                    self._warn_if_impolite_off_loopback(target)
+                if check_robots and policy.polite and self.settings.respect_robots:
+                    self._check_robots(target, policy)
+                response = self._with_retries(target, policy, headers, limit, truncate)
+            except FetchError as e:
+                if current == url:
+                    raise
+                # Name the URL the caller asked for; say where the redirects led.
+                raise FetchError(url, e.kind, f"redirected to {current}: {e.detail}", status=e.status) from None
+            location = response.headers.get("Location")
+            if response.status in REDIRECT_STATUSES and location:
+                following = urljoin(current, location.strip())
+                log.debug("redirect %s %s -> %s", response.status, current, following)
+                current = following
+                continue
+            if response.status in REDIRECT_STATUSES:
+                raise FetchError(current, "http", f"HTTP {response.status} redirect without a Location header",
+                                 status=response.status)
+            if url != current:
+                log.debug("fetched %s via redirects as %s", url, current)
+            return response
+        raise FetchError(url, "http", f"more than {self.settings.max_redirects} redirects (last: {current}); "
+                         "max_redirects limits them")
+
+    def _warn_if_impolite_off_loopback(self, target: CheckedTarget) -> None:
+        """polite=False is meant for benchmarks against this machine; say so when it is not."""
+        if all(ipaddress.ip_address(a).is_loopback for a in target.addresses):
+            return
+        with self._warned_lock:
+            if target.host in self._warned_hosts:
+                return
+            self._warned_hosts.add(target.host)
+        log.warning("robots.txt and rate limits are OFF for %s, which is not this machine "
+                    "(FetchPolicy(polite=False) is meant for loopback benchmarks)", target.host)
+
+    def _check_robots(self, target: CheckedTarget, policy: FetchPolicy) -> None:
+        self._local.policy = policy
+        rules = self._robots.check(target.url)
+        if rules.crawl_delay:
+            self._limiter.raise_interval(target.host, rules.crawl_delay)
+
+    def _fetch_robots(self, robots_url: str) -> bytes:
+        policy = getattr(self._local, "policy", FetchPolicy())
+        self.stats.add(robots_fetches=1)
+        response = self._follow(robots_url, policy, {"Accept": "text/plain, */*;q=0.1"}, ROBOTS_MAX_BYTES,
+                                check_robots=False, truncate=True)
+        return response.content
+
+    # --- one hop, with retries -----------------------------------------------------------
+    def _slot(self, host: str, policy: FetchPolicy) -> ContextManager[Any]:
+        return self._limiter.slot(host) if policy.polite else nullcontext()
+
+    def _with_retries(self, target: CheckedTarget, policy: FetchPolicy, headers: dict[str, str],
+                      limit: int, truncate: bool) -> _Response:
+        settings = self.settings
+        addresses = target.addresses
+        attempt = 0
+        next_address = 0
+        while True:
+            address = addresses[next_address % len(addresses)]
+            next_address += 1
+            try:
+                with self._slot(target.host, policy):
+                    response = self._send(target, address, headers, limit, truncate)
+            except _Retryable as e:
+                if e.before_connect and next_address % len(addresses):
+                    # Like socket.create_connection: an address that refuses or cannot be
+                    # reached (a dead IPv6 route) is followed at once by the next one.
+                    log.debug("cannot connect to %s at %s (%s); trying the next address",
+                              target.host, address, e.detail)
+                    continue
+                if attempt >= settings.max_retries:
+                    raise FetchError(target.url, e.kind, f"{e.detail} (gave up after {attempt + 1} attempts)") from None
+                wait = self._backoff(attempt)
+                why = e.detail
+            else:
+                if not _is_retryable_status(response.status):
+                    if response.status >= 400:
+                        raise FetchError(target.url, "http", f"HTTP {response.status} {response.reason}".strip(),
+                                         status=response.status)
+                    return response
+                status_text = f"HTTP {response.status} {response.reason}".strip()
+                retry_after = parse_retry_after(response.headers.get("Retry-After"))
+                if retry_after is not None and retry_after > settings.max_retry_after_s:
+                    raise FetchError(target.url, "http",
+                                     f"{status_text}: the server asks to wait {retry_after:.0f} s (Retry-After), "
+                                     f"longer than max_retry_after_s={settings.max_retry_after_s:g}; try again later",
+                                     status=response.status)
+                if attempt >= settings.max_retries:
+                    raise FetchError(target.url, "http", f"{status_text} (gave up after {attempt + 1} attempts; "
+                                     f"max_retries={settings.max_retries})", status=response.status)
+                wait = retry_after if retry_after is not None else self._backoff(attempt)
+                why = status_text + (f", Retry-After {retry_after:g} s" if retry_after is not None else "")
+            attempt += 1
+            self.stats.add(retries=1)
+            log.info("retry %d/%d of %s in %.2f s (%s)", attempt, settings.max_retries, target.url, wait, why)
+            if policy.polite:
+                self._limiter.defer(target.host, wait)  # other threads leave the host alone too
+            time.sleep(wait)
+
+    def _backoff(self, attempt: int) -> float:
+        """Exponential backoff with "equal jitter": between half and all of base * 2**attempt."""
+        delay = min(self.settings.backoff_base_s * (2 ** attempt), self.settings.max_retry_after_s)
+        return delay / 2 + self._random.uniform(0, delay / 2)
+
+    def _send(self, target: CheckedTarget, address: str, headers: dict[str, str], limit: int,
+              truncate: bool) -> _Response:
+        settings = self.settings
+        request = requests.Request("GET", target.url, headers={"User-Agent": self.user_agent, **headers})
+        prepared = self.session.prepare_request(request)
+        pin(prepared, address)
+        started = time.monotonic()
+        self.stats.add(requests=1)
+        try:
+            raw = self.session.send(prepared, stream=True, allow_redirects=False,
+                                    timeout=(settings.connect_timeout_s, settings.read_timeout_s))
+        except requests.exceptions.ConnectTimeout:
+            raise _Retryable("timeout", f"no connection within connect_timeout_s={settings.connect_timeout_s:g} s",
+                             before_connect=True) from None
+        except requests.exceptions.ReadTimeout:
+            raise _Retryable("timeout", f"no response within read_timeout_s={settings.read_timeout_s:g} s") from None
+        except requests.exceptions.SSLError as e:
+            raise FetchError(target.url, "network", f"TLS error: {_reason(e)}") from None
+        except requests.exceptions.ConnectionError as e:
+            raise _Retryable("network", f"connection failed: {_reason(e)}",
+                             before_connect=_caused_by(e, urllib3.exceptions.NewConnectionError)) from None
+        except requests.exceptions.RequestException as e:
+            raise FetchError(target.url, "invalid", f"request failed: {_reason(e)}") from None
+        with raw:
+            response = _Response(target.url, raw.status_code, raw.reason or "", raw.headers)
+            if raw.status_code in REDIRECT_STATUSES or raw.status_code >= 400 or raw.status_code == 304:
+                return response
+            declared = raw.headers.get("Content-Length", "")
+            if declared.isdigit() and int(declared) > limit and not truncate:
+                raise FetchError(target.url, "too_large",
+                                 f"response is {int(declared):,} bytes (Content-Length), "
+                                 f"over the limit of {limit:,} bytes")
+            response.content = self._read_body(target, raw, limit, truncate, started)
+            return response
+
+    def _read_body(self, target: CheckedTarget, raw: requests.Response, limit: int, truncate: bool,
+                   started: float) -> bytes:
+        settings = self.settings
+        chunks: list[bytes] = []
+        total = 0
+        try:
+            for chunk in raw.iter_content(CHUNK_BYTES):
+                total += len(chunk)
+                self.stats.add(bytes=len(chunk))
+                if total > limit:
+                    if truncate:
+                        chunks.append(chunk[: len(chunk) - (total - limit)])
+                        break
+                    raise FetchError(target.url, "too_large",
+                                     f"response exceeds the limit of {limit:,} bytes (stopped reading at {total:,})")
+                chunks.append(chunk)
+                if time.monotonic() - started > settings.total_timeout_s:
+                    raise FetchError(target.url, "timeout",
+                                     f"download took longer than total_timeout_s={settings.total_timeout_s:g} s")
+        except requests.exceptions.ConnectionError as e:
+            if _caused_by(e, urllib3.exceptions.ReadTimeoutError):
+                raise _Retryable("timeout",
+                                 f"body stalled longer than read_timeout_s={settings.read_timeout_s:g} s") from None
+            raise _Retryable("network", f"connection broke while reading: {_reason(e)}") from None
+        except requests.exceptions.ContentDecodingError as e:  # before HTTPError: it is one too
+            raise FetchError(target.url, "invalid", f"cannot decode the response body: {_reason(e)}") from None
+        except (requests.exceptions.ChunkedEncodingError, urllib3.exceptions.HTTPError) as e:
+            raise _Retryable("network", f"connection broke while reading: {_reason(e)}") from None
+        return b"".join(chunks)
+
+
+def _caused_by(error: BaseException, kind: type[BaseException]) -> bool:
+    seen: BaseException | None = error
+    for _ in range(6):
+        if seen is None:
+            return False
+        if isinstance(seen, kind) or any(isinstance(a, kind) for a in getattr(seen, "args", ())):
+            return True
+        reason = getattr(seen, "reason", None)  # urllib3's MaxRetryError carries the cause here
+        if isinstance(reason, kind):
+            return True
+        seen = seen.__cause__ or seen.__context__ or (reason if isinstance(reason, BaseException) else None)
+    return False
+
+
+def _reason(error: BaseException) -> str:
+    """The innermost useful message of a requests/urllib3 error, on one line."""
+    inner = error
+    for _ in range(8):
+        args = getattr(inner, "args", ())
+        nested = next((a for a in args if isinstance(a, BaseException)), None)
+        reason = getattr(inner, "reason", None)
+        if isinstance(reason, BaseException):
+            nested = reason
+        if nested is None or nested is inner:
+            break
+        inner = nested
+    text = str(inner) or type(inner).__name__
+    return " ".join(text.split())[:300]
+

@@ -1,0 +1,1 @@
+"""Test helpers shared across test folders (a real local HTTP server, ...)."""
