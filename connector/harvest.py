@@ -87,7 +87,10 @@ class Harvester:
         self.close()
 
     # --- entry point ---------------------------------------------------------------------
-    def harvest(self, source: SourceInfo) -> HarvestReport:
+    def harvest(self, source: SourceInfo, *, fetch_images: bool = True) -> HarvestReport:
+        """Harvest one source; with ``fetch_images`` also fetch every new image at the
+        bounded size into the image cache (what indexing and training read), so broken or
+        oversized images are reported now, not later."""
         start = time.perf_counter()
         run_id = self.catalog.start_run(source.id)
         report = HarvestReport(source=source, run_id=run_id)
@@ -98,6 +101,8 @@ class Harvester:
                 self._harvest_stream(source, fetcher, policy, report)
             else:
                 self._harvest_listing(source, fetcher, policy, report)
+            if fetch_images:
+                self._fetch_images(source, fetcher, policy, report)
             errors = report.counts.get("failed", 0) or any(p.severity == "error" for p in report.problems)
             report.status = "completed_with_problems" if errors else "completed"
         except KeyboardInterrupt:
@@ -310,6 +315,42 @@ class Harvester:
         page.content_hash = combined_hash([raw])
         return page, raw
 
+    def _fetch_images(self, source: SourceInfo, fetcher, policy: FetchPolicy, report: HarvestReport) -> None:
+        from .images import ImageFetcher
+
+        todo = self.catalog.images_to_fetch(source.id)
+        if not todo:
+            return
+        images = ImageFetcher(self.settings, fetcher)
+        bar = _progress(self.progress, len(todo), "images", unit="image")
+
+        def fetch(task):
+            image_id, manifest_uri, image = task
+            try:
+                got = images.fetch(image, policy=policy)
+            except (FetchError, ValueError) as e:
+                return image_id, manifest_uri, image.id, str(e), None
+            return image_id, manifest_uri, image.id, None, (got.width, got.height)
+
+        workers = max(1, self.settings.harvest_workers)
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="images") as pool, \
+                self.catalog.session() as s:
+            last_commit = time.monotonic()
+            for image_id, manifest_uri, uri, problem, size in pool.map(fetch, todo):
+                if problem is None:
+                    self.catalog.set_image_fetched(s, image_id, "ok", size=size)
+                    report.counts["images_fetched"] += 1
+                else:
+                    self.catalog.set_image_fetched(s, image_id, "error", problem)
+                    report.counts["images_failed"] += 1
+                    report.problems.append(Problem(f"{manifest_uri} image {uri}", problem))
+                bar.update(1)
+                if time.monotonic() - last_commit > COMMIT_SECONDS:
+                    s.commit()
+                    last_commit = time.monotonic()
+            s.commit()
+        bar.close()
+
     def _delete(self, uris: list[str], report: HarvestReport) -> None:
         if not uris:
             return
@@ -328,9 +369,9 @@ class _NoBar:
         pass
 
 
-def _progress(enabled: bool, total: int, desc: str):
+def _progress(enabled: bool, total: int, desc: str, unit: str = "manifest"):
     if not enabled:
         return _NoBar()
     from tqdm import tqdm
 
-    return tqdm(total=total, desc=desc, unit="manifest", file=sys.stderr, dynamic_ncols=True)
+    return tqdm(total=total, desc=desc, unit=unit, file=sys.stderr, dynamic_ncols=True)

@@ -19,6 +19,7 @@ from .http import FetchError, FetchPolicy, FetchResult, HttpClient
 
 class StaticFolderFetcher:
     def __init__(self, base_url: str, folder: str | Path, fallback: HttpClient | None, max_bytes: int):
+        """``max_bytes`` caps JSON documents; image reads pass their own cap."""
         self.base_url = base_url.rstrip("/") + "/"
         self.folder = Path(folder).resolve()
         self.fallback = fallback
@@ -45,22 +46,35 @@ class StaticFolderFetcher:
 
     def get_json(self, url: str, *, policy: FetchPolicy = FetchPolicy(), etag: str | None = None,
                  last_modified: str | None = None) -> FetchResult:
+        return self.get(url, policy=policy, etag=etag, last_modified=last_modified, json=True)
+
+    def get(self, url: str, *, policy: FetchPolicy = FetchPolicy(), etag: str | None = None,
+            last_modified: str | None = None, accept: str = "*/*", max_bytes: int | None = None,
+            json: bool = False) -> FetchResult:
+        """Same contract as ``HttpClient.get``: files under the base, HTTP for the rest."""
         path = self._path_for(url)
         if path is None:
             if self.fallback is None:
-                raise FetchError(url=url, kind="network", status=None, detail="outside the published folder and no HTTP client")
-            return self.fallback.get_json(url, policy=policy, etag=etag, last_modified=last_modified)
+                raise FetchError(url=url, kind="network", status=None,
+                                 detail="outside the published folder and no HTTP client")
+            if json:
+                return self.fallback.get_json(url, policy=policy, etag=etag, last_modified=last_modified)
+            return self.fallback.get(url, policy=policy, etag=etag, last_modified=last_modified, accept=accept,
+                                     max_bytes=max_bytes)
         start = time.perf_counter()
         try:
             st = path.stat()
         except FileNotFoundError:
-            raise FetchError(url=url, kind="http", status=404, detail=f"not found in the published folder ({path})") from None
-        if st.st_size > self.max_bytes:
-            raise FetchError(url=url, kind="too_large", status=None, detail=f"{st.st_size} bytes is more than the limit of {self.max_bytes}")
+            raise FetchError(url=url, kind="http", status=404,
+                             detail=f"not found in the published folder ({path})") from None
+        limit = self.max_bytes if max_bytes is None else max_bytes
+        if st.st_size > limit:
+            raise FetchError(url=url, kind="too_large", status=None,
+                             detail=f"{st.st_size} bytes is more than the limit of {limit}")
         tag = '"' + hashlib.sha1(f"{st.st_size}:{st.st_mtime_ns}".encode()).hexdigest()[:20] + '"'
+        ctype = "application/json" if path.suffix == ".json" else None
         if etag is not None and etag == tag:
             return FetchResult(url=url, final_url=url, status=304, content=b"", etag=tag, last_modified=None,
-                               content_type="application/json", elapsed_s=time.perf_counter() - start)
+                               content_type=ctype, elapsed_s=time.perf_counter() - start)
         return FetchResult(url=url, final_url=url, status=200, content=path.read_bytes(), etag=tag,
-                           last_modified=None, content_type="application/json",
-                           elapsed_s=time.perf_counter() - start)
+                           last_modified=None, content_type=ctype, elapsed_s=time.perf_counter() - start)

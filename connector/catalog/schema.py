@@ -148,6 +148,11 @@ class ImageRow(Base):
     alternative_of: Mapped[int | None] = mapped_column(Integer)  # position of the default image of a Choice
     # Changes whenever anything that affects the pixels changes; the indexer keys on it.
     content_key: Mapped[str] = mapped_column(String(64), index=True)
+    # Fetch at the bounded size into the image cache: null (not yet) | ok | error
+    fetch_status: Mapped[str | None] = mapped_column(String(16), index=True)
+    fetch_problem: Mapped[str | None] = mapped_column(Text)
+    fetched_width: Mapped[int | None] = mapped_column(Integer)
+    fetched_height: Mapped[int | None] = mapped_column(Integer)
 
     canvas: Mapped[CanvasRow] = relationship(back_populates="images")
 

@@ -16,11 +16,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from sqlalchemy import create_engine, delete, event, func, select
+from sqlalchemy import create_engine, delete, event, func, or_, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from iiif.model import Annotation, AnnotationPage, Image, Manifest, MetadataEntry, Problem
+from iiif.model import Annotation, AnnotationPage, Box, Image, ImageService, Manifest, MetadataEntry, Problem
 from loupe_core.settings import Settings
 
 from .schema import (
@@ -333,7 +333,13 @@ class Catalog:
                 c = CanvasRow(uri=canvas.id, position=pos)
                 row.canvases.append(c)
             c.position, c.label, c.width, c.height = pos, canvas.label, canvas.width, canvas.height
-            c.images = [_image_row(i, img) for i, img in enumerate(_with_alternatives(canvas.images))]
+            # Unchanged images keep their rows (and whether they were fetched).
+            old_images = {(im.position, im.content_key): im for im in c.images}
+            new_images = []
+            for i, item in enumerate(_with_alternatives(canvas.images)):
+                fresh = _image_row(i, item)
+                new_images.append(old_images.get((fresh.position, fresh.content_key), fresh))
+            c.images = new_images
             by_uri[canvas.id] = c
             # Person-made regions are rebuilt from the annotations; machine ones are kept.
             c.regions = [r for r in c.regions if r.made_by != "person"]
@@ -412,6 +418,31 @@ class Catalog:
         s.execute(delete(AnnotationPageRow).where(AnnotationPageRow.manifest_id == row.id))
         return True
 
+    # --- images --------------------------------------------------------------------------
+    def images_to_fetch(self, source_id: int, retry_errors: bool = True) -> list[tuple[int, str, Image]]:
+        """(image row id, manifest URI, image) of default images not fetched yet."""
+        wanted = [ImageRow.fetch_status.is_(None)]
+        if retry_errors:
+            wanted.append(ImageRow.fetch_status == "error")
+        with self.session() as s:
+            rows = s.execute(
+                select(ImageRow, ManifestRow.uri)
+                .join(CanvasRow, CanvasRow.id == ImageRow.canvas_id)
+                .join(ManifestRow, ManifestRow.id == CanvasRow.manifest_id)
+                .where(ManifestRow.source_id == source_id, ManifestRow.status != "deleted",
+                       ImageRow.alternative_of.is_(None), or_(*wanted))
+                .order_by(ImageRow.id)).all()
+            return [(r.id, m, image_from_row(r)) for r, m in rows]
+
+    def set_image_fetched(self, s: Session, image_id: int, status: str, problem: str | None = None,
+                          size: tuple[int, int] | None = None) -> None:
+        row = s.get(ImageRow, image_id)
+        if row is None:  # removed by a concurrent update of its manifest
+            return
+        row.fetch_status, row.fetch_problem = status, problem
+        if size is not None:
+            row.fetched_width, row.fetched_height = size
+
     # --- reading -------------------------------------------------------------------------
     def stats(self) -> dict:
         with self.session() as s:
@@ -481,6 +512,21 @@ def _image_row(position: int, item: tuple[Image, int | None]) -> ImageRow:
                     service_id=svc.id if svc else None, service_version=svc.version if svc else None,
                     service_level=svc.level if svc else None, service=service, target_xywh=target,
                     source_xywh=source, alternative_of=alternative_of, content_key=key)
+
+
+def image_from_row(row: ImageRow) -> Image:
+    """The catalog's image row back as the IIIF model's Image (for fetching)."""
+    service = None
+    if row.service_id:
+        extra = row.service or {}
+        service = ImageService(
+            id=row.service_id, version=row.service_version or 2, level=row.service_level,
+            profile=extra.get("profile"), width=extra.get("width"), height=extra.get("height"),
+            sizes=[tuple(x) for x in extra.get("sizes") or []], tiles=extra.get("tiles") or [],
+            extra_features=extra.get("extra_features") or [], formats=extra.get("formats") or [])
+    return Image(id=row.uri, format=row.format, width=row.width, height=row.height, service=service,
+                 target_box=Box(*row.target_xywh) if row.target_xywh else None,
+                 source_box=Box(*row.source_xywh) if row.source_xywh else None)
 
 
 def _annotations_of(h: HarvestedManifest) -> Iterator[tuple[str | None, Annotation]]:

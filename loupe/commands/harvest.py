@@ -13,10 +13,13 @@ from loupe_core.settings import Settings
 @click.argument("source", required=False)
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON (one object per source).")
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
+@click.option("--images/--no-images", default=True, show_default=True,
+              help="Also fetch new images at the bounded size (image_max_side) into the image cache.")
 @click.option("--problems", "show_problems", type=int, default=20, show_default=True,
               help="How many problems to print per source.")
 @click.pass_obj
-def harvest(settings: Settings, source: str | None, as_json: bool, no_progress: bool, show_problems: int) -> None:
+def harvest(settings: Settings, source: str | None, as_json: bool, no_progress: bool, images: bool,
+            show_problems: int) -> None:
     """Harvest SOURCE (id, name or URL), or every source when omitted.
 
     Unchanged manifests cost one conditional request; deleted ones are marked deleted; a
@@ -37,7 +40,7 @@ def harvest(settings: Settings, source: str | None, as_json: bool, no_progress: 
     with Harvester(settings, catalog, progress=not (no_progress or as_json)) as harvester:
         for src in sources:
             try:
-                report = harvester.harvest(src)
+                report = harvester.harvest(src, fetch_images=images)
             except CatalogError as e:
                 click.echo(f"{src.url}: {e}", err=True)
                 failed = True
@@ -49,7 +52,8 @@ def harvest(settings: Settings, source: str | None, as_json: bool, no_progress: 
             click.echo(
                 f"{src.name or src.url}: {c.get('listed', 0)} listed, {c.get('new', 0)} new, "
                 f"{c.get('updated', 0)} updated, {c.get('unchanged', 0)} unchanged, {c.get('deleted', 0)} deleted, "
-                f"{c.get('failed', 0)} failed, {len(report.problems)} problems in {report.seconds:.1f} s")
+                f"{c.get('failed', 0)} failed; images {c.get('images_fetched', 0)} fetched, "
+                f"{c.get('images_failed', 0)} failed; {len(report.problems)} problems in {report.seconds:.1f} s")
             for p in report.problems[:show_problems]:
                 click.echo(f"  {p.severity}: {p.where}: {p.what}")
             if len(report.problems) > show_problems:

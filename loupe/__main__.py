@@ -1,0 +1,5 @@
+"""``python -m loupe`` runs the ``loupe`` command."""
+
+from loupe.cli import main
+
+main()
