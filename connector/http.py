@@ -53,6 +53,7 @@ IIIF_ACCEPT = 'application/ld+json;profile="http://iiif.io/api/presentation/3/co
 
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 CHUNK_BYTES = 64 * 1024
+DRAIN_BYTES = 64 * 1024  # unused bodies up to this size are read so the connection can be reused
 
 
 def _is_retryable_status(status: int) -> bool:
@@ -386,6 +387,7 @@ class HttpClient:
         with raw:
             response = _Response(target.url, raw.status_code, raw.reason or "", raw.headers)
             if raw.status_code in REDIRECT_STATUSES or raw.status_code >= 400 or raw.status_code == 304:
+                _drain(raw)
                 return response
             declared = raw.headers.get("Content-Length", "")
             if declared.isdigit() and int(declared) > limit and not truncate:
@@ -424,6 +426,22 @@ class HttpClient:
         except (requests.exceptions.ChunkedEncodingError, urllib3.exceptions.HTTPError) as e:
             raise _Retryable("network", f"connection broke while reading: {_reason(e)}") from None
         return b"".join(chunks)
+
+
+def _drain(raw: requests.Response, limit: int = DRAIN_BYTES) -> None:
+    """Read a short unused body (304, redirect, error page) so the connection goes back to
+    the pool for keep-alive instead of being closed; long bodies are not worth it."""
+    declared = raw.headers.get("Content-Length", "")
+    if declared.isdigit() and int(declared) > limit:
+        return
+    try:
+        read = 0
+        for chunk in raw.iter_content(CHUNK_BYTES):
+            read += len(chunk)
+            if read > limit:
+                return
+    except (requests.exceptions.RequestException, urllib3.exceptions.HTTPError, OSError):
+        pass
 
 
 def _caused_by(error: BaseException, kind: type[BaseException]) -> bool:
