@@ -290,6 +290,9 @@ class Catalog:
                 and row.source_id == source_id and row.collection_uri == h.collection_uri):
             if row.etag != h.etag or row.last_modified != h.last_modified:
                 row.etag, row.last_modified = h.etag, h.last_modified
+            problems = _problems_json(list(h.problems) + [p for pg in h.pages for p in pg.problems])[:500]
+            if row.problems != problems:  # e.g. a transient fetch error recorded since
+                row.problems = problems
             return "unchanged"
         outcome = "new" if row is None or row.status == "deleted" else "updated"
         m = h.manifest
@@ -404,6 +407,10 @@ class Catalog:
         if row.status in ("error", "deleted"):
             row.status = "error"
             row.canvases = []
+        else:
+            # Forget the validators: the next harvest reads it in full and so replaces
+            # these problems, instead of getting a 304 and keeping them.
+            row.etag = row.last_modified = None
         row.problems = pj
         return "failed"
 

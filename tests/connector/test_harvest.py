@@ -223,3 +223,22 @@ def test_manifest_list_file_source(fast, catalog, http_server, tmp_path):
     report = harvest(fast, catalog, listing.resolve().as_uri(), kind="manifest_list", images=False)
     assert report.counts["new"] == 2
     assert any("not an http(s) URL" in p.what for p in report.problems)
+
+
+def test_transient_failure_keeps_the_data_and_clears_when_it_recovers(fast, catalog, http_server):
+    url = serve_collection(http_server, ["a"])
+    harvest(fast, catalog, url, images=False)
+    good = http_server.requests_for("/m/a.json")
+    assert good
+    body = json.dumps(manifest_v3(http_server.base_url, "a", notes=["a note", "another"])).encode()
+    http_server.route("/m/a.json", [Reply(500), Reply(500), Reply(500), Reply(500), Reply(500),
+                                    Reply(200, body, content_type="application/json")])
+    failed = harvest(fast, catalog, url, images=False)
+    assert failed.counts["failed"] == 1
+    with catalog.session() as s:
+        m = s.scalars(select(ManifestRow)).one()
+        assert m.status == "ok" and len(m.canvases) == 1 and "500" in m.problems[0]["what"]
+    recovered = harvest(fast, catalog, url, images=False)
+    assert recovered.counts["unchanged"] == 1
+    with catalog.session() as s:
+        assert s.scalars(select(ManifestRow)).one().problems == []
