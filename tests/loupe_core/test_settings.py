@@ -52,3 +52,9 @@ def test_api_keys_are_masked_when_shown():
     s = Settings.load(env={"LOUPE_API_KEYS": "k1, k2"})
     assert s.api_key_set == {"k1", "k2"}
     assert s.as_dict()["api_keys"] == "***"
+
+
+def test_database_password_is_masked_when_shown():
+    s = Settings.load(env={"LOUPE_CATALOG_URL": "postgresql+psycopg://loupe:s3cret@db:5432/loupe"})
+    assert s.catalog == "postgresql+psycopg://loupe:s3cret@db:5432/loupe"
+    assert s.as_dict()["catalog_url"] == "postgresql+psycopg://loupe:***@db:5432/loupe"
