@@ -60,9 +60,25 @@ class Settings:
     # Pillow's decompression-bomb limit (pixels).
     max_image_pixels: int = 100_000_000
 
-    # --- Models and search (later issues) -------------------------------------------------
+    # --- Models (loupe_models; `loupe models list`) ---------------------------------------
+    # Registry name of the CLIP model used for embedding and search.
     model: str = "MobileCLIP2-S0"
-    torch_threads: int = 0  # 0: number of cores
+    # A local checkpoint for `model` (an open_clip state dict: .safetensors, .bin, .pt); looked
+    # at before <data_dir>/models/<model>/ and the Hugging Face cache.
+    model_path: str = ""
+    # Hugging Face hub cache folder; empty: Hugging Face's own default (HF_HUB_CACHE, HF_HOME).
+    hf_cache_dir: str = ""
+    # May missing weights be downloaded from the Hugging Face hub? (HF_HUB_OFFLINE=1 also says no.)
+    model_download: bool = True
+    # Arithmetic of the model: fp32, bf16, or auto (bf16 where the processor has it natively:
+    # AVX512-BF16, AMX, CUDA; fp32 elsewhere). bf16 embeddings keep cosine >= 0.999 with fp32.
+    model_precision: str = "auto"
+    # cpu, cuda, or auto (cuda when available).
+    model_device: str = "auto"
+    torch_threads: int = 0  # 0: number of cores available to this process
+    # Images per forward pass when embedding, and threads decoding and resizing (0: cores).
+    embed_batch_size: int = 16
+    embed_workers: int = 0
 
     # --- Index (vectors; Qdrant) ----------------------------------------------------------
     # Empty: Qdrant local mode in data_dir/index/qdrant (one process owns it; fine to about
@@ -87,6 +103,11 @@ class Settings:
     # move to a server.
     local_points_warning: int = 20_000
 
+    # --- Jobs -----------------------------------------------------------------------------
+    # Redis URL of the dramatiq broker (scale-out); empty: an in-process broker and worker
+    # threads inside the server process (the embedded default).
+    redis_url: str = ""
+
     # --- Service --------------------------------------------------------------------------
     host: str = "127.0.0.1"
     port: int = 8600
@@ -94,7 +115,7 @@ class Settings:
     api_keys: str = ""
     public_url: str = ""
 
-    # Extra keys found in the file or environment are kept for the user's inspection only.
+    # The TOML file the values were read from, if any (shown by `loupe config`).
     source_file: str | None = field(default=None, compare=False)
 
     # --- derived paths -------------------------------------------------------------------
@@ -182,7 +203,7 @@ class Settings:
         for f in fields(self):
             v = getattr(self, f.name)
             out[f.name] = str(v) if isinstance(v, Path) else v
-        out["catalog_url"] = self.catalog
+        out["catalog_url"] = _mask_password(self.catalog)
         if self.api_keys:
             out["api_keys"] = "***"
         if self.qdrant_api_key:
@@ -221,3 +242,12 @@ def _coerce(name: str, value: Any, where: str) -> Any:
         return str(value)
     except (TypeError, ValueError) as e:
         raise SettingsError(f"{where}: setting {name!r} = {value!r} is not a valid {kind.__name__} ({e})") from None
+
+
+def _mask_password(url: str) -> str:
+    """``scheme://user:secret@host`` -> ``scheme://user:***@host`` for display."""
+    head, sep, rest = url.partition("://")
+    creds, at, host = rest.rpartition("@")
+    if not sep or not at or ":" not in creds:
+        return url
+    return f"{head}://{creds.split(':', 1)[0]}:***@{host}"
