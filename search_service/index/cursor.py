@@ -1,0 +1,48 @@
+"""Opaque pagination cursors: an offset plus a fingerprint of the query it belongs to, so a
+cursor sent with another query (text, filters, model, grouping) is refused clearly instead
+of returning a page of something else."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+
+import numpy as np
+
+from .errors import CursorError
+
+CURSOR_VERSION = 1
+
+
+def query_fingerprint(vector: np.ndarray, vector_name: str, filters_key: str, one_per_canvas: bool) -> str:
+    """A short hash of what decides the result order. The vector is normalised and rounded
+    to float16, so re-encoding the same text or image gives the same fingerprint."""
+    v = np.asarray(vector, dtype=np.float32)
+    norm = float(np.linalg.norm(v))
+    rounded = (v / norm if norm else v).astype("<f2").tobytes()
+    h = hashlib.sha256(rounded)
+    h.update(json.dumps([vector_name, filters_key, bool(one_per_canvas)]).encode())
+    return h.hexdigest()[:20]
+
+
+def encode_cursor(offset: int, fingerprint: str) -> str:
+    raw = json.dumps({"v": CURSOR_VERSION, "o": int(offset), "q": fingerprint}, separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, fingerprint: str) -> int:
+    """The offset in ``cursor``; ``CursorError`` when it is malformed or for another query."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        data = json.loads(raw)
+        offset, fp, version = data["o"], data["q"], data["v"]
+    except (binascii.Error, ValueError, TypeError, KeyError, UnicodeDecodeError):
+        raise CursorError("the cursor is not one this service gave out; start again without a cursor") from None
+    if version != CURSOR_VERSION or not isinstance(offset, int) or offset < 0:
+        raise CursorError("the cursor is not one this service gave out; start again without a cursor")
+    if fp != fingerprint:
+        raise CursorError("the cursor belongs to a different query (its text or image, filters, model or "
+                          "one-per-canvas option changed); start again without a cursor")
+    return offset

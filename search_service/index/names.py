@@ -1,0 +1,67 @@
+"""Names of model vectors and of the Qdrant collections that hold them.
+
+A vector name says which model made the vectors (architecture, weights, and for fine-tuned
+weights a version), so two models never share a vector space by accident. Each vector name
+has its own collection ``<prefix>__<vector name>``; the alias ``<prefix>`` points at the
+active one (see ``vector_index`` for why collections rather than named vectors in one).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import PurePath
+
+SEPARATOR = "__"
+MAX_VECTOR_NAME = 120
+_PART_RE = re.compile(r"[^a-z0-9._-]+")
+_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
+_WEIGHT_SUFFIXES = (".pt", ".pth", ".bin", ".safetensors", ".ckpt")
+
+
+def _clean(part: str) -> str:
+    s = _PART_RE.sub("-", part.strip().lower())
+    s = re.sub(r"_{2,}", "_", s)  # "__" separates the parts
+    return s.strip("-_.")
+
+
+def vector_name(model: str, pretrained: str, version: str | None = None) -> str:
+    """``mobileclip2-s0__dfndr2b`` from ``("MobileCLIP2-S0", "dfndr2b")``.
+
+    Weights given as a file path contribute the file's stem; fine-tuned weights must pass a
+    ``version`` (for example the training job's id), since two checkpoints are often both
+    called ``epoch_10.pt``.
+    """
+    weights = pretrained
+    if "/" in weights or "\\" in weights or weights.lower().endswith(_WEIGHT_SUFFIXES):
+        weights = PurePath(weights.replace("\\", "/")).stem
+    parts = [_clean(model), _clean(weights)] + ([_clean(version)] if version else [])
+    if not all(parts):
+        raise ValueError(f"cannot name a vector after model={model!r}, pretrained={pretrained!r}, version={version!r}")
+    name = SEPARATOR.join(parts)
+    if len(name) > MAX_VECTOR_NAME:
+        digest = hashlib.sha1(name.encode()).hexdigest()[:10]
+        name = f"{name[:MAX_VECTOR_NAME - 12]}-{digest}"
+    return name
+
+
+def check_vector_name(name: str) -> str:
+    """``name`` itself when usable as a vector name, else ``ValueError`` saying why."""
+    if not name or len(name) > MAX_VECTOR_NAME or not _NAME_RE.match(name):
+        raise ValueError(
+            f"{name!r} is not a vector name: use lower-case letters, digits, '.', '-', '_' "
+            f"(at most {MAX_VECTOR_NAME} characters), e.g. vector_name('MobileCLIP2-S0', 'dfndr2b')")
+    return name
+
+
+def collection_for(prefix: str, name: str) -> str:
+    """The Qdrant collection that holds vector ``name``."""
+    return f"{prefix}{SEPARATOR}{check_vector_name(name)}"
+
+
+def vector_of(prefix: str, collection: str) -> str | None:
+    """The vector name held by ``collection``, or ``None`` when it is not one of ours."""
+    head = prefix + SEPARATOR
+    if not collection.startswith(head) or len(collection) == len(head):
+        return None
+    return collection[len(head):]
