@@ -4,45 +4,56 @@ Per request, in this order:
 
 1. **Guard** (``connector.netguard``): http/https only; the host and every address it
    resolves to must be public unless ``FetchPolicy.allow_private``. Repeated on every
-   redirect hop (redirects are followed here, not by requests), and the connection is
-   made to an address that was checked (``connector.pinning``).
+   redirect hop (redirects are followed here), and the connection is made to an address
+   that was checked (``connector.transport``), so DNS rebinding cannot switch it.
 2. **robots.txt** (``connector.robots``), fetched once per origin through this same path.
 3. **Per-host rate and concurrency limit** (``connector.ratelimit``); Crawl-delay raises it.
 4. **Retries** on 429, 5xx (not 501), timeouts and connection errors: ``Retry-After``
    (seconds or HTTP-date) when given, exponential backoff with jitter otherwise, at most
    ``max_retries``; a server asking for more than ``max_retry_after_s`` fails the request.
-5. **Size cap** from ``Content-Length`` up front and again while streaming (the decoded
-   bytes are counted, so gzip bombs are caught too; urllib3 >= 2.6 also bounds what one
-   read decompresses), and ``total_timeout_s`` per response, checked between chunks (so a
-   response may overrun it by up to one ``read_timeout_s``).
+   A kept-alive connection that the server closed meanwhile is not an error: the request is
+   sent again on a new connection at once, and that is not counted as a retry.
+5. **Size cap** from ``Content-Length`` up front and again while streaming, counted on the
+   *decoded* bytes (``Accept-Encoding: gzip, deflate``; decoding is bounded per read, so
+   gzip bombs are caught without inflating them), and ``total_timeout_s`` per response,
+   checked between reads (so a response may overrun it by up to one ``read_timeout_s``).
 
 Steps 2 and 3 are skipped for ``FetchPolicy(polite=False)``, which only the benchmark uses,
 on loopback. The client is thread-safe: a harvest shares one across its worker threads.
+
+The transport is the standard library's ``http.client`` over a small keep-alive pool
+(``connector.transport``): HTTP/1.1 only, TLS verified against certifi's CA bundle (the
+system's when certifi is missing). Proxies are not supported (environment variables such as
+``HTTPS_PROXY`` are ignored, as before: a proxy would resolve host names itself and defeat
+the address pinning of the guard); cookies are neither stored nor sent.
 """
 
 from __future__ import annotations
 
+import base64
 import datetime
 import email.utils
+import functools
+import http.client
 import ipaddress
 import json
 import logging
 import random
+import ssl
 import threading
 import time
+import zlib
 from contextlib import nullcontext
 from dataclasses import dataclass, field
-from typing import Any, ContextManager, Mapping
-from urllib.parse import urljoin
-
-import requests
-import urllib3
+from typing import Any, ContextManager, Protocol
+from urllib.parse import quote, unquote, urljoin, urlsplit
 
 from connector.errors import FetchError
 from connector.netguard import CheckedTarget, Resolver, check_url, system_resolver
-from connector.pinning import PinnedAddressAdapter, pin
 from connector.ratelimit import HostRateLimiter
 from connector.robots import ROBOTS_MAX_BYTES, RobotsCache
+from connector.transport import (ConnectError, ConnectionPool, ContentDecoder, PoolKey, Response,
+                                 UnsupportedEncoding, host_header)
 from loupe_core.settings import Settings
 
 __all__ = ["IIIF_ACCEPT", "FetchPolicy", "FetchResult", "FetchError", "HttpClient", "HttpStats"]
@@ -54,6 +65,7 @@ IIIF_ACCEPT = 'application/ld+json;profile="http://iiif.io/api/presentation/3/co
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 CHUNK_BYTES = 64 * 1024
 DRAIN_BYTES = 64 * 1024  # unused bodies up to this size are read so the connection can be reused
+ACCEPT_ENCODING = "gzip, deflate"
 
 
 def _is_retryable_status(status: int) -> bool:
@@ -106,7 +118,8 @@ class FetchResult:
 class HttpStats:
     """Counters for progress reports and tests; thread-safe increments via ``add``."""
 
-    requests: int = 0  # requests sent over the network (each attempt and hop; robots.txt included)
+    requests: int = 0  # requests sent over the network (each attempt and hop; robots.txt included;
+    #                    not the resend after a kept-alive connection turned out closed)
     retries: int = 0
     not_modified: int = 0
     bytes: int = 0  # body bytes received (decoded)
@@ -124,6 +137,10 @@ class HttpStats:
                     "bytes": self.bytes, "robots_fetches": self.robots_fetches}
 
 
+class _Headers(Protocol):
+    def get(self, name: str, default: Any = None) -> Any: ...  # case-insensitive (transport.ResponseHeaders)
+
+
 @dataclass
 class _Response:
     """One answer read from the network (body read unless it is a redirect or an error)."""
@@ -131,7 +148,7 @@ class _Response:
     url: str
     status: int
     reason: str
-    headers: Mapping[str, str]
+    headers: _Headers
     content: bytes = b""
 
 
@@ -145,6 +162,11 @@ class _Retryable(Exception):
         self.kind = kind
         self.detail = detail
         self.before_connect = before_connect
+
+
+@functools.lru_cache(maxsize=256)
+def _all_loopback(addresses: tuple[str, ...]) -> bool:
+    return all(ipaddress.ip_address(a).is_loopback for a in addresses)
 
 
 def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
@@ -169,29 +191,20 @@ def parse_retry_after(value: str | None, *, now: float | None = None) -> float |
 class HttpClient:
     """Thread-safe, polite, SSRF-guarded GET. Use as a context manager or call ``close``.
 
-    ``session``: a caller's ``requests.Session`` (for its certificates, cookies or test
-    adapters); the address-pinning adapter is mounted on it for http:// and https://, and
-    the caller keeps ownership (``close`` does not close it). ``resolver`` replaces DNS for
-    the guard (tests).
+    ``ssl_context``: the ``ssl.SSLContext`` for https (another CA bundle, e.g. in tests);
+    by default certificates are verified against certifi's bundle, host names against the
+    URL's host. ``resolver`` replaces DNS for the guard (tests).
     """
 
-    def __init__(self, settings: Settings, *, session: requests.Session | None = None,
+    def __init__(self, settings: Settings, *, ssl_context: ssl.SSLContext | None = None,
                  resolver: Resolver | None = None) -> None:
         self.settings = settings
         self.user_agent = settings.user_agent
         self.stats = HttpStats()
         self._resolver = resolver or system_resolver
-        self._own_session = session is None
-        if session is None:
-            session = requests.Session()
-            # Proxies from the environment would resolve names themselves and defeat the
-            # address pinning of the SSRF guard.
-            session.trust_env = False
         pool = max(10, settings.harvest_workers * 2, settings.concurrency_per_host * 2)
-        adapter = PinnedAddressAdapter(pool_connections=pool, pool_maxsize=pool, max_retries=0)
-        session.mount("http://", adapter)
-        session.mount("https://", adapter)
-        self.session = session
+        self._pool = ConnectionPool(connect_timeout=settings.connect_timeout_s, read_timeout=settings.read_timeout_s,
+                                    ssl_context=ssl_context, max_idle_per_key=pool, max_keys=pool)
         self._limiter = HostRateLimiter(settings.rate_limit_per_host, settings.concurrency_per_host)
         self._robots = RobotsCache(self._fetch_robots, self.user_agent,
                                    error_retry_s=settings.robots_error_retry_s)
@@ -239,8 +252,8 @@ class HttpClient:
                         accept=IIIF_ACCEPT, max_bytes=self.settings.max_json_bytes)
 
     def close(self) -> None:
-        if self._own_session:
-            self.session.close()
+        """Close the kept-alive connections (the client stays usable; it reconnects)."""
+        self._pool.close()
 
     def __enter__(self) -> "HttpClient":
         return self
@@ -282,7 +295,7 @@ class HttpClient:
 
     def _warn_if_impolite_off_loopback(self, target: CheckedTarget) -> None:
         """polite=False is meant for benchmarks against this machine; say so when it is not."""
-        if all(ipaddress.ip_address(a).is_loopback for a in target.addresses):
+        if _all_loopback(target.addresses):
             return
         with self._warned_lock:
             if target.host in self._warned_hosts:
@@ -364,112 +377,165 @@ class HttpClient:
     def _send(self, target: CheckedTarget, address: str, headers: dict[str, str], limit: int,
               truncate: bool) -> _Response:
         settings = self.settings
-        request = requests.Request("GET", target.url, headers={"User-Agent": self.user_agent, **headers})
-        prepared = self.session.prepare_request(request)
-        pin(prepared, address)
+        key = PoolKey(target.scheme, target.host, target.port, address)
+        request_headers = {"Host": host_header(target.scheme, target.host, target.port),
+                           "User-Agent": self.user_agent, "Accept-Encoding": ACCEPT_ENCODING, **headers}
+        authorization = _basic_auth(target.url)
+        if authorization:
+            request_headers["Authorization"] = authorization
         started = time.monotonic()
         self.stats.add(requests=1)
         try:
-            raw = self.session.send(prepared, stream=True, allow_redirects=False,
-                                    timeout=(settings.connect_timeout_s, settings.read_timeout_s))
-        except requests.exceptions.ConnectTimeout:
-            raise _Retryable("timeout", f"no connection within connect_timeout_s={settings.connect_timeout_s:g} s",
+            conn, raw = self._pool.request(key, _request_target(target.url), request_headers)
+        except ConnectError as e:
+            cause = e.cause
+            if isinstance(cause, ssl.SSLError):  # before TimeoutError/OSError: it is an OSError
+                raise FetchError(target.url, "network", f"TLS error: {_reason(cause)}") from None
+            if isinstance(cause, TimeoutError):
+                raise _Retryable("timeout", f"no connection within connect_timeout_s={settings.connect_timeout_s:g} s",
+                                 before_connect=True) from None
+            raise _Retryable("network", f"connection failed: {' '.join(str(e).split())}",
                              before_connect=True) from None
-        except requests.exceptions.ReadTimeout:
-            raise _Retryable("timeout", f"no response within read_timeout_s={settings.read_timeout_s:g} s") from None
-        except requests.exceptions.SSLError as e:
-            raise FetchError(target.url, "network", f"TLS error: {_reason(e)}") from None
-        except requests.exceptions.ConnectionError as e:
-            raise _Retryable("network", f"connection failed: {_reason(e)}",
-                             before_connect=_caused_by(e, urllib3.exceptions.NewConnectionError)) from None
-        except requests.exceptions.RequestException as e:
+        except (ValueError, http.client.InvalidURL) as e:  # an illegal header value (a hostile ETag) or URL
             raise FetchError(target.url, "invalid", f"request failed: {_reason(e)}") from None
-        with raw:
-            response = _Response(target.url, raw.status_code, raw.reason or "", raw.headers)
-            if raw.status_code in REDIRECT_STATUSES or raw.status_code >= 400 or raw.status_code == 304:
-                _drain(raw)
+        except TimeoutError:
+            raise _Retryable("timeout", f"no response within read_timeout_s={settings.read_timeout_s:g} s") from None
+        except (OSError, http.client.HTTPException) as e:
+            raise _Retryable("network", f"connection failed: {_reason(e)}") from None
+        reusable = False
+        try:
+            response = _Response(target.url, raw.status, raw.reason or "", raw.msg)
+            if raw.status in REDIRECT_STATUSES or raw.status >= 400 or raw.status == 304:
+                reusable = _drain(raw)
                 return response
-            declared = raw.headers.get("Content-Length", "")
+            declared = raw.msg.get("Content-Length", "")
             if declared.isdigit() and int(declared) > limit and not truncate:
                 raise FetchError(target.url, "too_large",
                                  f"response is {int(declared):,} bytes (Content-Length), "
                                  f"over the limit of {limit:,} bytes")
-            response.content = self._read_body(target, raw, limit, truncate, started)
+            response.content, reusable = self._read_body(target, raw, limit, truncate, started)
             return response
+        finally:
+            if reusable:
+                self._pool.release(key, conn, raw)
+            else:
+                self._pool.discard(conn, raw)
 
-    def _read_body(self, target: CheckedTarget, raw: requests.Response, limit: int, truncate: bool,
-                   started: float) -> bytes:
+    def _read_body(self, target: CheckedTarget, raw: Response, limit: int, truncate: bool,
+                   started: float) -> tuple[bytes, bool]:
+        """The (decoded) body, and whether it was read to its end (the connection can be reused)."""
         settings = self.settings
+        try:
+            decoder = ContentDecoder(raw.msg.get("Content-Encoding"))
+        except UnsupportedEncoding as e:
+            raise FetchError(target.url, "invalid", f"cannot decode the response body: Content-Encoding {e} "
+                             f"(only {ACCEPT_ENCODING} were asked for)") from None
         chunks: list[bytes] = []
         total = 0
         try:
-            for chunk in raw.iter_content(CHUNK_BYTES):
+            while True:
+                data = raw.read1(CHUNK_BYTES)
+                if not data:
+                    break
+                if time.monotonic() - started > settings.total_timeout_s:
+                    raise FetchError(target.url, "timeout",
+                                     f"download took longer than total_timeout_s={settings.total_timeout_s:g} s")
+                chunk = decoder.decode(data, limit - total) if decoder.active else data
                 total += len(chunk)
                 self.stats.add(bytes=len(chunk))
                 if total > limit:
                     if truncate:
                         chunks.append(chunk[: len(chunk) - (total - limit)])
-                        break
+                        return b"".join(chunks), False
                     raise FetchError(target.url, "too_large",
                                      f"response exceeds the limit of {limit:,} bytes (stopped reading at {total:,})")
                 chunks.append(chunk)
-                if time.monotonic() - started > settings.total_timeout_s:
-                    raise FetchError(target.url, "timeout",
-                                     f"download took longer than total_timeout_s={settings.total_timeout_s:g} s")
-        except requests.exceptions.ConnectionError as e:
-            if _caused_by(e, urllib3.exceptions.ReadTimeoutError):
-                raise _Retryable("timeout",
-                                 f"body stalled longer than read_timeout_s={settings.read_timeout_s:g} s") from None
-            raise _Retryable("network", f"connection broke while reading: {_reason(e)}") from None
-        except requests.exceptions.ContentDecodingError as e:  # before HTTPError: it is one too
+            if not raw.chunked and raw.length:  # the server closed before Content-Length bytes came
+                raise http.client.IncompleteRead(b"", raw.length)
+            if decoder.active:
+                tail = decoder.flush()
+                if tail:
+                    total += len(tail)
+                    self.stats.add(bytes=len(tail))
+                    if total > limit and not truncate:
+                        raise FetchError(target.url, "too_large", f"response exceeds the limit of {limit:,} bytes")
+                    chunks.append(tail[: len(tail) - max(0, total - limit)])
+            raw.read()  # marks a Content-Length body as complete (b"" here), for reuse
+        except TimeoutError:
+            raise _Retryable("timeout",
+                             f"body stalled longer than read_timeout_s={settings.read_timeout_s:g} s") from None
+        except zlib.error as e:
             raise FetchError(target.url, "invalid", f"cannot decode the response body: {_reason(e)}") from None
-        except (requests.exceptions.ChunkedEncodingError, urllib3.exceptions.HTTPError) as e:
+        except (OSError, http.client.HTTPException, ValueError) as e:
             raise _Retryable("network", f"connection broke while reading: {_reason(e)}") from None
-        return b"".join(chunks)
+        return b"".join(chunks), True
 
 
-def _drain(raw: requests.Response, limit: int = DRAIN_BYTES) -> None:
-    """Read a short unused body (304, redirect, error page) so the connection goes back to
-    the pool for keep-alive instead of being closed; long bodies are not worth it."""
-    declared = raw.headers.get("Content-Length", "")
-    if declared.isdigit() and int(declared) > limit:
-        return
+def _drain(raw: Response, limit: int = DRAIN_BYTES) -> bool:
+    """Read a short unused body (304, redirect, error page) so the connection can go back to
+    the pool for keep-alive instead of being closed; long bodies are not worth it. True if
+    the body was read to its end."""
+    if raw.length == 0:  # 304, 204, Content-Length: 0
+        raw.read()
+        return True
+    if raw.will_close or (raw.length is not None and raw.length > limit):
+        return False
     try:
         read = 0
-        for chunk in raw.iter_content(CHUNK_BYTES):
-            read += len(chunk)
-            if read > limit:
-                return
-    except (requests.exceptions.RequestException, urllib3.exceptions.HTTPError, OSError):
+        while read <= limit:
+            data = raw.read1(CHUNK_BYTES)
+            if not data:
+                if not raw.chunked and raw.length:
+                    return False
+                raw.read()
+                return raw.isclosed()
+            read += len(data)
+    except (OSError, http.client.HTTPException, ValueError):
         pass
-
-
-def _caused_by(error: BaseException, kind: type[BaseException]) -> bool:
-    seen: BaseException | None = error
-    for _ in range(6):
-        if seen is None:
-            return False
-        if isinstance(seen, kind) or any(isinstance(a, kind) for a in getattr(seen, "args", ())):
-            return True
-        reason = getattr(seen, "reason", None)  # urllib3's MaxRetryError carries the cause here
-        if isinstance(reason, kind):
-            return True
-        seen = seen.__cause__ or seen.__context__ or (reason if isinstance(reason, BaseException) else None)
     return False
 
 
+# Characters a request target may carry as they are (RFC 3986 reserved and unreserved, and
+# "%" of existing escapes); anything else (spaces, non-ASCII) is percent-encoded as UTF-8,
+# like requests did.
+_TARGET_SAFE = "!#$%&'()*+,/:;=?@[]~"
+_TARGET_OK = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._" + _TARGET_SAFE)
+
+
+def _request_target(url: str) -> str:
+    """Path and query of ``url`` for the request line (the fragment stays here)."""
+    parts = urlsplit(url)
+    target = parts.path or "/"
+    if parts.query:
+        target = f"{target}?{parts.query}"
+    if not _TARGET_OK.issuperset(target):
+        target = quote(target, safe=_TARGET_SAFE)
+    return target
+
+
+def _basic_auth(url: str) -> str | None:
+    """``Authorization`` for credentials written in the URL (``https://user:pass@host/``), as requests sent them."""
+    if "@" not in url.split("?", 1)[0]:
+        return None
+    parts = urlsplit(url)
+    if parts.username is None:
+        return None
+    pair = f"{unquote(parts.username)}:{unquote(parts.password or '')}".encode("latin-1", "replace")
+    return "Basic " + base64.b64encode(pair).decode("ascii")
+
+
 def _reason(error: BaseException) -> str:
-    """The innermost useful message of a requests/urllib3 error, on one line."""
+    """The innermost useful message of an error, on one line."""
     inner = error
     for _ in range(8):
-        args = getattr(inner, "args", ())
-        nested = next((a for a in args if isinstance(a, BaseException)), None)
-        reason = getattr(inner, "reason", None)
-        if isinstance(reason, BaseException):
-            nested = reason
+        nested = getattr(inner, "cause", None)
+        if not isinstance(nested, BaseException):
+            nested = next((a for a in getattr(inner, "args", ()) if isinstance(a, BaseException)), None)
         if nested is None or nested is inner:
             break
         inner = nested
+    if isinstance(inner, http.client.IncompleteRead):
+        return f"the body ended early ({inner.expected:,} more bytes expected)" if inner.expected else \
+            "the body ended early"
     text = str(inner) or type(inner).__name__
     return " ".join(text.split())[:300]
-

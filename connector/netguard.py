@@ -9,7 +9,7 @@ provider's metadata endpoint (169.254.169.254) and then index or echo what it fo
 returns, not just the first) and refuses the URL if *any* address is non-public, unless
 the source was explicitly allowed to reach private networks. The HTTP client calls it on
 the first request and on every redirect hop, and then connects to one of the addresses
-checked here (see ``connector.pinning``) so that a second, different DNS answer cannot
+checked here (see ``connector.transport``) so that a second, different DNS answer cannot
 slip in between check and connect (DNS rebinding).
 """
 

@@ -42,8 +42,8 @@ def make_client(settings) -> Iterator:
 
     clients: list[HttpClient] = []
 
-    def make(session=None, resolver=None, **changes) -> HttpClient:
-        client = HttpClient(settings.replace(**changes), session=session, resolver=resolver)
+    def make(ssl_context=None, resolver=None, **changes) -> HttpClient:
+        client = HttpClient(settings.replace(**changes), ssl_context=ssl_context, resolver=resolver)
         clients.append(client)
         return client
 

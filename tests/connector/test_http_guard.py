@@ -10,7 +10,6 @@ import subprocess
 from pathlib import Path
 
 import pytest
-import requests
 
 from connector import netguard
 from connector.http import FetchError, FetchPolicy
@@ -101,17 +100,14 @@ def test_https_pinning_keeps_sni_and_certificate_checks_on_the_name(tmp_path, ma
     context.load_cert_chain(cert, key)
     with TestHTTPServer(ssl_context=context) as server:
         server.text("/x", "secure")
-        session = requests.Session()
-        session.verify = str(cert)
-        client = make_client(session=session, resolver=lambda host, port: ["127.0.0.1"],
-                             respect_robots=False, **FAST)
+        client = make_client(ssl_context=ssl.create_default_context(cafile=str(cert)),
+                             resolver=lambda host, port: ["127.0.0.1"], respect_robots=False, **FAST)
         result = client.get(f"https://iiif.test:{server.port}/x", policy=LOCAL)
         assert result.content == b"secure"
         # The same address under a name the certificate does not cover must fail verification.
         with pytest.raises(FetchError) as info:
             client.get(f"https://other.test:{server.port}/x", policy=LOCAL)
         assert info.value.kind == "network" and "TLS" in str(info.value)
-        session.close()
 
 
 def test_falls_back_to_the_next_checked_address_at_once(http_server, make_client) -> None:

@@ -48,6 +48,7 @@ class Reply:
     chunk_delay_s: float = 0.0  # wait between chunks (slow bodies)
     chunk_size: int = 16 * 1024
     drop: bool = False  # close the connection without answering (network error)
+    close_after: bool = False  # close the connection after answering, unannounced (an idle keep-alive timeout)
 
 
 @dataclass
@@ -56,7 +57,8 @@ class LoggedRequest:
     path: str  # with the query string
     headers: dict[str, str]  # names lower-cased
     time: float  # time.monotonic() when the request line arrived
-    client: str
+    client: str  # the client's address
+    client_port: int = 0  # the client's port: one per connection, so it shows keep-alive reuse
 
     @property
     def host(self) -> str:
@@ -212,7 +214,7 @@ def _handler_for(server: TestHTTPServer) -> type[BaseHTTPRequestHandler]:
 
         def _serve(self, send_body: bool) -> None:
             request = LoggedRequest(self.command, self.path, {k.lower(): v for k, v in self.headers.items()},
-                                    time.monotonic(), self.client_address[0])
+                                    time.monotonic(), self.client_address[0], self.client_address[1])
             reply = server._reply_for(request)
             if reply.delay_s:
                 time.sleep(reply.delay_s)
@@ -226,6 +228,8 @@ def _handler_for(server: TestHTTPServer) -> type[BaseHTTPRequestHandler]:
             status, body = reply.status, reply.body
             if _not_modified(reply, request.headers):
                 status, body = 304, b""
+            if reply.close_after:
+                self.close_connection = True
             try:
                 self.send_response(status)
                 if reply.content_type and status != 304:
