@@ -26,6 +26,13 @@ COMMANDS: dict[str, str] = {
     "demo": "loupe.commands.demo:demo",
     "bench": "loupe.commands.bench:bench",
     "config": "loupe.commands.config:config",
+    "models": "loupe.commands.models:models",
+    "index": "loupe.commands.index:index",
+    "jobs": "loupe.commands.jobs:jobs",
+    "worker": "loupe.commands.worker:worker",
+    "serve": "loupe.commands.serve:serve",
+    "search": "loupe.commands.search:search",
+    "tag": "loupe.commands.tag:tag",
 }
 
 

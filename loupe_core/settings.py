@@ -76,8 +76,9 @@ class Settings:
     # cpu, cuda, or auto (cuda when available).
     model_device: str = "auto"
     torch_threads: int = 0  # 0: number of cores available to this process
-    # Images per forward pass when embedding, and threads decoding and resizing (0: cores).
-    embed_batch_size: int = 16
+    # Images per forward pass when embedding (0: 8 on CPU, where larger batches gain nothing,
+    # 64 on CUDA), and threads decoding and resizing images (0: cores).
+    embed_batch_size: int = 0
     embed_workers: int = 0
 
     # --- Index (vectors; Qdrant) ----------------------------------------------------------
@@ -107,13 +108,33 @@ class Settings:
     # Redis URL of the dramatiq broker (scale-out); empty: an in-process broker and worker
     # threads inside the server process (the embedded default).
     redis_url: str = ""
+    # Threads that run jobs: of `loupe worker` (its --threads default) and of the embedded
+    # worker inside the server. Heavy jobs use every core already, so a few are enough.
+    job_threads: int = 2
+    # A running job writes a heartbeat this often; one whose heartbeat is older than
+    # job_stale_after_s belongs to a worker that died: it is marked interrupted and re-enqueued
+    # (when a worker starts, and periodically while one runs). Indexing resumes where it stopped.
+    job_heartbeat_s: float = 10.0
+    job_stale_after_s: float = 120.0
+    # Log lines kept per job (the most recent ones).
+    job_log_lines: int = 200
 
     # --- Service --------------------------------------------------------------------------
     host: str = "127.0.0.1"
     port: int = 8600
-    # Comma-separated keys accepted for write and admin endpoints.
+    # Comma-separated keys accepted for write and admin endpoints (LOUPE_API_KEYS). With none,
+    # those endpoints answer 403: nothing can be changed through the API.
     api_keys: str = ""
+    # The service's address as the outside world sees it (behind a proxy), for the ids of
+    # IIIF documents and links; empty: taken from each request.
     public_url: str = ""
+    # Largest image upload accepted by the API (bytes, before decoding; pixels are limited by
+    # max_image_pixels). Formats: JPEG, PNG, WEBP.
+    max_upload_bytes: int = 10 * 1024 * 1024
+    # A IIIF viewer page that opens content-state links (`?iiif-content=`, e.g. your Mirador
+    # or Universal Viewer page); every search result links to its region there. Empty: results
+    # carry the encoded content state but no link.
+    viewer_url: str = ""
 
     # The TOML file the values were read from, if any (shown by `loupe config`).
     source_file: str | None = field(default=None, compare=False)

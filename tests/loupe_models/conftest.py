@@ -1,0 +1,54 @@
+"""Fixtures for the model tests: never the network, never the developer's caches or settings."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from loupe_core.settings import Settings
+
+
+@pytest.fixture(autouse=True)
+def offline(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No download is attempted (HF_HUB_OFFLINE, and model_download off in `model_settings`),
+    and no LOUPE_* variable of the developer's leaks in."""
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    for key in [k for k in os.environ if k.startswith("LOUPE_")]:
+        monkeypatch.delenv(key)
+
+
+@pytest.fixture
+def model_settings(settings: Settings, tmp_path: Path) -> Settings:
+    """The suite's settings with an empty Hugging Face cache of their own and downloads off."""
+    return settings.replace(hf_cache_dir=str(tmp_path / "hf-cache"), model_download=False)
+
+
+@pytest.fixture(scope="session")
+def tiny_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    root = tmp_path_factory.mktemp("tiny")
+    return Settings.load(env={}, config_file=None, data_dir=root / "var", model="loupe-tiny",
+                         hf_cache_dir=str(root / "hf-cache"), model_download=False)
+
+
+@pytest.fixture(scope="session")
+def tiny(tiny_settings: Settings):
+    """loupe-tiny, loaded once for the session into a cache of its own."""
+    from loupe_models import ModelCache, load_model
+
+    return load_model(tiny_settings, cache=ModelCache())
+
+
+@pytest.fixture(scope="session")
+def pictures():
+    """A few small, different RGB pictures."""
+    import numpy as np
+    from PIL import Image
+
+    rng = np.random.default_rng(7)
+    out = []
+    for i, (w, h) in enumerate([(120, 90), (90, 160), (300, 200), (64, 64), (500, 333)]):
+        base = rng.integers(0, 255, (h // 8 + 1, w // 8 + 1, 3), dtype=np.uint8)
+        out.append(Image.fromarray(base).resize((w, h), Image.Resampling.BILINEAR))
+    return out

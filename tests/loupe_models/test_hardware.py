@@ -1,0 +1,29 @@
+"""Machine-dependent choices follow the settings."""
+
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("torch")
+
+from loupe_core.settings import SettingsError  # noqa: E402
+from loupe_models import hardware  # noqa: E402
+
+
+def test_precision_choice(settings) -> None:
+    assert hardware.choose_precision(settings.replace(model_precision="fp32"), "cpu") == "fp32"
+    assert hardware.choose_precision(settings.replace(model_precision="BF16"), "cpu") == "bf16"
+    auto = hardware.choose_precision(settings, "cpu")
+    assert auto == ("bf16" if hardware.native_bf16("cpu") else "fp32")
+    with pytest.raises(SettingsError, match="model_precision"):
+        hardware.choose_precision(settings.replace(model_precision="half"), "cpu")
+
+
+def test_device_and_sizes(settings) -> None:
+    assert hardware.choose_device(settings.replace(model_device="cpu")) == "cpu"
+    with pytest.raises(SettingsError, match="model_device"):
+        hardware.choose_device(settings.replace(model_device="tpu"))
+    assert hardware.batch_size(settings, "cpu") == 8 and hardware.batch_size(settings, "cuda") == 64
+    assert hardware.batch_size(settings.replace(embed_batch_size=3), "cpu") == 3
+    assert hardware.decode_workers(settings) == hardware.available_cores() >= 1
+    assert hardware.torch_threads(settings.replace(torch_threads=3)) == 3
