@@ -69,3 +69,39 @@ def embed(settings: Settings, model_name: str | None, images: int, random_weight
         click.echo(f"{result['model']}: pipeline {result['pipeline_per_s']} images/s, plain open_clip loop "
                    f"{result['naive_per_s']} images/s ({result['speedup']}x); min cosine {result['min_cosine']}")
     click.echo(json.dumps(result))
+
+
+@bench.command("search")
+@click.option("--model", "model_name", default=None, help="Registry name (default: the model setting, LOUPE_MODEL).")
+@click.option("--points", type=int, default=20_000, show_default=True, help="Points in the index.")
+@click.option("-n", "--queries", type=int, default=30, show_default=True, help="Queries of each kind.")
+@click.option("--random-weights", is_flag=True,
+              help="Random weights for the model's architecture (speed does not depend on the weights).")
+@click.option("--folder", type=click.Path(file_okay=False, exists=True, path_type=Path), default=None,
+              help="JPEGs used as image queries (default: ../shared/data/lens/artworks, else generated).")
+@click.option("--json", "as_json", is_flag=True, help="Print only JSON (last line).")
+@click.pass_obj
+def search(settings: Settings, model_name: str | None, points: int, queries: int, random_weights: bool,
+           folder: Path | None, as_json: bool) -> None:
+    """p50/p95 latency of text and image queries over 20,000 points in the embedded default,
+    with and without a filter, split into encoding and search time.
+
+    Target: search time p95 under 50 ms without a filter."""
+    from loupe.bench.search import run
+    from loupe_models import ModelError, ModelWeightsMissing
+
+    if folder is None:
+        shared = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "lens" / "artworks"
+        folder = shared if shared.is_dir() else None
+    try:
+        result = run(settings, model_name, points, queries, random_weights, folder)
+    except ModelWeightsMissing as e:
+        raise click.ClickException(f"{e}\nFor a speed measurement alone: --random-weights.") from None
+    except ModelError as e:
+        raise click.ClickException(str(e)) from None
+    if not as_json:
+        for part in ("text", "image", "filtered"):
+            r = result[part]
+            click.echo(f"{part:9} encode p50 {r['encode_ms_p50']} ms, p95 {r['encode_ms_p95']} ms; "
+                       f"search p50 {r['search_ms_p50']} ms, p95 {r['search_ms_p95']} ms")
+    click.echo(json.dumps(result))

@@ -1,0 +1,29 @@
+"""The benchmarks still run and print their documented JSON (tiny sizes; not a measurement)."""
+
+from __future__ import annotations
+
+import json
+
+from click.testing import CliRunner
+
+from loupe.cli import cli
+
+
+def _last_json(args: list[str], tmp_path) -> dict:
+    result = CliRunner().invoke(cli, ["--data-dir", str(tmp_path), *args], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output.strip().splitlines()[-1])
+
+
+def test_bench_harvest_prints_the_documented_figures(tmp_path):
+    out = _last_json(["bench", "harvest", "-n", "20", "--json"], tmp_path)
+    assert out["manifests"] == 20 and out["correct"] is True
+    assert out["first_per_s"] > 0 and out["reharvest_per_s"] > 0 and 0 < out["reharvest_ratio"]
+
+
+def test_bench_search_prints_the_documented_figures(tmp_path):
+    out = _last_json(["bench", "search", "--model", "loupe-tiny", "--points", "300", "-n", "3", "--json"], tmp_path)
+    assert out["points"] == 300 and out["model"] == "loupe-tiny"
+    for part in ("text", "image", "filtered"):
+        assert set(out[part]) == {"encode_ms_p50", "encode_ms_p95", "search_ms_p50", "search_ms_p95"}
+        assert out[part]["search_ms_p50"] > 0
