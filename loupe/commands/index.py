@@ -1,0 +1,224 @@
+"""``loupe index``: embed the catalog's images into the vector index; its status and backups."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+from loupe_core.settings import Settings
+
+# Exit status when the model's weights are missing (the message says where to put them).
+EXIT_WEIGHTS_MISSING = 2
+
+
+@click.group("index", invoke_without_command=True)
+@click.option("--source", default=None, help="Only this source (id, name or URL); default: every source.")
+@click.option("--model", "model_name", default=None,
+              help="Model registry name (default: the model setting, LOUPE_MODEL; see `loupe models list`).")
+@click.option("--activate", is_flag=True,
+              help="When done, make this model's vector the one searches use (the first model indexed is anyway).")
+@click.option("--background", is_flag=True,
+              help="Queue a job instead of indexing here: `loupe worker` runs it (redis_url set); in the "
+                   "embedded default the server (`loupe serve`) does.")
+@click.option("--json", "as_json", is_flag=True, help="Print the job as JSON (progress, result, log).")
+@click.option("--no-progress", is_flag=True, help="No progress bar.")
+@click.pass_context
+def index(ctx: click.Context, source: str | None, model_name: str | None, activate: bool, background: bool,
+          as_json: bool, no_progress: bool) -> None:
+    """Embed new and changed catalog images (whole image, annotated regions, automatic views)
+    into the vector index, and remove points of images that left the catalog or changed.
+
+    Incremental and resumable: images already indexed with the same content are skipped, so a
+    second run writes nothing and a stopped run continues where it stopped. Runs as a job
+    (`loupe jobs list` shows it), in the foreground unless --background."""
+    if ctx.invoked_subcommand is not None:
+        if source or model_name or activate or background or as_json or no_progress:
+            raise click.UsageError(f"the options of `loupe index` go without a subcommand; "
+                                   f"see `loupe index {ctx.invoked_subcommand} --help`")
+        return
+    settings: Settings = ctx.obj
+    params = _params(settings, source, model_name, activate)
+    if background:
+        _enqueue(settings, params, as_json)
+    else:
+        _run_here(settings, params, as_json, progress=not (no_progress or as_json))
+
+
+def _params(settings: Settings, source: str | None, model_name: str | None, activate: bool) -> dict[str, Any]:
+    """Checked before a job is recorded: an unknown model or source is a usage mistake."""
+    from connector.catalog import Catalog, CatalogError
+    from loupe_models import UnknownModel, get_spec
+    from training_worker.indexing import IndexParams
+
+    try:
+        get_spec(model_name or settings.model)
+    except UnknownModel as e:
+        raise click.UsageError(str(e)) from None
+    if source:
+        settings.ensure_dirs()
+        catalog = Catalog.open(settings)
+        try:
+            catalog.get_source(source)
+        except CatalogError as e:
+            raise click.ClickException(str(e)) from None
+        finally:
+            catalog.close()
+    return IndexParams(source=source, model=model_name, activate=activate).as_dict()
+
+
+def _run_here(settings: Settings, params: dict[str, Any], as_json: bool, progress: bool) -> None:
+    from connector.catalog import CatalogError
+    from loupe_models import ModelError, ModelWeightsMissing
+    from search_service.index import VectorIndexError
+    from training_worker.jobs import SUCCEEDED, JobStore, run_job
+
+    settings.ensure_dirs()
+    with JobStore.open(settings) as store, _Bar(progress) as bar:
+        job = store.create("index", params)
+        try:
+            record = run_job(job.id, settings=settings, store=store, observer=bar.update, raise_errors=True)
+        except ModelWeightsMissing as e:
+            bar.close()
+            click.echo(f"Error: {e}", err=True)
+            sys.exit(EXIT_WEIGHTS_MISSING)
+        except (ModelError, VectorIndexError, CatalogError) as e:
+            raise click.ClickException(f"{e}\n(job {job.id}; `loupe jobs show {job.id}`)") from None
+        record = record or store.get(job.id)  # None only if another process took the job over
+    if as_json:
+        click.echo(json.dumps(record.as_dict()))
+    else:
+        click.echo(f"job {record.id} {record.state}: {record.message}")
+    if record.state != SUCCEEDED:
+        sys.exit(1)
+
+
+def _enqueue(settings: Settings, params: dict[str, Any], as_json: bool) -> None:
+    from training_worker.jobs import JobQueue, JobStore
+
+    settings.ensure_dirs()
+    with JobStore.open(settings) as store:
+        if settings.redis_url:
+            job = _send_to_redis(settings, store, params)
+            note = (f"queued as job {job.id} on Redis; a `loupe worker` process runs it. "
+                    f"Follow it with `loupe jobs show {job.id}`.")
+        else:
+            job = JobQueue(store).submit("index", params)  # recorded; the server's worker picks it up
+            note = (f"queued as job {job.id}. In the embedded default jobs run inside `loupe serve`: the server "
+                    f"starts it within seconds when it is running, or as soon as it starts. Follow it with "
+                    f"`loupe jobs show {job.id}`; to index here and now, leave out --background.")
+    if as_json:
+        click.echo(json.dumps(job.as_dict()))
+    else:
+        click.echo(note)
+
+
+def _send_to_redis(settings: Settings, store, params: dict[str, Any]):  # noqa: ANN001, ANN202
+    from training_worker.broker import broker_location, job_queue, make_broker
+
+    broker = make_broker(settings, store=store)
+    try:
+        return job_queue(broker).submit("index", params)
+    except Exception as e:  # noqa: BLE001 - redis raises many kinds; the message says what to do
+        raise click.ClickException(
+            f"cannot queue the job on Redis at {broker_location(settings)} ({type(e).__name__}: {e}). "
+            "It is recorded as queued: once Redis is up, `loupe jobs retry ID` sends it again.") from None
+    finally:
+        broker.close()
+
+
+class _Bar:
+    """A tqdm bar on stderr fed by job progress reports (or nothing)."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self._bar = None
+
+    def __enter__(self) -> "_Bar":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def update(self, done: int, total: int | None, message: str | None) -> None:
+        if not self.enabled:
+            return
+        if self._bar is None:
+            if not total:
+                return  # nothing to count (yet)
+            from tqdm import tqdm
+
+            self._bar = tqdm(total=total, desc="indexing", unit="image", file=sys.stderr, dynamic_ncols=True)
+        if total is not None and self._bar.total != total:
+            self._bar.total = total
+        self._bar.n = done
+        self._bar.refresh()
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
+        self.enabled = False
+
+
+@index.command("status")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON: mode, location, active vector, points per vector.")
+@click.pass_obj
+def status(settings: Settings, as_json: bool) -> None:
+    """What the index holds: points per model vector, the active vector, local or server mode."""
+    from search_service.index import VectorIndex, VectorIndexError
+
+    try:
+        with VectorIndex.open(settings, role="loupe index status", exact_search=False) as idx:
+            data = idx.status()
+    except VectorIndexError as e:
+        raise click.ClickException(str(e)) from None
+    if as_json:
+        click.echo(json.dumps(data))
+        return
+    click.echo(f"mode: {data['mode']} ({data['location']})")
+    click.echo(f"active vector: {data['active'] or 'none yet (run `loupe index`)'}")
+    for name, v in data["vectors"].items():
+        mark = "*" if name == data["active"] else " "
+        click.echo(f"{mark} {name}: {v['points']} points, {v['dim']} dimensions")
+    for warning in data["warnings"]:
+        click.echo(f"warning: {warning}", err=True)
+
+
+@index.command("snapshot")
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Local mode: the export file (default: <data_dir>/index/exports/loupe-index-<time>.tar.gz).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_obj
+def snapshot(settings: Settings, output: Path | None, as_json: bool) -> None:
+    """Back up the index: Qdrant snapshots on the server (server mode), or an export file
+    that `VectorIndex.import_export` restores here or on a server (local mode)."""
+    from search_service.index import VectorIndex, VectorIndexError
+
+    try:
+        with VectorIndex.open(settings, role="loupe index snapshot", exact_search=False) as idx:
+            if idx.mode == "server":
+                if output is not None:
+                    raise click.UsageError("--output is for local mode: a Qdrant server keeps its snapshots "
+                                           "itself (GET /collections/<name>/snapshots/<snapshot> downloads one)")
+                names = idx.snapshot()
+                data: dict[str, Any] = {"mode": "server", "location": idx.location, "snapshots": names}
+                lines = [f"snapshot {n} (kept by the Qdrant server at {idx.location})" for n in names]
+            else:
+                path = output or settings.index_dir / "exports" / f"loupe-index-{datetime.now():%Y%m%d-%H%M%S}.tar.gz"
+                manifest = idx.export(path)
+                points = {n: v.get("points") for n, v in manifest.get("vectors", {}).items()}
+                data = {"mode": "local", "path": str(Path(path).resolve()), "vectors": points}
+                lines = [f"exported {sum(p or 0 for p in points.values())} points "
+                         f"({', '.join(points) or 'no vectors'}) to {data['path']}"]
+    except VectorIndexError as e:
+        raise click.ClickException(str(e)) from None
+    if as_json:
+        click.echo(json.dumps(data))
+    else:
+        for line in lines or ["the index holds no vectors: nothing to snapshot"]:
+            click.echo(line)

@@ -1,0 +1,69 @@
+"""API keys for every endpoint that writes or administers.
+
+``@require_api_key`` on a view: the request must carry one of the keys of the ``api_keys``
+setting (LOUPE_API_KEYS, comma-separated) as ``X-API-Key: KEY`` or ``Authorization: Bearer
+KEY``. Without any key configured such endpoints answer 403 saying how to configure one, so
+a fresh installation is read-only rather than open. A missing or wrong key is 401. Views so
+marked are write endpoints: they never get CORS headers (see ``cors``), so a web page of
+another origin cannot call them from a visitor's browser.
+"""
+
+from __future__ import annotations
+
+import hmac
+from functools import wraps
+from typing import Callable, TypeVar
+
+from flask import request
+
+from .errors import ApiError
+from .services import get_services
+
+F = TypeVar("F", bound=Callable)
+WRITE_MARK = "loupe_write"
+NO_KEYS_MESSAGE = ("this endpoint changes data and needs an API key, and this server has none configured: set "
+                   "LOUPE_API_KEYS (setting api_keys: one or more comma-separated secret keys) and restart "
+                   "the server, then send a key as 'X-API-Key: KEY' or 'Authorization: Bearer KEY'")
+CHALLENGE = {"WWW-Authenticate": 'Bearer realm="loupe"'}
+
+
+def require_api_key(view: F) -> F:
+    """Decorator: the view runs only for requests that carry a configured API key."""
+
+    @wraps(view)
+    def checked(*args, **kwargs):  # noqa: ANN202 - whatever the view returns
+        check_api_key()
+        return view(*args, **kwargs)
+
+    setattr(checked, WRITE_MARK, True)
+    return checked  # type: ignore[return-value]
+
+
+def is_write_view(view: Callable | None) -> bool:
+    return bool(view is not None and getattr(view, WRITE_MARK, False))
+
+
+def presented_key() -> str | None:
+    """The key the request carries, if any."""
+    key = request.headers.get("X-API-Key", "").strip()
+    if key:
+        return key
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        return token.strip()
+    return None
+
+
+def check_api_key() -> None:
+    """Raise ApiError 403 (no keys configured) or 401 (missing or wrong key)."""
+    keys = get_services().settings.api_key_set
+    if not keys:
+        raise ApiError(403, "api_keys_not_configured", NO_KEYS_MESSAGE)
+    given = presented_key()
+    if given is None:
+        raise ApiError(401, "missing_api_key", "this endpoint needs an API key: send 'X-API-Key: KEY' or "
+                       "'Authorization: Bearer KEY'", headers=CHALLENGE)
+    # Compare with every key, in constant time for each, so timing says nothing about keys.
+    matches = [hmac.compare_digest(given.encode(), k.encode()) for k in keys]
+    if not any(matches):
+        raise ApiError(401, "invalid_api_key", "the API key is not one this server accepts", headers=CHALLENGE)

@@ -1,0 +1,194 @@
+"""The catalog reads of the search service: short read-only sessions, plain objects out.
+
+- ``canvas_details``: labels, size and default image of canvases (search results, references);
+- ``regions_in_scope``: annotation regions of a manifest or a collection (Content Search);
+- ``machine_regions``: a canvas's machine annotations that curators did not reject (annotations out).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable, Sequence
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from connector.catalog import Catalog
+from connector.catalog.schema import CanvasRow, CollectionRow, ImageRow, ManifestRow, RegionRow
+from connector.catalog.store import image_from_row
+from iiif.model import Box, Image, LanguageMap
+
+# Regions the Content Search endpoints and annotations out may show: curators' annotations,
+# and machine annotations unless a curator rejected them.
+REJECTED = "rejected"
+
+
+@dataclass(frozen=True)
+class CanvasDetails:
+    manifest: str
+    manifest_label: LanguageMap
+    canvas: str
+    canvas_label: LanguageMap
+    width: int | None
+    height: int | None
+    image: Image | None  # the default image painted on the canvas (first; Choice: its default)
+    source_id: int
+    position: int
+
+
+@dataclass(frozen=True)
+class RegionText:
+    """One region annotation with its texts, for Content Search and annotations out."""
+
+    id: int
+    annotation_id: str | None
+    canvas: str
+    manifest: str
+    motivation: str | None
+    made_by: str  # person | machine
+    texts: LanguageMap
+    tags: tuple[str, ...]
+    box: Box | None
+    polygon: list[tuple[float, float]] | None
+    creator: str | None
+    model: str | None
+    model_version: str | None
+    confidence: float | None
+    created: str | None
+    review: str | None
+
+    @property
+    def all_texts(self) -> list[str]:
+        return [t for texts in self.texts.values() for t in texts] + list(self.tags)
+
+
+def canvas_details(catalog: Catalog, pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], CanvasDetails]:
+    """Details of live canvases by (manifest URI, canvas URI); missing pairs are left out."""
+    wanted = set(pairs)
+    if not wanted:
+        return {}
+    manifests = {m for m, _ in wanted}
+    canvases = {c for _, c in wanted}
+    out: dict[tuple[str, str], CanvasDetails] = {}
+    with catalog.session() as s:
+        rows = s.execute(
+            select(CanvasRow, ManifestRow)
+            .join(ManifestRow, ManifestRow.id == CanvasRow.manifest_id)
+            .where(CanvasRow.uri.in_(canvases), ManifestRow.uri.in_(manifests), ManifestRow.status != "deleted")
+            .options(selectinload(CanvasRow.images))).all()
+        for canvas, manifest in rows:
+            key = (manifest.uri, canvas.uri)
+            if key in wanted:
+                out[key] = _details(canvas, manifest)
+    return out
+
+
+def find_canvas(catalog: Catalog, canvas: str, manifest: str | None = None) -> list[CanvasDetails]:
+    """The live canvases with URI ``canvas`` (in ``manifest`` when given), in catalog order."""
+    with catalog.session() as s:
+        query = (select(CanvasRow, ManifestRow).join(ManifestRow, ManifestRow.id == CanvasRow.manifest_id)
+                 .where(CanvasRow.uri == canvas, ManifestRow.status != "deleted")
+                 .options(selectinload(CanvasRow.images)).order_by(ManifestRow.id))
+        if manifest is not None:
+            query = query.where(ManifestRow.uri == manifest)
+        return [_details(c, m) for c, m in s.execute(query).all()]
+
+
+def manifest_exists(catalog: Catalog, manifest: str) -> bool:
+    with catalog.session() as s:
+        return s.scalar(select(ManifestRow.id).where(ManifestRow.uri == manifest, ManifestRow.status != "deleted")) \
+            is not None
+
+
+def manifest_canvases(catalog: Catalog, manifest: str) -> list[tuple[str, int]]:
+    """(canvas URI, machine annotations shown) of a live manifest, in canvas order."""
+    with catalog.session() as s:
+        m = s.scalar(select(ManifestRow).where(ManifestRow.uri == manifest, ManifestRow.status != "deleted")
+                     .options(selectinload(ManifestRow.canvases).selectinload(CanvasRow.regions)))
+        if m is None:
+            return []
+        return [(c.uri, sum(1 for r in c.regions if r.made_by == "machine" and r.review != REJECTED))
+                for c in m.canvases]
+
+
+def collection_manifests(catalog: Catalog, collection: str) -> list[str]:
+    """Live manifests of ``collection`` and of the collections nested in it."""
+    with catalog.session() as s:
+        parents = dict(s.execute(select(CollectionRow.uri, CollectionRow.parent_uri)).all())
+        scope = {collection} | {uri for uri in parents if _descends(uri, collection, parents)}
+        return list(s.scalars(select(ManifestRow.uri).where(ManifestRow.collection_uri.in_(scope),
+                                                            ManifestRow.status != "deleted")
+                              .order_by(ManifestRow.id)))
+
+
+def regions_in_scope(catalog: Catalog, manifests: Sequence[str]) -> list[RegionText]:
+    """Annotation regions (curators' and unrejected machine ones) of these manifests, in
+    manifest, canvas and annotation order."""
+    out: list[RegionText] = []
+    order = {uri: i for i, uri in enumerate(manifests)}
+    with catalog.session() as s:
+        for chunk in _chunks(list(manifests), 500):
+            rows = s.execute(
+                select(RegionRow, CanvasRow.uri, CanvasRow.position, ManifestRow.uri)
+                .join(CanvasRow, CanvasRow.id == RegionRow.canvas_id)
+                .join(ManifestRow, ManifestRow.id == CanvasRow.manifest_id)
+                .where(ManifestRow.uri.in_(chunk), ManifestRow.status != "deleted")
+                .where((RegionRow.made_by != "machine") | (RegionRow.review.is_(None)) | (RegionRow.review != REJECTED))
+            ).all()
+            out.extend(_region(r, canvas, manifest) for r, canvas, _, manifest in
+                       sorted(rows, key=lambda row: (order.get(row[3], 0), row[2], row[0].id)))
+    return out
+
+
+def machine_regions(catalog: Catalog, canvas: str) -> list[RegionText]:
+    """Machine regions of every live canvas with URI ``canvas`` that curators did not reject."""
+    with catalog.session() as s:
+        rows = s.execute(
+            select(RegionRow, CanvasRow.uri, ManifestRow.uri)
+            .join(CanvasRow, CanvasRow.id == RegionRow.canvas_id)
+            .join(ManifestRow, ManifestRow.id == CanvasRow.manifest_id)
+            .where(CanvasRow.uri == canvas, ManifestRow.status != "deleted", RegionRow.made_by == "machine")
+            .where((RegionRow.review.is_(None)) | (RegionRow.review != REJECTED))
+            .order_by(ManifestRow.id, RegionRow.id)).all()
+        return [_region(r, c, m) for r, c, m in rows]
+
+
+def canvas_is_live(catalog: Catalog, canvas: str) -> bool:
+    with catalog.session() as s:
+        return s.scalar(select(CanvasRow.id).join(ManifestRow, ManifestRow.id == CanvasRow.manifest_id)
+                        .where(CanvasRow.uri == canvas, ManifestRow.status != "deleted").limit(1)) is not None
+
+
+def _details(canvas: CanvasRow, manifest: ManifestRow) -> CanvasDetails:
+    default: ImageRow | None = next((i for i in canvas.images if i.alternative_of is None), None)
+    return CanvasDetails(manifest=manifest.uri, manifest_label=dict(manifest.label or {}), canvas=canvas.uri,
+                         canvas_label=dict(canvas.label or {}), width=canvas.width, height=canvas.height,
+                         image=image_from_row(default) if default is not None else None,
+                         source_id=manifest.source_id, position=canvas.position)
+
+
+def _region(r: RegionRow, canvas: str, manifest: str) -> RegionText:
+    box = Box(r.x, r.y, r.w, r.h) if None not in (r.x, r.y, r.w, r.h) and r.w > 0 and r.h > 0 else None
+    return RegionText(
+        id=r.id, annotation_id=r.annotation_id, canvas=canvas, manifest=manifest, motivation=r.motivation,
+        made_by=r.made_by, texts={k: list(v) for k, v in (r.texts or {}).items()},
+        tags=tuple(str(t) for t in r.tags or ()), box=box,
+        polygon=[tuple(p) for p in r.polygon] if r.polygon else None, creator=r.creator, model=r.model,
+        model_version=r.model_version, confidence=r.confidence,
+        created=r.created_at.isoformat(timespec="seconds") + "Z" if r.created_at else None, review=r.review)
+
+
+def _descends(uri: str, ancestor: str, parents: dict[str, str | None]) -> bool:
+    seen = set()
+    parent = parents.get(uri)
+    while parent and parent not in seen:
+        if parent == ancestor:
+            return True
+        seen.add(parent)
+        parent = parents.get(parent)
+    return False
+
+
+def _chunks(items: list, size: int) -> Iterable[list]:
+    for i in range(0, len(items), size):
+        yield items[i:i + size]

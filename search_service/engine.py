@@ -1,0 +1,158 @@
+"""The search engine: every kind of query becomes one vector, searched in the active vector.
+
+- text: the text encoded by the model that made the active vector;
+- image: an uploaded image, or a region of the collection (``references``), encoded likewise;
+- composed: a reference or uploaded image plus a modification text, combined by a trained
+  Combiner when one is registered for the vector, else by the zero-shot baseline
+  (``combiner.zero_shot_compose``: normalise((1 - w) * image + w * text), w = text_weight);
+- similar: the stored vector of a result (its point id).
+
+The API, the command line (`loupe search`) and the web page call the same methods. Results
+are ``SearchOutcome``s; ``results.results_json`` turns their hits into result objects.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from PIL import Image as PILImage
+
+from search_service.index import SearchHit
+
+from .combiner import BASELINE, DEFAULT_TEXT_WEIGHT, zero_shot_compose
+from .errors import ApiError, bad_request
+from .params import SearchQuery
+from .references import Reference, resolve_reference
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .services import Services
+
+log = logging.getLogger(__name__)
+
+MAX_TEXT_CHARS = 1_000
+
+
+@dataclass
+class SearchOutcome:
+    hits: list[SearchHit]
+    next_cursor: str | None
+    vector: str
+    model: str
+    query: dict[str, Any]  # what was searched, for the response
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+
+class SearchEngine:
+    def __init__(self, services: "Services") -> None:
+        self.services = services
+
+    # --- queries ------------------------------------------------------------------------
+    def text(self, text: str, query: SearchQuery) -> SearchOutcome:
+        text = check_text(text, "q")
+        vector_name, model = self._model()
+        start = time.perf_counter()
+        vector = model.encode_texts([text])[0]
+        return self._search(vector, vector_name, model.name, query, {"type": "text", "text": text},
+                            encode_ms=_ms(start))
+
+    def image(self, image: PILImage.Image, query: SearchQuery, *, described: dict[str, Any] | None = None) -> SearchOutcome:
+        vector_name, model = self._model()
+        start = time.perf_counter()
+        vector = model.encode_images([image])[0]
+        return self._search(vector, vector_name, model.name, query, described or {"type": "image", "image": "upload"},
+                            encode_ms=_ms(start))
+
+    def reference(self, reference: Reference, query: SearchQuery) -> SearchOutcome:
+        resolved = resolve_reference(reference, self.services.catalog, self.services.images)
+        return self.image(resolved.image, query, described={"type": "image", "reference": reference.describe()})
+
+    def composed(self, text: str, query: SearchQuery, *, image: PILImage.Image | None = None,
+                 reference: Reference | None = None, point_id: str | None = None,
+                 text_weight: float = DEFAULT_TEXT_WEIGHT) -> SearchOutcome:
+        """Exactly one of ``image``, ``reference`` or ``point_id`` is the starting image."""
+        text = check_text(text, "text")
+        if sum(x is not None for x in (image, reference, point_id)) != 1:
+            raise bad_request("a composed search needs one reference image: an upload, a 'reference' or a 'point_id'",
+                              field="reference")
+        vector_name, model = self._model()
+        start = time.perf_counter()
+        described: dict[str, Any] = {"type": "composed", "text": text}
+        if point_id is not None:
+            image_vector = self._stored_vector(point_id, vector_name)
+            described["point_id"] = point_id
+        else:
+            if reference is not None:
+                image = resolve_reference(reference, self.services.catalog, self.services.images).image
+                described["reference"] = reference.describe()
+            else:
+                described["image"] = "upload"
+            image_vector = model.encode_images([image])[0]
+        text_vector = model.encode_texts([text])[0]
+        combiner = self.services.combiners.for_vector(vector_name)
+        if combiner is not None:
+            vector = combiner.combine(image_vector, text_vector)
+            described["method"] = combiner.name
+        else:
+            try:
+                vector = zero_shot_compose(image_vector, text_vector, text_weight)
+            except ValueError as e:
+                raise bad_request(str(e), field="text_weight") from None
+            described["method"] = BASELINE
+            described["text_weight"] = text_weight
+        return self._search(vector, vector_name, model.name, query, described, encode_ms=_ms(start))
+
+    def similar(self, point_id: str, query: SearchQuery) -> SearchOutcome:
+        vector_name = self.services.active_vector()
+        vector = self._stored_vector(point_id, vector_name)
+        return self._search(vector, vector_name, _model_label(vector_name), query,
+                            {"type": "similar", "point_id": point_id}, encode_ms=0.0)
+
+    # --- internals ----------------------------------------------------------------------
+    def _model(self):  # noqa: ANN202 - (vector name, ClipModel)
+        vector_name = self.services.active_vector()
+        return vector_name, self.services.query_model(vector_name)
+
+    def _stored_vector(self, point_id: str, vector_name: str) -> np.ndarray:
+        try:
+            canonical = str(uuid.UUID(point_id))
+        except (ValueError, AttributeError, TypeError):
+            raise bad_request(f"{point_id!r} is not a result id (the 'id' of a search result)",
+                              field="point_id") from None
+        vector = self.services.index.vector_of(canonical, vector_name)
+        if vector is None:
+            raise ApiError(404, "unknown_point", f"the index holds no result {canonical} for the active model "
+                           f"(the index may have changed since)", field="point_id")
+        return vector
+
+    def _search(self, vector: np.ndarray, vector_name: str, model_name: str, query: SearchQuery,
+                described: dict[str, Any], *, encode_ms: float) -> SearchOutcome:
+        start = time.perf_counter()
+        page = self.services.index.search(vector, vector_name, limit=query.limit, filters=query.filters,
+                                          cursor=query.cursor, one_per_canvas=query.one_per_canvas)
+        timings = {"encode_ms": round(encode_ms, 2), "search_ms": round(_ms(start), 2)}
+        return SearchOutcome(page.hits, page.next_cursor, vector_name, model_name,
+                             {**described, **query.describe()}, timings)
+
+
+def check_text(text: Any, field: str) -> str:
+    if not isinstance(text, str) or not text.strip():
+        raise bad_request(f"{field!r} must be a non-empty text", field=field)
+    text = text.strip()
+    if len(text) > MAX_TEXT_CHARS:
+        raise bad_request(f"{field!r} is {len(text)} characters long; at most {MAX_TEXT_CHARS}", field=field)
+    return text
+
+
+def _model_label(vector_name: str) -> str:
+    from .query_model import registry_model_for
+
+    return registry_model_for(vector_name) or vector_name
+
+
+def _ms(start: float) -> float:
+    return (time.perf_counter() - start) * 1000.0

@@ -1,0 +1,132 @@
+"""Every error of the service as JSON: ``{"error": {"code", "message", "field"?}}``.
+
+Views raise ``ApiError`` (or a domain error the table below knows); nothing answers an HTML
+error page, not even a 404 or 405 from routing, so that API clients and viewers can always
+read what went wrong. Unexpected exceptions are logged with their traceback and answered
+500 without internals.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, Response, jsonify
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+
+
+class ApiError(Exception):
+    """An error answered as JSON with ``status``; ``code`` is a stable machine-readable word,
+    ``message`` says what was wrong and what to do, ``field`` names the parameter at fault."""
+
+    def __init__(self, status: int, code: str, message: str, *, field: str | None = None,
+                 headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.field = field
+        self.headers = headers or {}
+
+    def body(self) -> dict[str, Any]:
+        error: dict[str, Any] = {"code": self.code, "message": self.message}
+        if self.field:
+            error["field"] = self.field
+        return {"error": error}
+
+
+def bad_request(message: str, *, field: str | None = None, code: str = "invalid_parameter") -> ApiError:
+    return ApiError(400, code, message, field=field)
+
+
+def not_found(message: str, *, field: str | None = None, code: str = "not_found") -> ApiError:
+    return ApiError(404, code, message, field=field)
+
+
+def error_response(error: ApiError) -> Response:
+    response = jsonify(error.body())
+    response.status_code = error.status
+    for name, value in error.headers.items():
+        response.headers[name] = value
+    return response
+
+
+def _from_domain(exc: Exception) -> ApiError | None:
+    """Errors of the layers below, as the answer they deserve (None: not one we know)."""
+    from connector.catalog import CatalogError
+    from loupe_models.errors import ModelDependencyMissing, ModelError, ModelWeightsMissing, UnknownModel
+    from search_service.index.errors import (
+        CursorError,
+        FilterError,
+        IndexLockedError,
+        QueryError,
+        UnknownVectorError,
+        VectorIndexError,
+    )
+
+    if isinstance(exc, CursorError):
+        return ApiError(400, "invalid_cursor", str(exc), field="cursor")
+    if isinstance(exc, FilterError):
+        return ApiError(400, "invalid_filter", str(exc))
+    if isinstance(exc, QueryError):
+        return ApiError(400, "invalid_query", str(exc))
+    if isinstance(exc, UnknownVectorError):
+        return ApiError(409, "unknown_vector", str(exc))
+    if isinstance(exc, IndexLockedError):
+        return ApiError(503, "index_locked", str(exc))
+    if isinstance(exc, VectorIndexError):
+        return ApiError(503, "index_unavailable", str(exc))
+    if isinstance(exc, ModelWeightsMissing):
+        return ApiError(503, "model_weights_missing", str(exc))
+    if isinstance(exc, UnknownModel):
+        return ApiError(503, "unknown_model", str(exc))
+    if isinstance(exc, (ModelDependencyMissing, ModelError)):
+        return ApiError(503, "model_unavailable", str(exc))
+    if isinstance(exc, CatalogError):
+        return ApiError(503, "catalog_error", str(exc))
+    return None
+
+
+def _body_limit_message() -> str:
+    from flask import current_app
+
+    limit = current_app.config.get("MAX_CONTENT_LENGTH")
+    services = current_app.extensions.get("loupe")
+    image_limit = getattr(getattr(services, "settings", None), "max_upload_bytes", None)
+    message = "the request body is larger than this server accepts"
+    if limit:
+        message += f" ({limit:,} bytes)"
+    if image_limit:
+        message += f"; images may be at most {image_limit:,} bytes (setting max_upload_bytes)"
+    return message
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(ApiError)
+    def _api_error(error: ApiError) -> Response:
+        return error_response(error)
+
+    @app.errorhandler(HTTPException)
+    def _http_error(error: HTTPException) -> Response:
+        code = (error.name or "error").lower().replace(" ", "_")
+        message = error.description or error.name
+        if error.code == 413:
+            code = "upload_too_large"
+            message = _body_limit_message()
+        response = error_response(ApiError(error.code or 500, code, message))
+        if error.code == 405 and error.valid_methods:
+            response.headers["Allow"] = ", ".join(error.valid_methods)
+        return response
+
+    @app.errorhandler(Exception)
+    def _unexpected(error: Exception) -> Response:
+        known = _from_domain(error)
+        if known is not None:
+            if known.status >= 500:
+                log.warning("%s: %s", known.code, known.message)
+            return error_response(known)
+        log.exception("unexpected error")
+        return error_response(ApiError(500, "internal_error",
+                                       "the server failed to answer this request; its log has the details"))

@@ -1,0 +1,291 @@
+"""IIIF Content Search 1.0 and 2.0, with autocomplete, for every manifest and collection.
+
+URLs (``KEY``: ``urls.uri_key`` of the manifest's or collection's URI; or leave it out and
+pass ``?uri=URI``)::
+
+    /iiif/search/{1|2}/{manifest|collection}/KEY?q=...&motivation=...&page=N
+    /iiif/autocomplete/{1|2}/{manifest|collection}/KEY?q=...&motivation=...&min=N
+    /iiif/services/{manifest|collection}/KEY     the service blocks to paste into the manifest
+
+``q`` searches the harvested annotation texts and tags (curators') and Loupe's machine tags
+(unless a curator rejected them): case-insensitive, diacritics folded, each word a word
+prefix, all words required (``text_match``). ``motivation`` keeps annotations with one of
+the listed motivations (space-separated; ``oa:``/``sc:`` prefixes accepted). ``date`` and
+``user`` are not supported and, like any other unknown parameter, are listed in
+``ignored``. Results are paged (``page``, page size ``LOUPE_IIIF_PAGE_SIZE``, default 100).
+
+Validation: the annotations and every Presentation 3 property validate against the v3
+schema; the Content Search 2.0 additions (``ignored``, ``startIndex``, match
+``annotations``, an embedded ``partOf`` AnnotationCollection) are outside what the
+Presentation 3 schema allows on an AnnotationPage (see ``iiif.validation``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from typing import Any
+
+from flask import Blueprint, Response, current_app, request
+
+from iiif.writers.content_search import (
+    Paging,
+    Term,
+    TextMatch,
+    autocomplete_response_v1,
+    autocomplete_response_v2,
+    search_response_v1,
+    search_response_v2,
+    search_service_v1,
+    search_service_v2,
+    with_query_param,
+)
+
+from .catalog_reads import RegionText, collection_manifests, manifest_exists, regions_in_scope
+from .errors import ApiError, bad_request, not_found
+from .region_annotations import annotation_id, motivation_of, region_annotation
+from .responses import PRESENTATION_3_PROFILE, SEARCH_1_PROFILE, iiif_response, json_response
+from .services import get_services
+from .text_match import FoldedText, query_words, snippet, words_with_prefix
+from .urls import absolute, base_url, uri_key
+
+bp = Blueprint("iiif_search", __name__)
+
+VERSIONS = (1, 2)
+SCOPES = ("manifest", "collection")
+DEFAULT_PAGE_SIZE = 100
+MAX_TERMS = 100
+SEARCH_PARAMS = ("q", "motivation", "page")
+AUTOCOMPLETE_PARAMS = ("q", "motivation", "min")
+
+
+# --- routes ----------------------------------------------------------------------------
+
+
+@bp.get("/iiif/search/<int:version>/<scope>/<key>")
+@bp.get("/iiif/search/<int:version>/<scope>", defaults={"key": None})
+def search(version: int, scope: str, key: str | None) -> Response:
+    _check(version, scope)
+    uri, key = _resolve(scope, key)
+    q = request.args.get("q", "")
+    motivations = _motivations(request.args.get("motivation"))
+    page = _page_number(request.args.get("page"))
+    matches = [(r, texts) for r, texts in _scoped_regions(scope, uri, motivations)
+               if _matches(texts, query_words(q))]
+    size = int(current_app.config.get("LOUPE_IIIF_PAGE_SIZE", DEFAULT_PAGE_SIZE))
+    settings = get_services().settings
+    search_url = absolute(settings, f"/iiif/search/{version}/{scope}/{key}",
+                          [("q", q or None), ("motivation", request.args.get("motivation"))])
+    pages = max(1, -(-len(matches) // size))
+    if page > pages:
+        raise bad_request(f"page {page} is past the last page ({pages})", field="page")
+    paging = Paging.for_page(search_url, page, size, len(matches))
+    page_id = _page_id(search_url, page, paging)
+    chosen = matches[(page - 1) * size: page * size]
+    base = base_url(settings)
+    annotations = [region_annotation(r, base) for r, _ in chosen]
+    hits = _text_matches(chosen, query_words(q), base)
+    ignored = _ignored(SEARCH_PARAMS)
+    if version == 1:
+        doc = search_response_v1(page_id, annotations, paging=paging, ignored=ignored, matches=hits)
+        return iiif_response(doc, SEARCH_1_PROFILE)
+    doc = search_response_v2(page_id, annotations, paging=paging, ignored=ignored, matches=hits)
+    return iiif_response(doc, PRESENTATION_3_PROFILE)
+
+
+@bp.get("/iiif/autocomplete/<int:version>/<scope>/<key>")
+@bp.get("/iiif/autocomplete/<int:version>/<scope>", defaults={"key": None})
+def autocomplete(version: int, scope: str, key: str | None) -> Response:
+    _check(version, scope)
+    uri, key = _resolve(scope, key)
+    q = request.args.get("q", "")
+    words = query_words(q)
+    if not words:
+        raise bad_request("give the beginning of a word as 'q'", field="q")
+    minimum = _positive(request.args.get("min"), "min", default=1)
+    *leading, last = words
+    counts: Counter[str] = Counter()
+    forms: dict[str, Counter[str]] = defaultdict(Counter)
+    for region, texts in _scoped_regions(scope, uri, _motivations(request.args.get("motivation"))):
+        if leading and not _matches(texts, leading):
+            continue
+        found = words_with_prefix([t.original for t in texts], last)
+        for folded, original in found:
+            forms[folded][original] += 1
+        counts.update({folded for folded, _ in found})
+    settings = get_services().settings
+    search_path = f"/iiif/search/{version}/{scope}/{key}"
+    prefix = _typed_prefix(q) if leading else ""
+    terms = []
+    for word, total in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:MAX_TERMS]:
+        if total < minimum:
+            continue
+        value = prefix + forms[word].most_common(1)[0][0]
+        terms.append(Term(value=value, total=total,
+                          search_url=absolute(settings, search_path, [("q", value),
+                                                                      ("motivation", request.args.get("motivation"))])))
+    response_id = absolute(settings, request.path if key is None else f"/iiif/autocomplete/{version}/{scope}/{key}",
+                           list(request.args.items(multi=True)))
+    ignored = _ignored(AUTOCOMPLETE_PARAMS)
+    if version == 1:
+        doc = autocomplete_response_v1(response_id, terms, search_url=absolute(settings, search_path), ignored=ignored)
+        return iiif_response(doc, SEARCH_1_PROFILE)
+    return iiif_response(autocomplete_response_v2(response_id, terms, ignored=ignored), PRESENTATION_3_PROFILE)
+
+
+@bp.get("/iiif/services/<scope>/<key>")
+@bp.get("/iiif/services/<scope>", defaults={"key": None})
+def service_blocks(scope: str, key: str | None) -> Response:
+    """The ``service`` entries (Content Search 2.0 and 1.0, each with its autocomplete) to
+    add to the manifest or collection, so that viewers offer search in it."""
+    if scope not in SCOPES:
+        raise not_found(f"no such scope {scope!r}; use {' or '.join(SCOPES)}")
+    uri, key = _resolve(scope, key)
+    settings = get_services().settings
+    v2 = search_service_v2(absolute(settings, f"/iiif/search/2/{scope}/{key}"),
+                           absolute(settings, f"/iiif/autocomplete/2/{scope}/{key}"))
+    v1 = search_service_v1(absolute(settings, f"/iiif/search/1/{scope}/{key}"),
+                           absolute(settings, f"/iiif/autocomplete/1/{scope}/{key}"))
+    body: dict[str, Any] = {"id": uri, "type": scope.capitalize(), "key": key, "service": [v2, v1]}
+    if scope == "manifest":
+        body["annotations"] = absolute(settings, f"/iiif/annotations/manifest/{key}.json")
+    return json_response(body, conditional=True)
+
+
+# --- helpers ----------------------------------------------------------------------------
+
+
+def _check(version: int, scope: str) -> None:
+    if version not in VERSIONS:
+        raise not_found(f"IIIF Content Search version {version} is not offered; use 1 or 2")
+    if scope not in SCOPES:
+        raise not_found(f"no such scope {scope!r}; use {' or '.join(SCOPES)}")
+
+
+def _resolve(scope: str, key: str | None) -> tuple[str, str]:
+    """(URI, key) of the manifest or collection named by the URL key or ``?uri=``."""
+    services = get_services()
+    if key is None:
+        uri = request.args.get("uri", "").strip()
+        if not uri:
+            raise bad_request(f"name the {scope} by its key in the URL or by ?uri=", field="uri")
+        known = manifest_exists(services.catalog, uri) if scope == "manifest" \
+            else services.keys.uri("collection", uri_key(uri)) == uri
+        if not known:
+            raise ApiError(404, f"unknown_{scope}", f"the catalog has no {scope} {uri}", field="uri")
+        return uri, uri_key(uri)
+    uri = services.keys.uri(scope, key)  # type: ignore[arg-type]
+    if uri is None:
+        raise ApiError(404, f"unknown_{scope}", f"no {scope} has the key {key!r}; GET /iiif/services/{scope}?uri=URI "
+                       "gives a URI's key")
+    return uri, key
+
+
+def _scoped_regions(scope: str, uri: str, motivations: set[str]) -> list[tuple[RegionText, list[FoldedText]]]:
+    catalog = get_services().catalog
+    manifests = [uri] if scope == "manifest" else collection_manifests(catalog, uri)
+    out = []
+    for region in regions_in_scope(catalog, manifests):
+        if motivations and motivation_of(region) not in motivations:
+            continue
+        out.append((region, [FoldedText(t) for t in region.all_texts]))
+    return out
+
+
+def _matches(texts: list[FoldedText], words: list[str]) -> bool:
+    """Every word matches a word start in one of the texts (no words: everything matches)."""
+    return all(any(t.find(w) is not None for t in texts) for w in words)
+
+
+def _text_matches(chosen: list[tuple[RegionText, list[FoldedText]]], words: list[str], base: str) -> list[TextMatch]:
+    out = []
+    for region, texts in chosen:
+        for word in words:
+            found = next((s for s in (snippet(t, word) for t in texts) if s is not None), None)
+            if found is not None:
+                out.append(TextMatch([annotation_id(region, base)], found.exact, found.prefix, found.suffix))
+    return out
+
+
+def _typed_prefix(q: str) -> str:
+    """``q`` as typed up to its last word: "Zephyr a" -> "Zephyr "."""
+    last = list(re.finditer(r"\w+", q))[-1]
+    return q[:last.start()]
+
+
+def _motivations(raw: str | None) -> set[str]:
+    return {m.split(":", 1)[-1] for m in (raw or "").split() if m}
+
+
+def _page_number(raw: str | None) -> int:
+    return _positive(raw, "page", default=1)
+
+
+def _positive(raw: str | None, name: str, *, default: int) -> int:
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise bad_request(f"{name!r} must be a whole number of at least 1, not {raw!r}", field=name)
+    return value
+
+
+def _page_id(search_url: str, page: int, paging: Paging | None) -> str:
+    if paging is None:
+        return search_url
+    return with_query_param(search_url, "page", str(page))
+
+
+def _ignored(supported: tuple[str, ...]) -> list[str]:
+    return [k for k in dict.fromkeys(request.args.keys()) if k not in supported and k != "uri"]
+
+
+# --- OpenAPI ----------------------------------------------------------------------------
+
+_VERSION = {"name": "version", "in": "path", "required": True, "schema": {"type": "integer", "enum": [1, 2]}}
+_SCOPE = {"name": "scope", "in": "path", "required": True, "schema": {"type": "string", "enum": list(SCOPES)}}
+_KEY = {"name": "key", "in": "path", "required": True, "schema": {"type": "string", "pattern": "^[0-9a-f]{16}$"},
+        "description": "The first 16 hex characters of the SHA-256 of the manifest's or collection's URI "
+                       "(GET /iiif/services/{scope}?uri=URI gives it)."}
+_URI = {"name": "uri", "in": "query", "required": True, "schema": {"type": "string", "format": "uri"},
+        "description": "The manifest's or collection's URI, instead of its key."}
+_Q = {"name": "q", "in": "query", "schema": {"type": "string"}, "example": "venus",
+      "description": "Words to find (each a word prefix; all required; case and accents ignored)."}
+_MOTIVATION = {"name": "motivation", "in": "query", "schema": {"type": "string"}, "example": "commenting tagging"}
+_PAGE = {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "default": 1}}
+_MIN = {"name": "min", "in": "query", "schema": {"type": "integer", "minimum": 1, "default": 1}}
+_IIIF_OK = {"description": "A Content Search response (1.0: sc:AnnotationList; 2.0: AnnotationPage).",
+            "content": {"application/ld+json": {"schema": {"type": "object"}}}}
+_NOT_FOUND = {"$ref": "#/components/responses/NotFound"}
+_BAD = {"$ref": "#/components/responses/BadRequest"}
+
+
+def _search_item(params: list, summary: str) -> dict:
+    return {"get": {"tags": ["IIIF Content Search"], "summary": summary, "parameters": params,
+                    "responses": {"200": _IIIF_OK, "400": _BAD, "404": _NOT_FOUND}}}
+
+
+OPENAPI_PATHS: dict[str, Any] = {
+    "/iiif/search/{version}/{scope}/{key}": _search_item(
+        [_VERSION, _SCOPE, _KEY, _Q, _MOTIVATION, _PAGE],
+        "Content Search 1.0/2.0 over a manifest's or collection's annotations and machine tags"),
+    "/iiif/search/{version}/{scope}": _search_item([_VERSION, _SCOPE, _URI, _Q, _MOTIVATION, _PAGE],
+                                                   "The same, naming the manifest or collection by ?uri="),
+    "/iiif/autocomplete/{version}/{scope}/{key}": _search_item(
+        [_VERSION, _SCOPE, _KEY, {**_Q, "required": True, "example": "ven"}, _MOTIVATION, _MIN],
+        "Content Search autocomplete: words starting with q, with counts"),
+    "/iiif/autocomplete/{version}/{scope}": _search_item(
+        [_VERSION, _SCOPE, _URI, {**_Q, "required": True}, _MOTIVATION, _MIN], "The same, by ?uri="),
+    "/iiif/services/{scope}/{key}": {"get": {
+        "tags": ["IIIF Content Search"], "summary": "Service blocks to paste into the manifest's `service`",
+        "parameters": [_SCOPE, _KEY],
+        "responses": {"200": {"description": "`service`: [SearchService2, SearchService1], each with autocomplete."},
+                      "404": _NOT_FOUND}}},
+    "/iiif/services/{scope}": {"get": {
+        "tags": ["IIIF Content Search"], "summary": "The same, by ?uri= (also tells the key)",
+        "parameters": [_SCOPE, _URI],
+        "responses": {"200": {"description": "As above."}, "404": _NOT_FOUND}}},
+}

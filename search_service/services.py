@@ -1,0 +1,183 @@
+"""What the application's views share: settings, catalog, index, models, the search engine.
+
+One ``Services`` per process, stored in ``app.extensions["loupe"]`` (``get_services()``
+inside a request). Everything is opened on first use and owned by the object that opened it:
+Qdrant local mode lets one process hold the index, so the server opens it once and its
+embedded job workers write through that same object (``JobResources(index=services.index)``).
+Tests pass their own catalog, index or model cache; what is passed in is not closed here.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import TYPE_CHECKING, Any, Callable, TypeVar
+
+from flask import current_app
+
+from connector.catalog import Catalog
+from loupe_core.settings import Settings
+
+from .catalog_images import CatalogImages
+from .catalog_keys import KeyDirectory
+from .combiner import CombinerRegistry
+
+if TYPE_CHECKING:  # pragma: no cover
+    from loupe_models import ClipModel, ModelCache
+    from search_service.engine import SearchEngine
+    from search_service.index import VectorIndex
+    from training_worker.jobs import JobQueue
+
+log = logging.getLogger(__name__)
+
+EXTENSION = "loupe"
+T = TypeVar("T")
+
+
+class Services:
+    def __init__(self, settings: Settings, *, catalog: Catalog | None = None, index: "VectorIndex | None" = None,
+                 model_cache: "ModelCache | None" = None, combiners: CombinerRegistry | None = None,
+                 jobs: "JobQueue | None" = None, index_role: str = "server") -> None:
+        self.settings = settings
+        self.model_cache = model_cache  # None: loupe_models' process-wide cache
+        self.combiners = combiners or CombinerRegistry()
+        self.index_role = index_role
+        self._catalog = catalog
+        self._index = index
+        self._jobs = jobs
+        self._owned: list[Callable[[], None]] = []
+        self._lazy: dict[str, Any] = {}
+        self._lock = threading.RLock()
+
+    # --- catalog and index --------------------------------------------------------------
+    @property
+    def catalog(self) -> Catalog:
+        with self._lock:
+            if self._catalog is None:
+                self.settings.ensure_dirs()
+                self._catalog = Catalog.open(self.settings)
+                self._owned.append(self._catalog.close)
+            return self._catalog
+
+    @property
+    def index(self) -> "VectorIndex":
+        """The vector index, opened on first use (local mode: owned by this process from then on).
+        Raises IndexLockedError when another process holds local storage."""
+        with self._lock:
+            if self._index is None:
+                from search_service.index import VectorIndex
+
+                self._index = VectorIndex.open(self.settings, role=self.index_role)
+                self._owned.append(self._index.close)
+            return self._index
+
+    # --- models -------------------------------------------------------------------------
+    def active_vector(self) -> str:
+        """The vector searches use; VectorIndexError (503) when nothing is indexed yet."""
+        from search_service.index import VectorIndexError
+
+        vector = self.index.active_vector()
+        if vector is None:
+            raise VectorIndexError("the index holds no vectors yet: index the catalog first "
+                                   "(`loupe index`, or POST /api/admin/index)")
+        return vector
+
+    def query_model(self, vector: str | None = None) -> "ClipModel":
+        """The model that encodes queries for ``vector`` (default: the active one), loaded
+        once per process. Raises ModelWeightsMissing / ModelError (answered 503)."""
+        from .query_model import load_query_model
+
+        vector = vector or self.active_vector()
+        models = self._lazy.setdefault("models", {})
+        model = models.get(vector)
+        if model is None:
+            model = load_query_model(self.settings, vector, self.model_cache)
+            models[vector] = model
+        return model
+
+    # --- the rest, made on first use ------------------------------------------------------
+    @property
+    def engine(self) -> "SearchEngine":
+        from .engine import SearchEngine
+
+        return self._once("engine", lambda: SearchEngine(self))
+
+    @property
+    def images(self) -> CatalogImages:
+        def make() -> CatalogImages:
+            images = CatalogImages(self.settings, self.catalog)
+            self._owned.append(images.close)
+            return images
+
+        return self._once("images", make)
+
+    @property
+    def keys(self) -> KeyDirectory:
+        return self._once("keys", lambda: KeyDirectory(self.catalog))
+
+    # --- jobs ---------------------------------------------------------------------------
+    def attach_jobs(self, queue: "JobQueue") -> None:
+        """Submit jobs through ``queue`` (the embedded worker's, in `loupe serve`)."""
+        with self._lock:
+            self._jobs = queue
+
+    def job_queue(self) -> "JobQueue":
+        """Where admin endpoints submit jobs: the attached queue; else Redis when redis_url is
+        set; else the job store only (a server's embedded worker picks the job up from there)."""
+        with self._lock:
+            if self._jobs is None:
+                if self.settings.redis_url:
+                    from training_worker.broker import job_queue, make_broker
+
+                    broker = make_broker(self.settings)
+                    self._owned.append(broker.close)
+                    self._jobs = job_queue(broker)
+                else:
+                    from training_worker.jobs import JobQueue, JobStore
+
+                    store = JobStore.open(self.settings)
+                    self._owned.append(store.close)
+                    self._jobs = JobQueue(store)
+            return self._jobs
+
+    @property
+    def jobs_attached(self) -> bool:
+        return self._jobs is not None
+
+    # --- life cycle ---------------------------------------------------------------------
+    def warm(self) -> None:
+        """Load what the first search needs (index mirror, query model); problems are logged,
+        not raised: the server starts anyway and answers searches with the reason."""
+        try:
+            self.index.warm()
+            if self.index.active_vector() is not None:
+                self.query_model()
+        except Exception as e:  # noqa: BLE001 - logged; each search reports it again
+            log.warning("warming up search: %s", e)
+
+    def close(self) -> None:
+        """Close what this object opened, newest first; what was passed in stays open. Used
+        again afterwards, it opens things anew."""
+        with self._lock:
+            owned, self._owned = self._owned[::-1], []
+            self._lazy.clear()
+            if self._catalog is not None and self._catalog.close in owned:
+                self._catalog = None
+            if self._index is not None and self._index.close in owned:
+                self._index = None
+        for close in owned:
+            try:
+                close()
+            except Exception:  # noqa: BLE001 - close the rest anyway
+                log.exception("closing a service resource failed")
+
+    def _once(self, name: str, make: Callable[[], T]) -> T:
+        with self._lock:
+            if name not in self._lazy:
+                self._lazy[name] = make()
+            return self._lazy[name]
+
+
+def get_services() -> Services:
+    """The current application's services (inside a request or app context)."""
+    return current_app.extensions[EXTENSION]

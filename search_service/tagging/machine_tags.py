@@ -1,0 +1,114 @@
+"""Machine tagging annotations in the catalog: proposals written by a model, decisions by
+curators.
+
+A proposal is a ``RegionRow(made_by="machine", motivation="tagging", review="proposed")``
+with one tag and its provenance (model, version, confidence, date). Re-tagging replaces the
+model's proposals on the canvases it tags, but a tag a curator accepted or rejected (same
+canvas, same box, same label, any model) is never proposed again: decisions outlive runs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable, Sequence
+
+from sqlalchemy import delete, select
+
+from connector.catalog import Catalog
+from connector.catalog.schema import RegionRow, utcnow
+
+MOTIVATION = "tagging"
+PROPOSED, ACCEPTED, REJECTED = "proposed", "accepted", "rejected"
+DECISIONS = (ACCEPTED, REJECTED)
+CREATOR = "Loupe zero-shot tagging"
+
+Box = tuple[float, float, float, float]
+
+
+class ReviewError(ValueError):
+    """A review that cannot be recorded (unknown decision, not a machine annotation)."""
+
+
+class RegionNotFound(LookupError):
+    pass
+
+
+@dataclass(frozen=True)
+class Proposal:
+    canvas_id: int
+    box: Box | None  # canvas coordinates; None: the whole canvas
+    label: str
+    score: float
+    image_xywh: Sequence[float] | None = None  # full-image pixels of the box, when known
+
+
+@dataclass(frozen=True)
+class WriteCounts:
+    proposed: int  # rows written
+    replaced: int  # earlier proposals of this model removed
+    decided: int  # proposals skipped because a curator already decided on that tag
+
+
+def _box_key(x: float | None, y: float | None, w: float | None, h: float | None) -> tuple | None:
+    if x is None or y is None or w is None or h is None:
+        return None
+    return tuple(round(float(v), 1) for v in (x, y, w, h))
+
+
+def replace_proposals(catalog: Catalog, model: str, model_version: str, canvas_ids: Iterable[int],
+                      proposals: Sequence[Proposal]) -> WriteCounts:
+    """In one transaction: drop ``model``'s proposals on ``canvas_ids`` (every version of the
+    model: a new checkpoint supersedes its predecessor's guesses), then write ``proposals``
+    except those a curator already decided on."""
+    canvas_ids = sorted(set(canvas_ids))
+    if not canvas_ids:
+        return WriteCounts(0, 0, 0)
+    now = utcnow()
+    with catalog.session() as s:
+        machine = (RegionRow.canvas_id.in_(canvas_ids), RegionRow.made_by == "machine",
+                   RegionRow.motivation == MOTIVATION)
+        replaced = s.execute(delete(RegionRow).where(*machine, RegionRow.model == model,
+                                                     RegionRow.review == PROPOSED)).rowcount or 0
+        decided = {(r.canvas_id, _box_key(r.x, r.y, r.w, r.h), str(t).casefold())
+                   for r in s.scalars(select(RegionRow).where(*machine, RegionRow.review.in_(DECISIONS)))
+                   for t in r.tags or ()}
+        written = skipped = 0
+        for p in proposals:
+            box = p.box
+            if (p.canvas_id, _box_key(*(box or (None,) * 4)), p.label.casefold()) in decided:
+                skipped += 1
+                continue
+            s.add(RegionRow(
+                canvas_id=p.canvas_id, motivation=MOTIVATION,
+                x=box[0] if box else None, y=box[1] if box else None,
+                w=box[2] if box else None, h=box[3] if box else None,
+                image_xywh=[round(float(v), 2) for v in p.image_xywh] if p.image_xywh else None,
+                selector="xywh" if box else None, texts={}, tags=[p.label], links=[],
+                made_by="machine", creator=CREATOR, model=model, model_version=model_version,
+                confidence=round(float(p.score), 6), review=PROPOSED, created_at=now))
+            written += 1
+        s.commit()
+    return WriteCounts(written, replaced, skipped)
+
+
+def set_review(catalog: Catalog, region_id: int, decision: str) -> dict:
+    """Record a curator's decision on a machine annotation; returns the region as JSON."""
+    if decision not in DECISIONS:
+        raise ReviewError(f"decision must be one of {', '.join(DECISIONS)}, not {decision!r}")
+    with catalog.session() as s:
+        row = s.get(RegionRow, region_id)
+        if row is None:
+            raise RegionNotFound(f"no annotation region {region_id}")
+        if row.made_by != "machine":
+            raise ReviewError(f"region {region_id} was made by a person; only machine annotations are reviewed")
+        row.review = decision
+        s.commit()
+        return region_json(row)
+
+
+def region_json(row: RegionRow) -> dict:
+    box = None if row.x is None else [row.x, row.y, row.w, row.h]
+    return {"id": row.id, "canvas_id": row.canvas_id, "motivation": row.motivation, "xywh": box,
+            "tags": list(row.tags or ()), "made_by": row.made_by, "model": row.model,
+            "model_version": row.model_version, "confidence": row.confidence, "review": row.review,
+            "created_at": row.created_at.isoformat() + "Z" if row.created_at else None}

@@ -1,0 +1,32 @@
+"""Tagging runs on the indexed demo collection (``tests/search_service/conftest.py``) with the
+tiny random model (loupe-tiny); the model and the label embeddings are shared by the session
+(embedding the default vocabulary's ~1000 prompts is the slow part of a first run)."""
+
+from __future__ import annotations
+
+import functools
+
+import pytest
+
+
+@pytest.fixture(scope="session")
+def tiny_model(indexed_demo):  # noqa: ANN001, ANN201
+    pytest.importorskip("open_clip")
+    from loupe_models import load_model
+
+    return load_model(indexed_demo.settings)
+
+
+@pytest.fixture(scope="session")
+def label_cache(tmp_path_factory):  # noqa: ANN001, ANN201
+    from search_service.tagging import LabelEmbeddingCache
+
+    return LabelEmbeddingCache(tmp_path_factory.mktemp("label-embeddings"))
+
+
+@pytest.fixture
+def tag(tiny_model, label_cache):  # noqa: ANN001, ANN201
+    """``tag_collection`` with the shared model and label cache."""
+    from search_service.tagging import tag_collection
+
+    return functools.partial(tag_collection, model=tiny_model, cache=label_cache)
