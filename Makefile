@@ -13,6 +13,7 @@ EXTRAS ?= ml,test
 help:
 	@echo "make demo   - set everything up and run the demo (harvest, serve)"
 	@echo "make test   - set everything up and run the whole test suite"
+	@echo "make bench  - run the benchmarks (harvest, embed, search)"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,14 +34,17 @@ system-deps:
 npm-deps:
 	bash scripts/install-npm-deps.sh
 
+# MODEL=loupe-tiny runs the demo with the tiny test model when the default's weights are absent.
 demo: install
-	$(BIN)/loupe demo
+	$(if $(MODEL),LOUPE_MODEL=$(MODEL) )$(BIN)/loupe demo
 
 test: install system-deps npm-deps
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: install
 	$(BIN)/loupe bench harvest --json
+	$(BIN)/loupe bench embed --json --random-weights
+	$(BIN)/loupe bench search --json --random-weights
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

@@ -1,4 +1,5 @@
-"""``loupe demo``: the bundled collection, published, served and harvested over HTTP."""
+"""``loupe demo``: the bundled collection, published, served and harvested over HTTP,
+indexed, then served with search, the search page and the API."""
 
 from __future__ import annotations
 
@@ -19,13 +20,19 @@ DEMO_NAME = "demo"
               show_default=True, help="Folder of images (with metadata.csv and regions.csv) to publish.")
 @click.option("--port", type=int, default=None, help="Port to serve on (default: the port setting, 8600).")
 @click.option("--serve/--no-serve", default=True, show_default=True,
-              help="Keep serving the collection after the harvest (Ctrl-C stops).")
+              help="Then serve search, the search page, the API and the collection (Ctrl-C stops).")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
-@click.pass_obj
-def demo(settings: Settings, folder: Path, port: int | None, serve: bool, as_json: bool) -> None:
+@click.pass_context
+def demo(ctx: click.Context, folder: Path, port: int | None, serve: bool, as_json: bool) -> None:
     """Publish the bundled collection as static IIIF, serve it on 127.0.0.1, add it as an
-    allowed source and harvest it over HTTP through the same connector as any remote
-    collection; then print what was done."""
+    allowed source, harvest it over HTTP through the same connector as any remote
+    collection, index it with the model (LOUPE_MODEL; MODEL=loupe-tiny with make), print what
+    was done, then serve search, the search page (/), the API docs (/docs) and the
+    collection until Ctrl-C.
+
+    Without the model's weights the demo says where to put them and still serves the
+    harvested collection and IIIF Content Search."""
+    settings: Settings = ctx.obj
     from connector.catalog import Catalog
     from connector.harvest import Harvester
     from connector.static_publish import publish_folder
@@ -39,42 +46,73 @@ def demo(settings: Settings, folder: Path, port: int | None, serve: bool, as_jso
         raise click.ClickException(f"cannot serve on 127.0.0.1:{port} ({e.strerror}); "
                                    "choose another port with --port or LOUPE_PORT") from None
     base_url = f"{server.url}/{DEMO_NAME}"
-    click.echo(f"1/3 publishing {folder} as static IIIF under {settings.published_dir / DEMO_NAME}", err=True)
+    click.echo(f"1/4 publishing {folder} as static IIIF under {settings.published_dir / DEMO_NAME}", err=True)
     published = publish_folder(
         folder, settings.published_dir, base_url, name=DEMO_NAME,
         metadata_csv=_optional(folder / "metadata.csv"), regions_file=_optional(folder / "regions.csv"),
         progress=not as_json)
     collection_url = f"{base_url}/collection.json"
     with server:
-        click.echo(f"2/3 serving {collection_url}", err=True)
+        click.echo(f"2/4 serving {collection_url}", err=True)
         catalog = Catalog.open(settings)
         # Our own server on loopback: allowed explicitly, and no need to be slow with it.
         source = catalog.add_source(collection_url, "collection", allow_private=True, polite=False,
                                     name="demo-http")
-        click.echo(f"3/3 harvesting {collection_url} over HTTP", err=True)
+        click.echo(f"3/4 harvesting {collection_url} over HTTP", err=True)
         with Harvester(settings, catalog, progress=not as_json) as harvester:
             report = harvester.harvest(source)
         stats = catalog.stats()
-        summary = {"published": _published_summary(published), "harvest": report.as_dict(), "catalog": stats,
-                   "collection_url": collection_url}
-        if as_json:
-            click.echo(json.dumps(summary))
+        catalog.close()
+        # Still serving: images missing from the cache are fetched from the collection.
+        click.echo(f"4/4 indexing with {settings.model}", err=True)
+        indexed = _index(settings, source.id, progress=not as_json)
+    summary = {"published": _published_summary(published), "harvest": report.as_dict(), "catalog": stats,
+               "index": indexed, "collection_url": collection_url}
+    if as_json:
+        click.echo(json.dumps(summary))
+    else:
+        c = report.counts
+        click.echo(f"published {summary['published']}")
+        click.echo(f"harvested {c.get('listed', 0)} manifests over HTTP: {c.get('new', 0)} new, "
+                   f"{c.get('updated', 0)} updated, {c.get('unchanged', 0)} unchanged, "
+                   f"{c.get('failed', 0)} failed, {len(report.problems)} problems ({report.seconds:.1f} s)")
+        click.echo(f"catalog: {stats['manifests']} manifests, {stats['canvases']} canvases, "
+                   f"{stats['images']} images, {stats['regions']} annotated regions ({settings.catalog})")
+        if indexed.get("weights_missing"):
+            click.echo(f"not indexed: {indexed['error']}")
+            click.echo("Search by text and image needs the model: put the weights where the message says, "
+                       "or try the demo with the tiny test model: make demo MODEL=loupe-tiny "
+                       "(random weights: the plumbing works, the rankings mean nothing).")
+        elif indexed.get("error"):
+            click.echo(f"indexing failed: {indexed['error']}")
         else:
-            c = report.counts
-            click.echo(f"published {summary['published']}")
-            click.echo(f"harvested {c.get('listed', 0)} manifests over HTTP: {c.get('new', 0)} new, "
-                       f"{c.get('updated', 0)} updated, {c.get('unchanged', 0)} unchanged, "
-                       f"{c.get('failed', 0)} failed, {len(report.problems)} problems ({report.seconds:.1f} s)")
-            click.echo(f"catalog: {stats['manifests']} manifests, {stats['canvases']} canvases, "
-                       f"{stats['images']} images, {stats['regions']} annotated regions ({settings.catalog})")
-            click.echo(f"collection: {collection_url}")
-        if serve:
-            click.echo("serving the collection; press Ctrl-C to stop", err=True)
-            try:
-                while True:
-                    time.sleep(3600)
-            except KeyboardInterrupt:
-                pass
+            click.echo(f"index: {indexed['message']}")
+        click.echo(f"collection: {collection_url}")
+    if serve:
+        from loupe.commands.serve import serve as serve_cmd
+
+        click.echo(f"search page: http://127.0.0.1:{port}/  API docs: http://127.0.0.1:{port}/docs", err=True)
+        ctx.invoke(serve_cmd, host="127.0.0.1", port=port, no_jobs=False)
+
+
+def _index(settings: Settings, source_id: int, progress: bool) -> dict:
+    """Index the demo source in this process; a model without weights is reported, not fatal."""
+    from loupe.commands.index import JobProgressBar
+    from loupe_models import ModelError, ModelWeightsMissing
+    from search_service.index import VectorIndexError
+    from training_worker.indexing import IndexParams
+    from training_worker.jobs import JobStore, run_job
+
+    with JobStore.open(settings) as store, JobProgressBar(progress) as bar:
+        job = store.create("index", IndexParams(source=str(source_id), model=None, activate=False).as_dict())
+        try:
+            record = run_job(job.id, settings=settings, store=store, observer=bar.update, raise_errors=True)
+        except ModelWeightsMissing as e:  # the message says where to put them
+            return {"job": job.id, "error": str(e), "weights_missing": True}
+        except (ModelError, VectorIndexError) as e:
+            return {"job": job.id, "error": str(e)}
+        record = record or store.get(job.id)
+    return record.as_dict()
 
 
 def _optional(path: Path) -> Path | None:

@@ -78,7 +78,7 @@ def _run_here(settings: Settings, params: dict[str, Any], as_json: bool, progres
     from training_worker.jobs import SUCCEEDED, JobStore, run_job
 
     settings.ensure_dirs()
-    with JobStore.open(settings) as store, _Bar(progress) as bar:
+    with JobStore.open(settings) as store, JobProgressBar(progress) as bar:
         job = store.create("index", params)
         try:
             record = run_job(job.id, settings=settings, store=store, observer=bar.update, raise_errors=True)
@@ -131,14 +131,14 @@ def _send_to_redis(settings: Settings, store, params: dict[str, Any]):  # noqa: 
         broker.close()
 
 
-class _Bar:
+class JobProgressBar:
     """A tqdm bar on stderr fed by job progress reports (or nothing)."""
 
     def __init__(self, enabled: bool) -> None:
         self.enabled = enabled
         self._bar = None
 
-    def __enter__(self) -> "_Bar":
+    def __enter__(self) -> "JobProgressBar":
         return self
 
     def __exit__(self, *exc: object) -> None:
