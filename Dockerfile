@@ -67,7 +67,7 @@ EXPOSE 8600
 # Up when the HTTP server answers on LOUPE_PORT with any status below 500 (no endpoint is
 # assumed). Workers, which serve nothing, override this in docker-compose.yml.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=120s --retries=3 \
-  CMD ["python", "-c", "import http.client, os; c = http.client.HTTPConnection('127.0.0.1', int(os.environ.get('LOUPE_PORT', '8600')), timeout=4); c.request('GET', '/'); raise SystemExit(0 if c.getresponse().status < 500 else 1)"]
+  CMD ["python", "-c", "import http.client, os; c = http.client.HTTPConnection('127.0.0.1', int(os.environ.get('LOUPE_PORT', '8600')), timeout=4); c.request('GET', '/api/health'); raise SystemExit(0 if c.getresponse().status == 200 else 1)"]
 
 ENTRYPOINT ["loupe"]
 CMD ["--help"]

@@ -301,14 +301,29 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def test_image_healthcheck_probes_the_web_port(http_port):
+@pytest.fixture
+def loupe_port(settings):
+    """The real Loupe application served on a free port (what the image's web service runs)."""
+    from werkzeug.serving import make_server
+
+    from search_service.app import create_app
+
+    server = make_server("127.0.0.1", 0, create_app(settings), threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server.port
+    server.shutdown()
+
+
+def test_image_healthcheck_probes_the_web_port(loupe_port, http_port):
     cmd = next(rest for word, rest in _dockerfile_instructions() if word == "HEALTHCHECK")
     argv = json.loads(cmd[cmd.index("CMD") + 3:].strip())
     assert argv[:2] == ["python", "-c"]
     run = lambda port: subprocess.run([sys.executable, "-c", argv[2]], capture_output=True,  # noqa: E731
                                       env={**os.environ, "LOUPE_PORT": str(port)}, timeout=20)
-    assert run(http_port).returncode == 0
+    assert run(loupe_port).returncode == 0
     assert run(_free_port()).returncode != 0, "nothing listening must count as unhealthy"
+    assert run(http_port).returncode != 0, "a server without Loupe's /api/health is not Loupe"
 
 
 def test_worker_healthcheck_is_valid_python():
