@@ -31,7 +31,7 @@ def load_query_model(settings: Settings, vector: str, cache: "ModelCache | None"
 
     Raises ModelWeightsMissing (the message says where to put the file) or ModelError."""
     from loupe_models import get_spec, load_model, resolve_weights
-    from training_worker.indexing.vectors import vector_name_for
+    from search_service.index.names import vector_name_for
 
     name = registry_model_for(vector)
     # A registry vector means the published weights, even when model_path names a

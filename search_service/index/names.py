@@ -11,6 +11,10 @@ from __future__ import annotations
 import hashlib
 import re
 from pathlib import PurePath
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pragma: no cover
+    from loupe_models import ModelSpec, Weights
 
 SEPARATOR = "__"
 MAX_VECTOR_NAME = 120
@@ -65,3 +69,19 @@ def vector_of(prefix: str, collection: str) -> str | None:
     if not collection.startswith(head) or len(collection) == len(head):
         return None
     return collection[len(head):]
+
+
+# Weights sources that mean "a checkpoint file someone chose" rather than the registry's
+# published weights (see loupe_models.weights).
+CHOSEN_FILE_SOURCES = ("argument", "model_path")
+
+
+def vector_name_for(spec: "ModelSpec", weights: "Weights") -> str:
+    """``mobileclip2-s0__dfndr2b`` for a registry model with its published weights (wherever
+    the file was found); for a checkpoint given as a file (``model_path``: fine-tuned
+    weights, usually) its file name plus a fingerprint of its content, so that two
+    checkpoints never share a vector space. For a loaded model:
+    ``vector_name_for(model.spec, model.weights)``."""
+    if weights.source in CHOSEN_FILE_SOURCES and weights.path is not None:
+        return vector_name(spec.name, str(weights.path), version=weights.fingerprint())
+    return vector_name(spec.name, spec.pretrained)

@@ -8,6 +8,6 @@ and is usable without the jobs machinery. Importing this package imports no torc
 from .model_ref import ModelRef
 from .params import IndexParams
 from .summary import IndexSummary
-from .vectors import vector_name_for
+from search_service.index.names import vector_name_for
 
 __all__ = ["IndexParams", "IndexSummary", "ModelRef", "vector_name_for"]
