@@ -95,6 +95,18 @@ class FetchedImage:
         x, y = self.to_full(box.x, box.y)
         return Box(x, y, box.w * self.scale_x, box.h * self.scale_y)
 
+    def pixel_box(self, box: Box) -> tuple[int, int, int, int]:
+        """``box`` (full-image pixels) in this copy's pixels as (left, top, right, bottom):
+        rounded outwards, clamped, at least one pixel, so that the same region always gives
+        the same crop (indexing and querying must agree)."""
+        w, h = self.width, self.height
+        left = math.floor((box.x - self.offset_x) / self.scale_x + 1e-6)
+        top = math.floor((box.y - self.offset_y) / self.scale_y + 1e-6)
+        right = math.ceil((box.x + box.w - self.offset_x) / self.scale_x - 1e-6)
+        bottom = math.ceil((box.y + box.h - self.offset_y) / self.scale_y - 1e-6)
+        left, top = min(max(0, left), w - 1), min(max(0, top), h - 1)
+        return left, top, max(left + 1, min(w, right)), max(top + 1, min(h, bottom))
+
     def open(self) -> PILImage.Image:
         """The cached image, loaded, in RGB."""
         with PILImage.open(self.path) as im:

@@ -9,7 +9,6 @@ never fetches a URL that a client sent.
 
 from __future__ import annotations
 
-import math
 import threading
 
 from PIL import Image as PILImage
@@ -44,7 +43,7 @@ class CatalogImages:
         picture = fetched.open()
         if pixels is None:
             return picture
-        box = crop_box(fetched, pixels)
+        box = fetched.pixel_box(pixels)
         return picture if box == (0, 0, picture.width, picture.height) else picture.crop(box)
 
     def _for(self, source_id: int) -> tuple[ImageFetcher, FetchPolicy]:
@@ -71,19 +70,6 @@ class CatalogImages:
                 self._client.close()
                 self._client = None
             self._fetchers.clear()
-
-
-def crop_box(fetched: FetchedImage, box: Box) -> tuple[int, int, int, int]:
-    """``box`` (full-image pixels) in the fetched copy's pixels as (left, top, right, bottom),
-    rounded outwards and clamped, at least one pixel: the indexer's rounding, so the same
-    region gives the same crop."""
-    w, h = fetched.width, fetched.height
-    left = math.floor((box.x - fetched.offset_x) / fetched.scale_x + 1e-6)
-    top = math.floor((box.y - fetched.offset_y) / fetched.scale_y + 1e-6)
-    right = math.ceil((box.x + box.w - fetched.offset_x) / fetched.scale_x - 1e-6)
-    bottom = math.ceil((box.y + box.h - fetched.offset_y) / fetched.scale_y - 1e-6)
-    left, top = min(max(0, left), w - 1), min(max(0, top), h - 1)
-    return left, top, max(left + 1, min(w, right)), max(top + 1, min(h, bottom))
 
 
 def _policy(source: SourceInfo | None) -> FetchPolicy:

@@ -4,7 +4,6 @@ indexed, then served with search, the search page and the API."""
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import click

@@ -21,7 +21,7 @@ from connector.catalog import Catalog
 from connector.catalog.schema import CanvasRow, ManifestRow
 from connector.errors import FetchError
 from loupe_core.settings import Settings
-from search_service.catalog_images import CatalogImages, crop_box
+from search_service.catalog_images import CatalogImages
 from search_service.index.catalog_targets import ImageToIndex, images_to_index
 
 from .label_embeddings import LabelEmbeddingCache
@@ -151,7 +151,7 @@ def _tag_image(tagger: Tagger, images: CatalogImages, item: ImageToIndex, vocabu
     crops: list["PILImage.Image"] = []
     boxes: list[tuple] = []
     for t in targets:
-        box = crop_box(fetched, t.pixels)
+        box = fetched.pixel_box(t.pixels)
         crops.append(picture if box == (0, 0, picture.width, picture.height) else picture.crop(box))
         whole = t.kind == "image" and _covers_canvas(t.xywh, item.canvas_size)
         boxes.append((None, None) if whole else (tuple(float(v) for v in t.xywh),

@@ -21,7 +21,7 @@ from search_service.index.catalog_targets import images_to_index
 from tests.support.demo import DEMO_IMAGES
 from tests.training_worker.support import age_heartbeat, expected_points, wait_for, worker_running
 from training_worker.broker import EmbeddedWorker, make_broker
-from training_worker.indexing.crops import crop_box, full_size
+from training_worker.indexing.crops import full_size
 from training_worker.indexing.fetching import SourceImages
 from training_worker.jobs import JobStore, run_job
 
@@ -139,7 +139,7 @@ def test_boxes_are_cropped_in_the_fetched_pixels():
     fetched = FetchedImage(path=Path("x.jpg"), width=1000, height=500, format="JPEG", scale_x=4.0, scale_y=4.0,
                            offset_x=0.0, offset_y=0.0, source_url="u", source_format="JPEG")
     assert full_size(fetched) == (4000, 2000)
-    assert crop_box(fetched, Box(0, 0, 4000, 2000)) == (0, 0, 1000, 500)
-    assert crop_box(fetched, Box(666, 333, 2667, 1333)) == (166, 83, 834, 417)
-    assert crop_box(fetched, Box(3999, 1999, 1, 1)) == (999, 499, 1000, 500)  # at least one pixel, inside
-    assert crop_box(fetched, Box(-50, -50, 5000, 5000)) == (0, 0, 1000, 500)  # clamped
+    assert fetched.pixel_box(Box(0, 0, 4000, 2000)) == (0, 0, 1000, 500)
+    assert fetched.pixel_box(Box(666, 333, 2667, 1333)) == (166, 83, 834, 417)
+    assert fetched.pixel_box(Box(3999, 1999, 1, 1)) == (999, 499, 1000, 500)  # at least one pixel, inside
+    assert fetched.pixel_box(Box(-50, -50, 5000, 5000)) == (0, 0, 1000, 500)  # clamped

@@ -7,14 +7,12 @@ images overlap with the model's work on the current batch.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from PIL import Image as PILImage
 
 from connector.images import FetchedImage
-from iiif.model import Box
 
 from .fetching import SourceImages
 
@@ -40,18 +38,6 @@ def full_size(fetched: FetchedImage) -> tuple[int, int]:
     return max(1, round(fetched.width * fetched.scale_x)), max(1, round(fetched.height * fetched.scale_y))
 
 
-def crop_box(fetched: FetchedImage, box: Box) -> tuple[int, int, int, int]:
-    """``box`` (full-image pixels) in the fetched copy's pixels: (left, top, right, bottom),
-    rounded outwards, clamped, at least one pixel."""
-    w, h = fetched.width, fetched.height
-    left = math.floor((box.x - fetched.offset_x) / fetched.scale_x + 1e-6)
-    top = math.floor((box.y - fetched.offset_y) / fetched.scale_y + 1e-6)
-    right = math.ceil((box.x + box.w - fetched.offset_x) / fetched.scale_x - 1e-6)
-    bottom = math.ceil((box.y + box.h - fetched.offset_y) / fetched.scale_y - 1e-6)
-    left, top = min(max(0, left), w - 1), min(max(0, top), h - 1)
-    return left, top, max(left + 1, min(w, right)), max(top + 1, min(h, bottom))
-
-
 class TargetReader:
     """``reader((image_no, item)) -> [(CropKey, crop), ...]`` for ``EmbeddingPipeline.run``."""
 
@@ -69,7 +55,7 @@ class TargetReader:
         whole = (0, 0, picture.width, picture.height)
         crops = []
         for i, target in enumerate(targets):
-            box = crop_box(fetched, target.pixels)
+            box = fetched.pixel_box(target.pixels)
             crops.append((CropKey(image_no, target, i == len(targets) - 1),
                           picture if box == whole else picture.crop(box)))
         return crops
