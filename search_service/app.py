@@ -4,17 +4,15 @@
     app = create_app(settings)                      # opens what it needs on first use
     app = create_app(settings, services=services)   # tests and `loupe serve` pass their own
 
-Blueprints are listed as data (``BLUEPRINTS``: module, attribute). A module that does not
-exist yet is left out with a warning, so the service runs while areas are being built; any
-other import error is raised. Each blueprint module may document its endpoints in
-``OPENAPI_PATHS`` (see ``openapi``).
+Blueprints are listed as data (``BLUEPRINTS``: module, attribute). Each blueprint module
+may document its endpoints in ``OPENAPI_PATHS`` (see ``openapi``); a test fails when a
+route is left undocumented.
 """
 
 from __future__ import annotations
 
 import atexit
 import importlib
-import logging
 from types import ModuleType
 
 from flask import Flask
@@ -27,8 +25,6 @@ from .iiif_search import DEFAULT_PAGE_SIZE
 from .openapi import MODULES_EXTENSION
 from .services import EXTENSION, Services
 from .uploads import body_limit
-
-log = logging.getLogger(__name__)
 
 BLUEPRINTS: list[tuple[str, str]] = [
     ("search_service.api.search", "bp"),
@@ -65,22 +61,7 @@ def create_app(settings: Settings, *, services: Services | None = None) -> Flask
 def register_blueprints(app: Flask, blueprints: list[tuple[str, str]]) -> list[ModuleType]:
     modules = []
     for module_name, attribute in blueprints:
-        module = _import_if_present(module_name)
-        if module is None:
-            continue
+        module = importlib.import_module(module_name)
         app.register_blueprint(getattr(module, attribute))
         modules.append(module)
     return modules
-
-
-def _import_if_present(module_name: str) -> ModuleType | None:
-    try:
-        return importlib.import_module(module_name)
-    except ModuleNotFoundError as e:
-        # Only the blueprint's own module (or its package) being absent; a missing
-        # dependency inside an existing module is a real error.
-        if e.name and (module_name == e.name or module_name.startswith(e.name + ".")) and e.name.startswith(
-                "search_service."):
-            log.warning("blueprint module %s does not exist yet; its endpoints are left out", module_name)
-            return None
-        raise
