@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import logging
 import re
 
 import pytest
 
-from search_service.app import _import_if_present
 
 
 def test_published_files_are_served_with_etag_and_cors(client, indexed_demo):
@@ -90,20 +88,3 @@ def test_the_docs_page_is_self_contained(client):
     assert 'fetch("openapi.json"' in html
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", html), "the docs page loads something external"
     assert "default-src 'self'" in page.headers["Content-Security-Policy"]
-
-
-def test_a_blueprint_module_not_written_yet_is_skipped_with_a_warning(caplog):
-    with caplog.at_level(logging.WARNING, logger="search_service.app"):
-        assert _import_if_present("search_service.not_written_yet") is None
-        assert _import_if_present("search_service.not_a_package.pages") is None
-    assert "not_written_yet" in caplog.text
-
-
-def test_a_missing_dependency_inside_an_existing_module_is_not_hidden(tmp_path, monkeypatch):
-    pkg = tmp_path / "loupe_fake_area"
-    pkg.mkdir()
-    (pkg / "__init__.py").write_text("")
-    (pkg / "views.py").write_text("import a_dependency_that_is_not_installed\n")
-    monkeypatch.syspath_prepend(str(tmp_path))
-    with pytest.raises(ModuleNotFoundError):
-        _import_if_present("loupe_fake_area.views")
