@@ -12,6 +12,10 @@ import click
 
 from loupe_core.settings import Settings
 
+from ._jobs import JobProgressBar, enqueue
+
+__all__ = ["JobProgressBar", "index"]  # JobProgressBar: also used by `loupe demo`
+
 # Exit status when the model's weights are missing (the message says where to put them).
 EXIT_WEIGHTS_MISSING = 2
 
@@ -44,7 +48,7 @@ def index(ctx: click.Context, source: str | None, model_name: str | None, activa
     settings: Settings = ctx.obj
     params = _params(settings, source, model_name, activate)
     if background:
-        _enqueue(settings, params, as_json)
+        enqueue(settings, "index", params, as_json, here="index here and now")
     else:
         _run_here(settings, params, as_json, progress=not (no_progress or as_json))
 
@@ -95,74 +99,6 @@ def _run_here(settings: Settings, params: dict[str, Any], as_json: bool, progres
         click.echo(f"job {record.id} {record.state}: {record.message}")
     if record.state != SUCCEEDED:
         sys.exit(1)
-
-
-def _enqueue(settings: Settings, params: dict[str, Any], as_json: bool) -> None:
-    from training_worker.jobs import JobQueue, JobStore
-
-    settings.ensure_dirs()
-    with JobStore.open(settings) as store:
-        if settings.redis_url:
-            job = _send_to_redis(settings, store, params)
-            note = (f"queued as job {job.id} on Redis; a `loupe worker` process runs it. "
-                    f"Follow it with `loupe jobs show {job.id}`.")
-        else:
-            job = JobQueue(store).submit("index", params)  # recorded; the server's worker picks it up
-            note = (f"queued as job {job.id}. In the embedded default jobs run inside `loupe serve`: the server "
-                    f"starts it within seconds when it is running, or as soon as it starts. Follow it with "
-                    f"`loupe jobs show {job.id}`; to index here and now, leave out --background.")
-    if as_json:
-        click.echo(json.dumps(job.as_dict()))
-    else:
-        click.echo(note)
-
-
-def _send_to_redis(settings: Settings, store, params: dict[str, Any]):  # noqa: ANN001, ANN202
-    from training_worker.broker import broker_location, job_queue, make_broker
-
-    broker = make_broker(settings, store=store)
-    try:
-        return job_queue(broker).submit("index", params)
-    except Exception as e:  # noqa: BLE001 - redis raises many kinds; the message says what to do
-        raise click.ClickException(
-            f"cannot queue the job on Redis at {broker_location(settings)} ({type(e).__name__}: {e}). "
-            "It is recorded as queued: once Redis is up, `loupe jobs retry ID` sends it again.") from None
-    finally:
-        broker.close()
-
-
-class JobProgressBar:
-    """A tqdm bar on stderr fed by job progress reports (or nothing)."""
-
-    def __init__(self, enabled: bool) -> None:
-        self.enabled = enabled
-        self._bar = None
-
-    def __enter__(self) -> "JobProgressBar":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def update(self, done: int, total: int | None, message: str | None) -> None:
-        if not self.enabled:
-            return
-        if self._bar is None:
-            if not total:
-                return  # nothing to count (yet)
-            from tqdm import tqdm
-
-            self._bar = tqdm(total=total, desc="indexing", unit="image", file=sys.stderr, dynamic_ncols=True)
-        if total is not None and self._bar.total != total:
-            self._bar.total = total
-        self._bar.n = done
-        self._bar.refresh()
-
-    def close(self) -> None:
-        if self._bar is not None:
-            self._bar.close()
-            self._bar = None
-        self.enabled = False
 
 
 @index.command("status")

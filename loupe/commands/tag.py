@@ -6,10 +6,13 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
 from loupe_core.settings import Settings
+
+from ._jobs import JobProgressBar, enqueue
 
 # Exit status when the model's weights are missing (as `loupe index`): the message says where
 # to put them.
@@ -30,7 +33,8 @@ class TagGroup(click.Group):
 
     def format_usage(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         formatter.write_usage(ctx.command_path, "COLLECTION [--vocabulary FILE|NAME] [--threshold 0.2] "
-                                                "[--top-k 3] [--json]\n  or: loupe tag vocab list|show|set|remove ...")
+                                                "[--top-k 3] [--background] [--json]\n"
+                                                "  or: loupe tag vocab list|show|set|remove ...")
 
     def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         """The tagging options (of the hidden command), then the subcommands."""
@@ -69,50 +73,103 @@ def tag() -> None:
               help="At most this many tags per image or region.")
 @click.option("--no-regions", is_flag=True, help="Tag whole images only, not the annotated regions on them.")
 @click.option("--model", "model_name", default=None, help="Model registry name (default: the model setting).")
-@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option("--background", is_flag=True,
+              help="Queue a job instead of tagging here: `loupe worker` runs it (redis_url set); in the "
+                   "embedded default the server (`loupe serve`) does.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print the report as JSON (with --background: the queued job).")
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
 @click.pass_obj
 def run(settings: Settings, collection: str, vocabulary_ref: str | None, threshold: float, top_k: int,
-        no_regions: bool, model_name: str | None, as_json: bool, no_progress: bool) -> None:
-    """Tag COLLECTION's images and store the tags (see `loupe tag --help`)."""
-    from loupe_models import ModelError, ModelWeightsMissing, UnknownModel
-    from search_service.tagging import ScopeError, VocabularyError, read_vocabulary_file, tag_collection
+        no_regions: bool, model_name: str | None, background: bool, as_json: bool, no_progress: bool) -> None:
+    """Tag COLLECTION's images and store the tags (see `loupe tag --help`). Runs as a job
+    (`loupe jobs list` shows it), in the foreground unless --background."""
+    params = _params(settings, collection, vocabulary_ref, threshold, top_k, not no_regions, model_name)
+    if background:
+        enqueue(settings, "tag", params, as_json, here="tag here and now")
+    else:
+        _run_here(settings, params, as_json, progress=not (no_progress or as_json))
 
-    if model_name:
-        settings = settings.replace(model=model_name)
-    vocabulary = None
-    if vocabulary_ref:
-        try:
-            vocabulary = read_vocabulary_file(vocabulary_ref) if Path(vocabulary_ref).is_file() else vocabulary_ref
-        except VocabularyError as e:
-            raise click.BadParameter(str(e), param_hint="--vocabulary") from None
-    bar = _Bar(enabled=not (as_json or no_progress))
+
+def _params(settings: Settings, collection: str, vocabulary_ref: str | None, threshold: float, top_k: int,
+            regions: bool, model_name: str | None) -> dict[str, Any]:
+    """The job's parameters, checked before a job is recorded: an unknown model, collection or
+    vocabulary is a mistake to say at once. A vocabulary file goes into the job inline."""
+    from connector.catalog import Catalog
+    from loupe_models import UnknownModel, get_spec
+    from search_service.tagging import ScopeError, VocabularyError, VocabularyStore, read_vocabulary_file
+    from search_service.tagging.scope import named_vocabulary, resolve_scope
+    from training_worker.tagging_job import TagParams
+
     try:
-        report = tag_collection(settings, collection, vocabulary=vocabulary, threshold=threshold, top_k=top_k,
-                                regions=not no_regions, progress=bar.update)
-    except ModelWeightsMissing as e:
-        bar.close()
-        click.echo(f"Error: {e}", err=True)
-        sys.exit(EXIT_WEIGHTS_MISSING)
+        get_spec(model_name or settings.model)
     except UnknownModel as e:
         raise click.UsageError(str(e)) from None
-    except (ScopeError, VocabularyError, ModelError) as e:
+    vocabulary: str | dict[str, Any] | None = None
+    if vocabulary_ref:
+        try:
+            if Path(vocabulary_ref).is_file():
+                found = read_vocabulary_file(vocabulary_ref)
+                vocabulary = {"name": found.name, "labels": [t.as_json() for t in found.terms]}
+            else:
+                vocabulary = vocabulary_ref
+        except VocabularyError as e:
+            raise click.BadParameter(str(e), param_hint="--vocabulary") from None
+    settings.ensure_dirs()
+    catalog = Catalog.open(settings)
+    try:
+        resolve_scope(catalog, collection)
+        if isinstance(vocabulary, str):
+            named_vocabulary(VocabularyStore(catalog.engine), vocabulary)
+    except ScopeError as e:
         raise click.ClickException(str(e)) from None
     finally:
-        bar.close()
+        catalog.close()
+    try:
+        return TagParams.from_dict({"collection": collection, "vocabulary": vocabulary, "threshold": threshold,
+                                    "top_k": top_k, "regions": regions, "model": model_name}).as_dict()
+    except ValueError as e:
+        raise click.UsageError(str(e)) from None
+
+
+def _run_here(settings: Settings, params: dict[str, Any], as_json: bool, progress: bool) -> None:
+    from connector.catalog import CatalogError
+    from loupe_models import ModelError, ModelWeightsMissing
+    from search_service.tagging import ScopeError, VocabularyError
+    from training_worker.jobs import SUCCEEDED, JobStore, run_job
+
+    settings.ensure_dirs()
+    with JobStore.open(settings) as store, JobProgressBar(progress, desc="tagging") as bar:
+        job = store.create("tag", params)
+        try:
+            record = run_job(job.id, settings=settings, store=store, observer=bar.update, raise_errors=True)
+        except ModelWeightsMissing as e:
+            bar.close()
+            click.echo(f"Error: {e}", err=True)
+            sys.exit(EXIT_WEIGHTS_MISSING)
+        except (ScopeError, VocabularyError, ModelError, CatalogError) as e:
+            raise click.ClickException(f"{e}\n(job {job.id}; `loupe jobs show {job.id}`)") from None
+        record = record or store.get(job.id)  # None only if another process took the job over
+    report = record.result
+    if record.state != SUCCEEDED or report is None:
+        if as_json:
+            click.echo(json.dumps(record.as_dict()))
+        else:
+            click.echo(f"job {record.id} {record.state}: {record.message}")
+        sys.exit(1)
     if as_json:
-        click.echo(json.dumps(report.as_json()))
+        click.echo(json.dumps({**report, "job": record.id}))
         return
-    click.echo(f"tagged {report.images} images and {report.regions} regions of {report.collection} with "
-               f"{report.model_version}: {report.proposed} tags proposed (threshold {report.threshold}, "
-               f"top {report.top_k}), {report.replaced} earlier proposals replaced, "
-               f"{report.kept_decisions} curator decisions kept, in {report.seconds:.1f} s")
-    if report.vocabularies:
-        click.echo("vocabularies: " + ", ".join(f"{k} ({v} images)" for k, v in report.vocabularies.items()))
-    for problem in report.problems[:20]:
+    click.echo(f"tagged {report['images']} images and {report['regions']} regions of {report['collection']} with "
+               f"{report['model_version']}: {report['proposed']} tags proposed (threshold {report['threshold']}, "
+               f"top {report['top_k']}), {report['replaced']} earlier proposals replaced, "
+               f"{report['kept_decisions']} curator decisions kept, in {report['seconds']:.1f} s (job {record.id})")
+    if report["vocabularies"]:
+        click.echo("vocabularies: " + ", ".join(f"{k} ({v} images)" for k, v in report["vocabularies"].items()))
+    for problem in report["problems"][:20]:
         click.echo(f"warning: {problem}", err=True)
-    if report.failed:
-        click.echo(f"{report.failed} images could not be fetched; their earlier tags were left as they were.",
+    if report["failed"]:
+        click.echo(f"{report['failed']} images could not be fetched; their earlier tags were left as they were.",
                    err=True)
 
 
@@ -232,27 +289,3 @@ def vocab_remove(settings: Settings, collection: str) -> None:
     finally:
         catalog.close()
     click.echo(f"vocabulary {key} removed" if removed else f"{collection} had no list of its own")
-
-
-class _Bar:
-    """A tqdm bar on stderr (or nothing)."""
-
-    def __init__(self, enabled: bool) -> None:
-        self.enabled = enabled
-        self._bar = None
-
-    def update(self, done: int, total: int) -> None:
-        if not self.enabled:
-            return
-        if self._bar is None:
-            from tqdm import tqdm
-
-            self._bar = tqdm(total=total, desc="tagging", unit="image", file=sys.stderr, dynamic_ncols=True)
-        self._bar.n = done
-        self._bar.refresh()
-
-    def close(self) -> None:
-        if self._bar is not None:
-            self._bar.close()
-            self._bar = None
-        self.enabled = False

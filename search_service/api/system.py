@@ -1,12 +1,12 @@
 """The service itself: health (cheap liveness), status (index, catalog, model, jobs), models;
-and the admin endpoints (API key required): queue an indexing job, follow a job, switch the
-active index vector. Writes happen through jobs, as everywhere in Loupe."""
+and the admin endpoints (API key required): queue an indexing or a tagging job, follow a job,
+switch the active index vector. Writes happen through jobs, as everywhere in Loupe."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response, request, url_for
 
 from loupe_core import __version__
 
@@ -106,6 +106,55 @@ def submit_index_job() -> Response:
     return json_response({"job": job.as_dict(with_log=False)}, 202)
 
 
+TAG_JOB_FIELDS = ("collection", "vocabulary", "threshold", "top_k", "regions", "model")
+
+
+@bp.post("/api/admin/tag")
+@require_api_key
+def submit_tag_job() -> Response:
+    """Queue a zero-shot tagging job (``{"collection", "vocabulary"?, "threshold"?, "top_k"?,
+    "regions"?, "model"?}``); 202 with the job and the URL that follows it."""
+    from loupe_models import UnknownModel, get_spec
+    from search_service.tagging import ScopeError, VocabularyError, VocabularyStore, resolve_scope
+    from search_service.tagging.scope import named_vocabulary
+    from training_worker.tagging_job import TagParams
+
+    body = request.get_json(silent=True) if request.content_length else None
+    if not isinstance(body, dict):
+        raise bad_request("the body must be a JSON object: {\"collection\", \"vocabulary\"?, \"threshold\"?, "
+                          "\"top_k\"?, \"regions\"?, \"model\"?}", code="invalid_json")
+    unknown = sorted(set(body) - set(TAG_JOB_FIELDS))
+    if unknown:
+        raise bad_request(f"unknown field(s) {', '.join(unknown)}; known: {', '.join(TAG_JOB_FIELDS)}",
+                          field=unknown[0], code="unknown_parameter")
+    if body.get("model") is not None:
+        try:
+            get_spec(str(body["model"]))
+        except UnknownModel as e:
+            raise bad_request(str(e), field="model") from None
+    try:
+        params = TagParams.from_dict({k: v for k, v in body.items() if v is not None})
+    except ValueError as e:  # the messages start with the field's name; VocabularyError's not always
+        first = str(e).split(" ", 1)[0]
+        field = "vocabulary" if isinstance(e, VocabularyError) else (first if first in TAG_JOB_FIELDS else None)
+        raise bad_request(str(e), field=field) from None
+    catalog = get_services().catalog
+    try:
+        resolve_scope(catalog, params.collection)
+    except ScopeError as e:
+        raise ApiError(404, "unknown_collection", str(e), field="collection") from None
+    if isinstance(params.vocabulary, str):
+        try:
+            named_vocabulary(VocabularyStore(catalog.engine), params.vocabulary)
+        except ScopeError as e:
+            raise ApiError(404, "unknown_vocabulary", str(e), field="vocabulary") from None
+    job = get_services().job_queue().submit("tag", params.as_dict())
+    url = url_for("system_api.job", job_id=job.id)
+    response = json_response({"job": job.as_dict(with_log=False), "url": url}, 202)
+    response.headers["Location"] = url
+    return response
+
+
 @bp.get("/api/admin/jobs/<int:job_id>")
 @require_api_key
 def job(job_id: int) -> Response:
@@ -158,6 +207,32 @@ OPENAPI_PATHS: dict[str, Any] = {
             "example": {"model": "MobileCLIP2-S0", "activate": True}}}},
         "responses": {"202": {"description": "Queued; follow it at /api/admin/jobs/{id}."},
                       "400": {"$ref": "#/components/responses/BadRequest"}, **_AUTH_ERRORS}}},
+    "/api/admin/tag": {"post": {
+        "tags": ["admin"], "summary": "Queue a zero-shot tagging job for a collection", "security": _ADMIN,
+        "description": "Tags every image (and annotated region) of the collection and stores the tags as machine "
+                       "annotations for curators to review, as `loupe tag` does. Rerunning replaces the model's "
+                       "earlier proposals and keeps curators' decisions.",
+        "requestBody": {"required": True, "content": {"application/json": {"schema": {
+            "type": "object", "required": ["collection"], "properties": {
+                "collection": {"type": "string",
+                               "description": "'all', a source id or name, a IIIF Collection URI or key"},
+                "vocabulary": {"description": "a stored list's key or 'default', or inline labels (strings or "
+                                              "{label, language?, prompt?}), or {name?, labels}; default: each "
+                                              "collection's curator list, else the built-in list",
+                               "oneOf": [{"type": "string"}, {"type": "array"}, {"type": "object"}]},
+                "threshold": {"type": "number", "minimum": 0, "maximum": 1, "default": 0.2,
+                              "description": "keep tags with at least this score (softmax over the vocabulary)"},
+                "top_k": {"type": "integer", "minimum": 1, "default": 3,
+                          "description": "at most this many tags per image or region"},
+                "regions": {"type": "boolean", "default": True, "description": "also tag annotated regions"},
+                "model": {"type": "string", "description": "registry model; default: the model setting"}}},
+            "example": {"collection": "all", "vocabulary": ["Annunciation", "sunflowers"], "top_k": 2}}}},
+        "responses": {"202": {"description": "Queued: the job, and its URL (also in Location) to follow it.",
+                              "content": {"application/json": {"example": {
+                                  "job": {"id": 7, "kind": "tag", "state": "queued"},
+                                  "url": "/api/admin/jobs/7"}}}},
+                      "400": {"$ref": "#/components/responses/BadRequest"},
+                      "404": {"$ref": "#/components/responses/NotFound"}, **_AUTH_ERRORS}}},
     "/api/admin/jobs/{job_id}": {"get": {
         "tags": ["admin"], "summary": "A job's state, progress, result and log", "security": _ADMIN,
         "parameters": [{"name": "job_id", "in": "path", "required": True, "schema": {"type": "integer"}}],

@@ -41,6 +41,7 @@ log = logging.getLogger(__name__)
 DEFAULT_THRESHOLD = 0.2
 DEFAULT_TOP_K = 3
 Progress = Callable[[int, int], None]  # (images done, images in all)
+ShouldStop = Callable[[], bool]  # asked between manifests: True stops the run there
 
 
 @dataclass
@@ -59,6 +60,7 @@ class TagReport:
     vocabularies: dict[str, int] = field(default_factory=dict)  # vocabulary -> images
     problems: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    stopped: bool = False  # should_stop said so before every manifest was done
 
     def as_json(self) -> dict:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
@@ -78,11 +80,14 @@ def check_options(threshold: float, top_k: int) -> None:
 def tag_collection(settings: Settings, collection_or_source: str, *,
                    vocabulary: Vocabulary | str | None = None, threshold: float = DEFAULT_THRESHOLD,
                    top_k: int = DEFAULT_TOP_K, regions: bool = True, model: "ClipModel | None" = None,
-                   cache: LabelEmbeddingCache | None = None, progress: Progress | None = None) -> TagReport:
+                   cache: LabelEmbeddingCache | None = None, progress: Progress | None = None,
+                   should_stop: ShouldStop | None = None) -> TagReport:
     """Tag every image of ``collection_or_source`` (``all``, a source id/name/URL, a
     collection URI or key) and store the tags with score >= ``threshold`` (at most ``top_k``
     per image or region). ``vocabulary``: a Vocabulary, a stored list's key or ``default``;
-    None picks each manifest's curator list (or the default).
+    None picks each manifest's curator list (or the default). ``should_stop`` is asked before
+    each manifest: when it says True the run ends there with ``report.stopped`` (what it wrote
+    stays: whole manifests; a rerun converges).
 
     Raises ScopeError, VocabularyError, ValueError (options), and the model's errors
     (ModelWeightsMissing: no weights, never random ones)."""
@@ -107,6 +112,9 @@ def tag_collection(settings: Settings, collection_or_source: str, *,
         canvas_ids = _canvas_ids(catalog)
         done = 0
         for manifest, group in groupby(items, key=lambda i: i.manifest):
+            if should_stop is not None and should_stop():
+                report.stopped = True
+                break
             group = list(group)
             vocab = chooser.choose(group[0].source_id, group[0].collection)
             proposals: list[Proposal] = []

@@ -80,3 +80,40 @@ def test_missing_weights_say_where_to_put_them(demo_settings, monkeypatch: pytes
     assert result.exit_code == 2, result.output
     assert "weights for model 'ViT-B-32' not found" in result.output
     assert str(demo_settings.data_dir / "models" / "ViT-B-32") in result.output
+
+
+def jobs(settings, *args: str):  # noqa: ANN001, ANN201
+    return CliRunner().invoke(cli, ["--data-dir", str(settings.data_dir), "jobs", *args])
+
+
+def test_tag_runs_as_a_job_in_the_foreground(demo_settings, tmp_path: Path) -> None:  # noqa: ANN001
+    pytest.importorskip("open_clip")
+    labels = tmp_path / "three.txt"
+    labels.write_text("Annunciation\nsunflowers\nhorse\n", encoding="utf-8")
+    result = loupe(demo_settings, DEMO_NAME, "--vocabulary", str(labels), "--threshold", "0", "--top-k", "1",
+                   "--json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output.strip().splitlines()[-1])
+    assert report["proposed"] == DEMO_IMAGES + DEMO_REGIONS and report["vocabularies"] == {"three": DEMO_IMAGES}
+    (job,) = json.loads(jobs(demo_settings, "list", "--json").output.strip().splitlines()[-1])
+    assert (job["id"], job["kind"], job["state"]) == (report["job"], "tag", "succeeded")
+    assert job["result"]["proposed"] == report["proposed"]
+
+
+def test_background_queues_a_tag_job(demo_settings, tmp_path: Path) -> None:  # noqa: ANN001
+    labels = tmp_path / "two.txt"
+    labels.write_text("skull\nlily\n", encoding="utf-8")
+    result = loupe(demo_settings, DEMO_NAME, "--vocabulary", str(labels), "--top-k", "2", "--no-regions",
+                   "--background")
+    assert result.exit_code == 0, result.output
+    assert "jobs run inside `loupe serve`" in result.output and "to tag here and now" in result.output
+    queued = json.loads(loupe(demo_settings, "all", "--background", "--json").output.strip().splitlines()[-1])
+    assert (queued["kind"], queued["state"], queued["params"]) == ("tag", "queued", {"collection": "all"})
+    listed = json.loads(jobs(demo_settings, "list", "--json").output.strip().splitlines()[-1])
+    first = next(j for j in listed if j["id"] != queued["id"])
+    assert (first["kind"], first["state"]) == ("tag", "queued")
+    assert first["params"] == {"collection": DEMO_NAME, "top_k": 2, "regions": False,
+                               "vocabulary": {"name": "two", "labels": [{"label": "skull"}, {"label": "lily"}]}}
+    refused = loupe(demo_settings, "no-such-collection", "--background")
+    assert refused.exit_code == 1 and "neither 'all', a source" in refused.output
+    assert len(json.loads(jobs(demo_settings, "list", "--json").output.strip().splitlines()[-1])) == 2

@@ -9,7 +9,8 @@ from search_service.auth import require_api_key
 from search_service.cors import register_cors
 from search_service.errors import register_error_handlers
 
-WRITE_ENDPOINTS = [("post", "/api/admin/index", {}), ("get", "/api/admin/jobs/1", None),
+WRITE_ENDPOINTS = [("post", "/api/admin/index", {}), ("post", "/api/admin/tag", {"collection": "all"}),
+                   ("get", "/api/admin/jobs/1", None),
                    ("post", "/api/admin/active-vector", {"vector": "x"})]
 
 

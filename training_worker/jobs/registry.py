@@ -17,6 +17,7 @@ Handler = Callable[["JobContext"], Union[dict[str, Any], None]]
 
 DEFAULT_HANDLERS: Mapping[str, str] = {
     "index": "training_worker.indexing.job:index_job",
+    "tag": "training_worker.tagging_job:tag_job",
 }
 
 

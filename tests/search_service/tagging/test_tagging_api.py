@@ -210,3 +210,37 @@ def test_openapi_documents_the_tagging_endpoints(client) -> None:  # noqa: ANN00
             for r in op.get("responses", {}).values() for v in [r.get("$ref")] if v}
     names = {r.rsplit("/", 1)[1] for r in refs}
     assert names <= set(spec["components"]["responses"])  # every referenced response exists
+
+
+# --- tagging jobs ----------------------------------------------------------------------------
+
+
+def test_admin_tag_queues_a_job(keyed_app) -> None:  # noqa: ANN001
+    from tests.support.demo import DEMO_NAME
+
+    client = keyed_app.test_client()
+    body = {"collection": DEMO_NAME, "vocabulary": LABELS[:2], "top_k": 2, "regions": False}
+    assert error_of(client.post("/api/admin/tag", json=body), 401)["code"] == "missing_api_key"
+    headers = {"X-API-Key": KEY}
+    queued = client.post("/api/admin/tag", json=body, headers=headers)
+    assert queued.status_code == 202, queued.get_json()
+    job, url = queued.get_json()["job"], queued.get_json()["url"]
+    assert (job["kind"], job["state"]) == ("tag", "queued") and queued.headers["Location"] == url
+    assert job["params"] == {"collection": DEMO_NAME, "top_k": 2, "regions": False,
+                             "vocabulary": {"name": "inline", "labels": [{"label": x} for x in LABELS[:2]]}}
+    followed = client.get(url, headers=headers)
+    assert followed.status_code == 200 and followed.get_json()["job"]["id"] == job["id"]
+    assert "Access-Control-Allow-Origin" not in queued.headers
+
+    def refused(change: dict, status: int):  # noqa: ANN202
+        return error_of(client.post("/api/admin/tag", json={"collection": "all", **change}, headers=headers), status)
+
+    assert refused({"collection": "nowhere"}, 404)["field"] == "collection"
+    assert refused({"vocabulary": "no-such-list"}, 404)["field"] == "vocabulary"
+    assert refused({"vocabulary": []}, 400)["field"] == "vocabulary"
+    assert refused({"threshold": 3}, 400)["field"] == "threshold"
+    assert refused({"top_k": "many"}, 400)["field"] == "top_k"
+    assert refused({"model": "no-such-model"}, 400)["field"] == "model"
+    assert refused({"nope": 1}, 400)["code"] == "unknown_parameter"
+    assert error_of(client.post("/api/admin/tag", json={}, headers=headers), 400)
+    assert error_of(client.post("/api/admin/tag", headers=headers), 400)["code"] == "invalid_json"
