@@ -18,14 +18,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response
 
 from iiif.writers.annotations import LOUPE_CONTEXT_DOCUMENT, annotation_page
 
-from .catalog_reads import canvas_is_live, machine_regions, manifest_canvases, manifest_exists
-from .errors import ApiError, bad_request
+from .catalog_reads import machine_regions, manifest_canvases
 from .region_annotations import region_annotation
 from .responses import PRESENTATION_3_PROFILE, iiif_response, json_response
+from .named_resources import resolve_named
 from .services import get_services
 from .urls import absolute, base_url, uri_key
 
@@ -38,16 +38,7 @@ PAGE_LABEL = {"en": ["Loupe machine annotations"]}
 @bp.get("/iiif/annotations", defaults={"key": None})
 def canvas_page(key: str | None) -> Response:
     services = get_services()
-    if key is None:
-        canvas = request.args.get("uri", "").strip()
-        if not canvas:
-            raise bad_request("name the canvas by its key (/iiif/annotations/KEY.json) or by ?uri=", field="uri")
-        if not canvas_is_live(services.catalog, canvas):
-            raise ApiError(404, "unknown_canvas", f"the catalog has no canvas {canvas}", field="uri")
-    else:
-        canvas = services.keys.uri("canvas", key)
-        if canvas is None:
-            raise ApiError(404, "unknown_canvas", f"no canvas has the key {key!r}")
+    canvas, _ = resolve_named("canvas", key)
     settings = services.settings
     page_id = absolute(settings, f"/iiif/annotations/{uri_key(canvas)}.json")
     base = base_url(settings)
@@ -61,16 +52,7 @@ def manifest_pages(key: str | None) -> Response:
     """Each canvas of the manifest with its annotation page, ready for the canvas's
     ``annotations`` property, and how many machine annotations the page holds now."""
     services = get_services()
-    if key is None:
-        manifest = request.args.get("uri", "").strip()
-        if not manifest:
-            raise bad_request("name the manifest by its key or by ?uri=", field="uri")
-        if not manifest_exists(services.catalog, manifest):
-            raise ApiError(404, "unknown_manifest", f"the catalog has no manifest {manifest}", field="uri")
-    else:
-        manifest = services.keys.uri("manifest", key)
-        if manifest is None:
-            raise ApiError(404, "unknown_manifest", f"no manifest has the key {key!r}")
+    manifest, _ = resolve_named("manifest", key)
     settings = services.settings
     canvases = [{"canvas": canvas,
                  "annotations": [{"id": absolute(settings, f"/iiif/annotations/{uri_key(canvas)}.json"),

@@ -41,13 +41,14 @@ from iiif.writers.content_search import (
     with_query_param,
 )
 
-from .catalog_reads import RegionText, collection_manifests, manifest_exists, regions_in_scope
-from .errors import ApiError, bad_request, not_found
+from .catalog_reads import RegionText, collection_manifests, regions_in_scope
+from .errors import bad_request, not_found
 from .region_annotations import annotation_id, motivation_of, region_annotation
 from .responses import PRESENTATION_3_PROFILE, SEARCH_1_PROFILE, iiif_response, json_response
+from .named_resources import resolve_named
 from .services import get_services
 from .text_match import FoldedText, query_words, snippet, words_with_prefix
-from .urls import absolute, base_url, uri_key
+from .urls import absolute, base_url
 
 bp = Blueprint("iiif_search", __name__)
 
@@ -66,7 +67,7 @@ AUTOCOMPLETE_PARAMS = ("q", "motivation", "min")
 @bp.get("/iiif/search/<int:version>/<scope>", defaults={"key": None})
 def search(version: int, scope: str, key: str | None) -> Response:
     _check(version, scope)
-    uri, key = _resolve(scope, key)
+    uri, key = resolve_named(scope, key)
     q = request.args.get("q", "")
     motivations = _motivations(request.args.get("motivation"))
     page = _page_number(request.args.get("page"))
@@ -97,7 +98,7 @@ def search(version: int, scope: str, key: str | None) -> Response:
 @bp.get("/iiif/autocomplete/<int:version>/<scope>", defaults={"key": None})
 def autocomplete(version: int, scope: str, key: str | None) -> Response:
     _check(version, scope)
-    uri, key = _resolve(scope, key)
+    uri, key = resolve_named(scope, key)
     q = request.args.get("q", "")
     words = query_words(q)
     if not words:
@@ -140,7 +141,7 @@ def service_blocks(scope: str, key: str | None) -> Response:
     add to the manifest or collection, so that viewers offer search in it."""
     if scope not in SCOPES:
         raise not_found(f"no such scope {scope!r}; use {' or '.join(SCOPES)}")
-    uri, key = _resolve(scope, key)
+    uri, key = resolve_named(scope, key)
     settings = get_services().settings
     v2 = search_service_v2(absolute(settings, f"/iiif/search/2/{scope}/{key}"),
                            absolute(settings, f"/iiif/autocomplete/2/{scope}/{key}"))
@@ -160,25 +161,6 @@ def _check(version: int, scope: str) -> None:
         raise not_found(f"IIIF Content Search version {version} is not offered; use 1 or 2")
     if scope not in SCOPES:
         raise not_found(f"no such scope {scope!r}; use {' or '.join(SCOPES)}")
-
-
-def _resolve(scope: str, key: str | None) -> tuple[str, str]:
-    """(URI, key) of the manifest or collection named by the URL key or ``?uri=``."""
-    services = get_services()
-    if key is None:
-        uri = request.args.get("uri", "").strip()
-        if not uri:
-            raise bad_request(f"name the {scope} by its key in the URL or by ?uri=", field="uri")
-        known = manifest_exists(services.catalog, uri) if scope == "manifest" \
-            else services.keys.uri("collection", uri_key(uri)) == uri
-        if not known:
-            raise ApiError(404, f"unknown_{scope}", f"the catalog has no {scope} {uri}", field="uri")
-        return uri, uri_key(uri)
-    uri = services.keys.uri(scope, key)  # type: ignore[arg-type]
-    if uri is None:
-        raise ApiError(404, f"unknown_{scope}", f"no {scope} has the key {key!r}; GET /iiif/services/{scope}?uri=URI "
-                       "gives a URI's key")
-    return uri, key
 
 
 def _scoped_regions(scope: str, uri: str, motivations: set[str]) -> list[tuple[RegionText, list[FoldedText]]]:
