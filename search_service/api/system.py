@@ -68,26 +68,38 @@ def models() -> Response:
     return json_response({"models": rows, "active_vector": held.get("active"), "vectors": held.get("vectors", {})})
 
 
-@bp.post("/api/admin/index")
-@require_api_key
-def submit_index_job() -> Response:
-    """Queue an indexing job (``{"source"?, "model"?, "activate"?}``); 202 with the job."""
-    from loupe_models import UnknownModel, get_spec
-    from training_worker.indexing import IndexParams
+INDEX_JOB_FIELDS = ("source", "model", "activate")
+TAG_JOB_FIELDS = ("collection", "vocabulary", "threshold", "top_k", "regions", "model")
 
-    body = request.get_json(silent=True) if request.content_length else {}
+
+def _job_body(fields: tuple[str, ...], *, required: bool) -> dict[str, Any]:
+    """The JSON object that parameterises a job: no unknown fields, a known model. An empty
+    body is ``{}`` unless the job needs parameters."""
+    from loupe_models import UnknownModel, get_spec
+
+    body = request.get_json(silent=True) if request.content_length else (None if required else {})
+    shape = "{" + ", ".join(f'"{f}"' + ("" if required and i == 0 else "?") for i, f in enumerate(fields)) + "}"
     if not isinstance(body, dict):
-        raise bad_request("the body must be a JSON object: {\"source\"?, \"model\"?, \"activate\"?}", code="invalid_json")
-    allowed = {"source", "model", "activate"}
-    unknown = sorted(set(body) - allowed)
+        raise bad_request(f"the body must be a JSON object: {shape}", code="invalid_json")
+    unknown = sorted(set(body) - set(fields))
     if unknown:
-        raise bad_request(f"unknown field(s) {', '.join(unknown)}; known: {', '.join(sorted(allowed))}",
+        raise bad_request(f"unknown field(s) {', '.join(unknown)}; known: {', '.join(fields)}",
                           field=unknown[0], code="unknown_parameter")
     if body.get("model") is not None:
         try:
             get_spec(str(body["model"]))
         except UnknownModel as e:
             raise bad_request(str(e), field="model") from None
+    return body
+
+
+@bp.post("/api/admin/index")
+@require_api_key
+def submit_index_job() -> Response:
+    """Queue an indexing job (``{"source"?, "model"?, "activate"?}``); 202 with the job."""
+    from training_worker.indexing import IndexParams
+
+    body = _job_body(INDEX_JOB_FIELDS, required=False)
     if body.get("activate") is not None and not isinstance(body["activate"], bool):
         raise bad_request("'activate' must be true or false", field="activate")
     services = get_services()
@@ -106,32 +118,16 @@ def submit_index_job() -> Response:
     return json_response({"job": job.as_dict(with_log=False)}, 202)
 
 
-TAG_JOB_FIELDS = ("collection", "vocabulary", "threshold", "top_k", "regions", "model")
-
-
 @bp.post("/api/admin/tag")
 @require_api_key
 def submit_tag_job() -> Response:
     """Queue a zero-shot tagging job (``{"collection", "vocabulary"?, "threshold"?, "top_k"?,
     "regions"?, "model"?}``); 202 with the job and the URL that follows it."""
-    from loupe_models import UnknownModel, get_spec
     from search_service.tagging import ScopeError, VocabularyError, VocabularyStore, resolve_scope
     from search_service.tagging.scope import named_vocabulary
     from training_worker.tagging_job import TagParams
 
-    body = request.get_json(silent=True) if request.content_length else None
-    if not isinstance(body, dict):
-        raise bad_request("the body must be a JSON object: {\"collection\", \"vocabulary\"?, \"threshold\"?, "
-                          "\"top_k\"?, \"regions\"?, \"model\"?}", code="invalid_json")
-    unknown = sorted(set(body) - set(TAG_JOB_FIELDS))
-    if unknown:
-        raise bad_request(f"unknown field(s) {', '.join(unknown)}; known: {', '.join(TAG_JOB_FIELDS)}",
-                          field=unknown[0], code="unknown_parameter")
-    if body.get("model") is not None:
-        try:
-            get_spec(str(body["model"]))
-        except UnknownModel as e:
-            raise bad_request(str(e), field="model") from None
+    body = _job_body(TAG_JOB_FIELDS, required=True)
     try:
         params = TagParams.from_dict({k: v for k, v in body.items() if v is not None})
     except ValueError as e:  # the messages start with the field's name; VocabularyError's not always
