@@ -66,26 +66,22 @@ def _from_domain(exc: Exception) -> ApiError | None:
         VectorIndexError,
     )
 
-    if isinstance(exc, CursorError):
-        return ApiError(400, "invalid_cursor", str(exc), field="cursor")
-    if isinstance(exc, FilterError):
-        return ApiError(400, "invalid_filter", str(exc))
-    if isinstance(exc, QueryError):
-        return ApiError(400, "invalid_query", str(exc))
-    if isinstance(exc, UnknownVectorError):
-        return ApiError(409, "unknown_vector", str(exc))
-    if isinstance(exc, IndexLockedError):
-        return ApiError(503, "index_locked", str(exc))
-    if isinstance(exc, VectorIndexError):
-        return ApiError(503, "index_unavailable", str(exc))
-    if isinstance(exc, ModelWeightsMissing):
-        return ApiError(503, "model_weights_missing", str(exc))
-    if isinstance(exc, UnknownModel):
-        return ApiError(503, "unknown_model", str(exc))
-    if isinstance(exc, (ModelDependencyMissing, ModelError)):
-        return ApiError(503, "model_unavailable", str(exc))
-    if isinstance(exc, CatalogError):
-        return ApiError(503, "catalog_error", str(exc))
+    # Most specific first: the first matching class decides.
+    answers = (
+        (CursorError, 400, "invalid_cursor", "cursor"),
+        (FilterError, 400, "invalid_filter", None),
+        (QueryError, 400, "invalid_query", None),
+        (UnknownVectorError, 409, "unknown_vector", None),
+        (IndexLockedError, 503, "index_locked", None),
+        (VectorIndexError, 503, "index_unavailable", None),
+        (ModelWeightsMissing, 503, "model_weights_missing", None),
+        (UnknownModel, 503, "unknown_model", None),
+        ((ModelDependencyMissing, ModelError), 503, "model_unavailable", None),
+        (CatalogError, 503, "catalog_error", None),
+    )
+    for kinds, status, code, field in answers:
+        if isinstance(exc, kinds):
+            return ApiError(status, code, str(exc), field=field)
     return None
 
 
