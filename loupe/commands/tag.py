@@ -221,14 +221,14 @@ def vocab_list(settings: Settings, as_json: bool) -> None:
 @click.pass_obj
 def vocab_show(settings: Settings, collection: str, as_json: bool) -> None:
     """The labels of COLLECTION's list ('default': the built-in one)."""
-    from search_service.tagging import ScopeError, default_vocabulary, resolve_scope
+    from search_service.tagging import ScopeError, default_vocabulary
 
     if collection == "default":
         data = default_vocabulary().as_json()
     else:
         catalog, store = _open_store(settings)
         try:
-            key = collection if store.get(collection) else resolve_scope(catalog, collection).key
+            key = _vocabulary_key(catalog, store, collection)
             found = store.get(key)
         except ScopeError as e:
             raise click.ClickException(str(e)) from None
@@ -278,14 +278,21 @@ def vocab_set(settings: Settings, collection: str, file: Path, title: str | None
 @click.pass_obj
 def vocab_remove(settings: Settings, collection: str) -> None:
     """Forget COLLECTION's list: it is tagged with the 'all' list or the default again."""
-    from search_service.tagging import ScopeError, resolve_scope
+    from search_service.tagging import ScopeError
 
     catalog, store = _open_store(settings)
     try:
-        key = collection if store.get(collection) else resolve_scope(catalog, collection).key
+        key = _vocabulary_key(catalog, store, collection)
         removed = store.delete(key)
     except ScopeError as e:
         raise click.ClickException(str(e)) from None
     finally:
         catalog.close()
     click.echo(f"vocabulary {key} removed" if removed else f"{collection} had no list of its own")
+
+
+def _vocabulary_key(catalog, store, collection: str) -> str:  # noqa: ANN001 - Catalog, VocabularyStore
+    """The key of COLLECTION's list: a stored key as given, else what the collection resolves to."""
+    from search_service.tagging import resolve_scope
+
+    return collection if store.get(collection) else resolve_scope(catalog, collection).key
