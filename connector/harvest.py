@@ -25,10 +25,10 @@ from iiif.reader import read_bytes
 from loupe_core.settings import Settings
 
 from .catalog import Catalog, FetchState, HarvestedManifest, HarvestedPage, SourceInfo, combined_hash
+from .catalog_images import source_policy, source_transport
 from .change_discovery import plan_stream
 from .http import FetchError, FetchPolicy, HttpClient
 from .sources import Listing, list_collection, list_manifest_file
-from .static_fetch import StaticFolderFetcher
 
 log = logging.getLogger(__name__)
 
@@ -94,8 +94,8 @@ class Harvester:
         start = time.perf_counter()
         run_id = self.catalog.start_run(source.id)
         report = HarvestReport(source=source, run_id=run_id)
-        policy = FetchPolicy(allow_private=source.allow_private, polite=source.polite)
-        fetcher = self._fetcher_for(source)
+        policy = source_policy(source)
+        fetcher = source_transport(source, self.client, self.settings)
         try:
             if source.kind == "change_discovery":
                 self._harvest_stream(source, fetcher, policy, report)
@@ -116,12 +116,6 @@ class Harvester:
             report.seconds = time.perf_counter() - start
             self.catalog.finish_run(run_id, report.status, report.counts, report.problems)
         return report
-
-    def _fetcher_for(self, source: SourceInfo):
-        if source.kind == "static" and source.local_path:
-            return StaticFolderFetcher(source.url.rsplit("/", 1)[0] if source.url.endswith(".json") else source.url,
-                                       source.local_path, self.client, self.settings.max_json_bytes)
-        return self.client
 
     # --- listing kinds -------------------------------------------------------------------
     def _harvest_listing(self, source: SourceInfo, fetcher, policy: FetchPolicy, report: HarvestReport) -> None:

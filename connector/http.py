@@ -52,8 +52,15 @@ from connector.errors import FetchError
 from connector.netguard import CheckedTarget, Resolver, check_url, system_resolver
 from connector.ratelimit import HostRateLimiter
 from connector.robots import ROBOTS_MAX_BYTES, RobotsCache
-from connector.transport import (ConnectError, ConnectionPool, ContentDecoder, PoolKey, Response,
-                                 UnsupportedEncoding, host_header)
+from connector.transport import (
+    ConnectError,
+    ConnectionPool,
+    ContentDecoder,
+    PoolKey,
+    Response,
+    UnsupportedEncoding,
+    host_header,
+)
 from loupe_core.settings import Settings
 
 __all__ = ["IIIF_ACCEPT", "FetchPolicy", "FetchResult", "FetchError", "HttpClient", "HttpStats"]

@@ -32,8 +32,16 @@ from typing import Any, Callable, Iterator
 from PIL import Image, ImageOps
 
 from connector.static_inputs import (
-    METADATA_FILE_NAMES, REGIONS_FILE_NAMES, Region, assign_slugs, find_companion, find_images, lookup_keys,
-    read_metadata, read_regions, slugify,
+    METADATA_FILE_NAMES,
+    REGIONS_FILE_NAMES,
+    Region,
+    assign_slugs,
+    find_companion,
+    find_images,
+    lookup_keys,
+    read_metadata,
+    read_regions,
+    slugify,
 )
 from connector.static_manifests import PublishedImage, Urls, collection, manifest
 from connector.static_tiles import JPEG_QUALITY, TILE_SIZE, info_json, write_derivatives

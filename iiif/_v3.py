@@ -6,8 +6,19 @@ from typing import Any
 
 from iiif._common import V3_BEHAVIORS, VIEWING_DIRECTIONS, canvas_id, check_canvas, check_enum, own_id, paint
 from iiif._context import ReadContext, join
-from iiif._values import (as_list, first_string, id_key, is_absolute_uri, node_type, raw_id, reference_id,
-                          reference_ids, split_fragment, to_float, to_int)
+from iiif._values import (
+    as_list,
+    first_string,
+    id_key,
+    is_absolute_uri,
+    node_type,
+    raw_id,
+    reference_id,
+    reference_ids,
+    split_fragment,
+    to_float,
+    to_int,
+)
 from iiif.annotations import page_is_embedded, parse_annotation_page
 from iiif.image_service import service_blocks
 from iiif.language import language_map, metadata_entry, metadata_list

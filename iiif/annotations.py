@@ -12,8 +12,18 @@ from __future__ import annotations
 from typing import Any
 
 from iiif._context import ReadContext, join
-from iiif._values import (as_list, clean_id, first_string, id_key, is_absolute_uri, node_type, node_types,
-                          raw_id, reference_id, reference_ids)
+from iiif._values import (
+    as_list,
+    clean_id,
+    first_string,
+    id_key,
+    is_absolute_uri,
+    node_type,
+    node_types,
+    raw_id,
+    reference_id,
+    reference_ids,
+)
 from iiif.language import language_map
 from iiif.model import Annotation, AnnotationPage, Body
 from iiif.selectors import parse_target

@@ -8,8 +8,17 @@ from __future__ import annotations
 from typing import Any
 
 from iiif._context import ReadContext, join
-from iiif._values import (as_list, clean_id, first_string, id_key, is_absolute_uri, node_type, raw_id, to_int,
-                          with_article)
+from iiif._values import (
+    as_list,
+    clean_id,
+    first_string,
+    id_key,
+    is_absolute_uri,
+    node_type,
+    raw_id,
+    to_int,
+    with_article,
+)
 from iiif.image_service import image_service
 from iiif.language import language_map
 from iiif.model import Box, Image

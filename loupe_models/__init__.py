@@ -1,4 +1,5 @@
-"""CLIP models for Loupe: the registry, weight resolution, loading, and batched embedding.
+"""Every model of Loupe by name: the registry, weight resolution, model identity (the vector
+names in ``identity``), loading, and batched embedding.
 
 Used by training_worker/ (indexing jobs), search_service/ (queries) and the ``loupe`` CLI.
 Importing this package imports no machine-learning library; torch and open_clip load when a
@@ -15,6 +16,7 @@ from importlib import import_module
 from typing import Any
 
 from loupe_models.errors import ModelDependencyMissing, ModelError, ModelWeightsMissing, UnknownModel
+from loupe_models.identity import vector_name, vector_name_for
 from loupe_models.registry import MODELS, RANDOM, ModelSpec, Preprocess, get_spec, model_names
 from loupe_models.weights import Weights, find_local_weights, resolve_weights
 
@@ -34,7 +36,7 @@ _LAZY = {
 
 __all__ = [
     "MODELS", "RANDOM", "ModelSpec", "Preprocess", "get_spec", "model_names",
-    "Weights", "find_local_weights", "resolve_weights",
+    "Weights", "find_local_weights", "resolve_weights", "vector_name", "vector_name_for",
     "ModelError", "ModelWeightsMissing", "ModelDependencyMissing", "UnknownModel",
     *_LAZY,
 ]

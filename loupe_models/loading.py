@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable
 
 from loupe_core.settings import Settings
+from loupe_models import hardware
 from loupe_models.clip_model import ClipModel
 from loupe_models.errors import ModelDependencyMissing, ModelError
-from loupe_models import hardware
 from loupe_models.hardware import choose_device, choose_precision, configure_torch, torch_dtype
 from loupe_models.registry import CONFIG_DIR, ModelSpec, get_spec
 from loupe_models.weights import Weights, resolve_weights

@@ -19,8 +19,8 @@ import numpy as np
 from PIL import Image
 
 from loupe_core.settings import Settings
-from loupe_models.clip_model import ClipModel
 from loupe_models import hardware
+from loupe_models.clip_model import ClipModel
 from loupe_models.images import ImageSource, open_image
 from loupe_models.preprocess import FastPreprocess
 

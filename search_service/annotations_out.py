@@ -1,6 +1,6 @@
 """Loupe's machine annotations, one AnnotationPage per canvas, for viewers.
 
-    /iiif/annotations/CANVASKEY.json              the page (CANVASKEY: urls.uri_key of the canvas URI)
+    /iiif/annotations/CANVASKEY.json              the page (CANVASKEY: connector.catalog.keys.uri_key of the canvas URI)
     /iiif/annotations?uri=CANVAS                  the same page, found by the canvas URI
     /iiif/annotations/manifest/MANIFESTKEY.json   every canvas of a manifest with its page URL
     /iiif/annotations/manifest?uri=MANIFEST       the same, by the manifest URI
@@ -20,14 +20,15 @@ from typing import Any
 
 from flask import Blueprint, Response
 
+from connector.catalog.keys import uri_key
 from iiif.writers.annotations import LOUPE_CONTEXT_DOCUMENT, annotation_page
 
 from .catalog_reads import machine_regions, manifest_canvases
+from .named_resources import resolve_named
 from .region_annotations import region_annotation
 from .responses import PRESENTATION_3_PROFILE, iiif_response, json_response
-from .named_resources import resolve_named
 from .services import get_services
-from .urls import absolute, base_url, uri_key
+from .urls import absolute, base_url
 
 bp = Blueprint("annotations_out", __name__)
 

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from PIL import Image as PILImage
 
-from search_service.index import SearchHit
+from loupe_index import SearchHit
 
 from .combiner import BASELINE, DEFAULT_TEXT_WEIGHT, zero_shot_compose
 from .errors import ApiError, bad_request

@@ -56,8 +56,7 @@ def error_response(error: ApiError) -> Response:
 def _from_domain(exc: Exception) -> ApiError | None:
     """Errors of the layers below, as the answer they deserve (None: not one we know)."""
     from connector.catalog import CatalogError
-    from loupe_models.errors import ModelDependencyMissing, ModelError, ModelWeightsMissing, UnknownModel
-    from search_service.index.errors import (
+    from loupe_index.errors import (
         CursorError,
         FilterError,
         IndexLockedError,
@@ -65,6 +64,7 @@ def _from_domain(exc: Exception) -> ApiError | None:
         UnknownVectorError,
         VectorIndexError,
     )
+    from loupe_models.errors import ModelDependencyMissing, ModelError, ModelWeightsMissing, UnknownModel
 
     # Most specific first: the first matching class decides.
     answers = (

@@ -43,9 +43,9 @@ from iiif.writers.content_search import (
 
 from .catalog_reads import RegionText, collection_manifests, regions_in_scope
 from .errors import bad_request, not_found
+from .named_resources import resolve_named
 from .region_annotations import annotation_id, motivation_of, region_annotation
 from .responses import PRESENTATION_3_PROFILE, SEARCH_1_PROFILE, iiif_response, json_response
-from .named_resources import resolve_named
 from .services import get_services
 from .text_match import FoldedText, query_words, snippet, words_with_prefix
 from .urls import absolute, base_url

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from flask import request
 
-from .catalog_keys import Kind
+from connector.catalog.keys import Kind, uri_key
+
 from .catalog_reads import canvas_is_live, manifest_exists
 from .errors import ApiError, bad_request
 from .services import get_services
-from .urls import uri_key
 
 
 def resolve_named(kind: Kind, key: str | None) -> tuple[str, str]:

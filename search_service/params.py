@@ -15,8 +15,8 @@ from typing import Any, Iterable, Mapping
 
 from werkzeug.datastructures import MultiDict
 
-from search_service.index import FilterError, SearchFilters
-from search_service.index.points import KINDS
+from loupe_index import FilterError, SearchFilters
+from loupe_index.points import KINDS
 
 from .errors import ApiError, bad_request
 

@@ -1,7 +1,7 @@
 """Which model encodes queries: the one that made the vectors being searched.
 
 A query vector is only comparable with index vectors of the same model and weights. The
-active vector's name says which model made it (``search_service.index.names``): a registry
+active vector's name says which model made it (``loupe_index.names``): a registry
 model with its published weights, or a checkpoint file (fine-tuned) with its fingerprint.
 The first is loaded by name; the second must be the configured checkpoint (``model`` and
 ``model_path``), and anything else is refused with a message, never answered with vectors
@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from loupe_core.settings import Settings
 from loupe_models import MODELS, ModelError
-from search_service.index.names import vector_name
+from loupe_models.identity import vector_name
 
 if TYPE_CHECKING:  # pragma: no cover
     from loupe_models import ClipModel, ModelCache
@@ -31,7 +31,7 @@ def load_query_model(settings: Settings, vector: str, cache: "ModelCache | None"
 
     Raises ModelWeightsMissing (the message says where to put the file) or ModelError."""
     from loupe_models import get_spec, load_model, resolve_weights
-    from search_service.index.names import vector_name_for
+    from loupe_models.identity import vector_name_for
 
     name = registry_model_for(vector)
     # A registry vector means the published weights, even when model_path names a

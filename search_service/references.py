@@ -16,10 +16,10 @@ from typing import Any, Mapping
 
 from PIL import Image as PILImage
 
+from connector.catalog_images import CatalogImages
 from iiif.geometry import canvas_to_image, intersect
 from iiif.model import Box
 
-from .catalog_images import CatalogImages
 from .catalog_reads import CanvasDetails, find_canvas
 from .errors import ApiError, bad_request
 from .params import reject_url_fields

@@ -8,11 +8,11 @@ carry ``partOf`` the manifest, as Content Search 2.0 and Content State expect.
 
 from __future__ import annotations
 
+from connector.catalog.keys import uri_key
 from iiif.model import Annotation, Body, Target
 from iiif.writers.annotations import MachineAnnotation
 
 from .catalog_reads import RegionText
-from .urls import uri_key
 
 MACHINE_MOTIVATION = "tagging"
 

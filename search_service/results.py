@@ -27,7 +27,7 @@ from iiif.writers.annotations import MachineAnnotation
 from iiif.writers.content_search import search_response_v2
 from iiif.writers.content_state import content_state_for_region, content_state_link, encode_content_state
 from loupe_core.settings import Settings
-from search_service.index import SearchHit
+from loupe_index import SearchHit
 
 from .catalog_reads import CanvasDetails, canvas_details
 

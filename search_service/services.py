@@ -16,16 +16,16 @@ from typing import TYPE_CHECKING, Any, Callable, TypeVar
 from flask import current_app
 
 from connector.catalog import Catalog
+from connector.catalog.keys import KeyDirectory
+from connector.catalog_images import CatalogImages
 from loupe_core.settings import Settings
 
-from .catalog_images import CatalogImages
-from .catalog_keys import KeyDirectory
 from .combiner import CombinerRegistry
 
 if TYPE_CHECKING:  # pragma: no cover
+    from loupe_index import VectorIndex
     from loupe_models import ClipModel, ModelCache
     from search_service.engine import SearchEngine
-    from search_service.index import VectorIndex
     from training_worker.jobs import JobQueue
 
 log = logging.getLogger(__name__)
@@ -65,7 +65,7 @@ class Services:
         Raises IndexLockedError when another process holds local storage."""
         with self._lock:
             if self._index is None:
-                from search_service.index import VectorIndex
+                from loupe_index import VectorIndex
 
                 self._index = VectorIndex.open(self.settings, role=self.index_role)
                 self._owned.append(self._index.close)
@@ -74,7 +74,7 @@ class Services:
     # --- models -------------------------------------------------------------------------
     def active_vector(self) -> str:
         """The vector searches use; VectorIndexError (503) when nothing is indexed yet."""
-        from search_service.index import VectorIndexError
+        from loupe_index import VectorIndexError
 
         vector = self.index.active_vector()
         if vector is None:

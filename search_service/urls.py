@@ -1,26 +1,16 @@
-"""Absolute URLs of the service, and the stable short keys that name catalog resources in them.
+"""Absolute URLs of the service.
 
 IIIF documents need absolute ids. They are built from the ``public_url`` setting when the
-service runs behind a proxy, else from the request. Manifests, collections and canvases are
-named in URLs by a short hash of their URI (``uri_key``), so that a URL never contains
-another URL and stays the same for as long as the resource keeps its URI.
+service runs behind a proxy, else from the request. Manifests, collections and canvases are named in them by ``connector.catalog.keys.uri_key``.
 """
 
 from __future__ import annotations
 
-import hashlib
 from urllib.parse import urlencode
 
 from flask import request
 
 from loupe_core.settings import Settings
-
-KEY_LENGTH = 16  # hex characters: 64 bits, collisions are not a concern at catalog sizes
-
-
-def uri_key(uri: str) -> str:
-    """The stable short key of a IIIF URI (its SHA-256, first 16 hex characters)."""
-    return hashlib.sha256(uri.encode("utf-8")).hexdigest()[:KEY_LENGTH]
 
 
 def base_url(settings: Settings) -> str:

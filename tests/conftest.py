@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from loupe_core.settings import Settings
+from tests.support.demo import copy_data_dir, harvest_demo
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"
@@ -36,8 +38,6 @@ def harvested_demo(tmp_path_factory):
     """The bundled demo collection (30 images, 16 regions) published as a static source and
     harvested once per session, images cached at 256 px; model setting loupe-tiny. Read-only:
     tests that change anything use ``demo_settings`` (a private copy)."""
-    from tests.support.demo import harvest_demo
-
     settings = Settings.load(env={}, config_file=None, data_dir=tmp_path_factory.mktemp("demo") / "var",
                              image_max_side=256, model="loupe-tiny")
     return harvest_demo(settings)
@@ -46,6 +46,56 @@ def harvested_demo(tmp_path_factory):
 @pytest.fixture
 def demo_settings(harvested_demo, tmp_path) -> Settings:
     """Settings on a private copy of the harvested demo (catalog, image cache)."""
-    from tests.support.demo import copy_data_dir
-
     return copy_data_dir(harvested_demo, tmp_path / "demo-var")
+
+
+# --- The demo indexed with the tiny test model (search service, tagging, jobs) -----------------
+TEST_SETTINGS = {"image_max_side": 256, "model": "loupe-tiny", "model_download": False}
+
+
+@dataclass(frozen=True)
+class IndexedDemo:
+    settings: Settings  # the pristine data directory: copy it (private_settings) before writing
+    collection_url: str
+    source_id: int
+    vector: str
+    points: int
+
+    def manifest(self, slug: str) -> str:
+        return self.collection_url.rsplit("/", 1)[0] + f"/manifests/{slug}.json"
+
+    def canvas(self, slug: str) -> str:
+        return self.collection_url.rsplit("/", 1)[0] + f"/canvas/{slug}"
+
+
+@pytest.fixture(scope="session")
+def indexed_demo(tmp_path_factory: pytest.TempPathFactory) -> IndexedDemo:
+    from connector.catalog import Catalog
+    from loupe_index import VectorIndex
+    from loupe_models import load_model
+    from training_worker.indexing.indexer import Indexer
+
+    root = tmp_path_factory.mktemp("search-demo")
+    settings = Settings.load(env={}, config_file=None, data_dir=root / "var", **TEST_SETTINGS)
+    demo = harvest_demo(settings)
+    catalog = Catalog.open(settings)
+    try:
+        with VectorIndex.open(settings, role="test fixture") as index:
+            summary = Indexer(settings, catalog, index, load_model(settings)).run(activate=True)
+    finally:
+        catalog.close()
+    assert summary.failed == 0 and summary.points_total > 0, summary.as_dict()
+    return IndexedDemo(settings, demo.collection_url, demo.source_id, summary.vector, summary.points_total)
+
+
+@pytest.fixture
+def private_settings(indexed_demo: IndexedDemo, tmp_path: Path) -> Settings:
+    """Settings on a private copy of the indexed demo's data directory."""
+    return copy_data_dir(indexed_demo, tmp_path / "var")  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="session")
+def label_cache(tmp_path_factory):
+    from loupe_tagging import LabelEmbeddingCache
+
+    return LabelEmbeddingCache(tmp_path_factory.mktemp("label-embeddings"))

@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, Iterator
 from loupe_core.settings import Settings
 
 if TYPE_CHECKING:  # pragma: no cover
+    from loupe_index import VectorIndex
     from loupe_models import ClipModel, ModelCache
-    from search_service.index import VectorIndex
 
 
 class JobResources:
@@ -43,7 +43,7 @@ class JobResources:
         if self.index is not None:
             yield self.index
             return
-        from search_service.index import VectorIndex
+        from loupe_index import VectorIndex
 
         with self._lock:
             if self._opened is None:

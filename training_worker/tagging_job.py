@@ -1,5 +1,5 @@
 """The ``tag`` job handler (registered in ``training_worker.jobs.registry``): zero-shot tags
-for a collection's images, stored as machine annotations (``search_service.tagging``).
+for a collection's images, stored as machine annotations (``loupe_tagging``).
 
 Parameters (``TagParams``): ``collection`` (``all``, a source id/name/URL, a collection URI or
 key), ``vocabulary`` (a stored list's key or ``default``; or inline: a list of labels, or
@@ -17,7 +17,7 @@ from typing import Any, Mapping
 
 from training_worker.jobs import JobContext
 
-DEFAULT_THRESHOLD = 0.2  # as search_service.tagging.collection (not imported here: kept light)
+DEFAULT_THRESHOLD = 0.2  # as loupe_tagging.collection (not imported here: kept light)
 DEFAULT_TOP_K = 3
 INLINE_NAME = "inline"
 # Problems (images that could not be fetched) written to the job's log; the result has them all.
@@ -36,7 +36,7 @@ class TagParams:
     @classmethod
     def from_dict(cls, params: Mapping[str, Any]) -> "TagParams":
         """Checked parameters; raises ValueError (VocabularyError is one) saying what is wrong."""
-        from search_service.tagging.collection import check_options
+        from loupe_tagging.collection import check_options
 
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(params) - known)
@@ -67,7 +67,7 @@ class TagParams:
         return {k: v for k, v in asdict(self).items() if k == "collection" or v != getattr(defaults, k)}
 
     def vocabulary_value(self):  # noqa: ANN201 - str | Vocabulary | None, as tag_collection takes it
-        from search_service.tagging import make_vocabulary
+        from loupe_tagging import make_vocabulary
 
         if isinstance(self.vocabulary, dict):
             return make_vocabulary(self.vocabulary["name"], self.vocabulary["labels"])
@@ -76,7 +76,7 @@ class TagParams:
 
 def _vocabulary_param(value: Any) -> str | dict[str, Any] | None:
     """A name as it is; an inline list (or ``{"name"?, "labels"}``) checked and normalised."""
-    from search_service.tagging import VocabularyError, make_vocabulary
+    from loupe_tagging import VocabularyError, make_vocabulary
 
     if value is None:
         return None
@@ -95,7 +95,7 @@ def _vocabulary_param(value: Any) -> str | dict[str, Any] | None:
 
 
 def tag_job(ctx: JobContext) -> dict[str, Any]:
-    from search_service.tagging import tag_collection
+    from loupe_tagging import tag_collection
 
     params = TagParams.from_dict(ctx.params)
     settings = ctx.settings.replace(model=params.model) if params.model else ctx.settings

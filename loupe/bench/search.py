@@ -53,10 +53,10 @@ def run(settings: Settings, model_name: str | None = None, points: int = 20_000,
         random_weights: bool = False, folder: Path | None = None) -> dict[str, Any]:
     from PIL import Image
 
+    from loupe_index import SearchFilters, VectorIndex
+    from loupe_index.bench import synthetic_points
     from loupe_models import Weights, get_spec, resolve_weights
     from loupe_models.loading import build_clip_model
-    from search_service.index import SearchFilters, VectorIndex
-    from search_service.index.bench import synthetic_points
 
     spec = get_spec(model_name or settings.model)
     weights = Weights.random(0) if random_weights else resolve_weights(spec, settings)

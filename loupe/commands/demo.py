@@ -97,8 +97,8 @@ def demo(ctx: click.Context, folder: Path, port: int | None, serve: bool, as_jso
 def _index(settings: Settings, source_id: int, progress: bool) -> dict:
     """Index the demo source in this process; a model without weights is reported, not fatal."""
     from loupe.commands.index import JobProgressBar
+    from loupe_index import VectorIndexError
     from loupe_models import ModelError, ModelWeightsMissing
-    from search_service.index import VectorIndexError
     from training_worker.indexing import IndexParams
     from training_worker.jobs import JobStore, run_job
 

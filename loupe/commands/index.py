@@ -77,8 +77,8 @@ def _params(settings: Settings, source: str | None, model_name: str | None, acti
 
 def _run_here(settings: Settings, params: dict[str, Any], as_json: bool, progress: bool) -> None:
     from connector.catalog import CatalogError
+    from loupe_index import VectorIndexError
     from loupe_models import ModelError, ModelWeightsMissing
-    from search_service.index import VectorIndexError
     from training_worker.jobs import SUCCEEDED, JobStore, run_job
 
     settings.ensure_dirs()
@@ -106,7 +106,7 @@ def _run_here(settings: Settings, params: dict[str, Any], as_json: bool, progres
 @click.pass_obj
 def status(settings: Settings, as_json: bool) -> None:
     """What the index holds: points per model vector, the active vector, local or server mode."""
-    from search_service.index import VectorIndex, VectorIndexError
+    from loupe_index import VectorIndex, VectorIndexError
 
     try:
         with VectorIndex.open(settings, role="loupe index status", exact_search=False) as idx:
@@ -133,7 +133,7 @@ def status(settings: Settings, as_json: bool) -> None:
 def snapshot(settings: Settings, output: Path | None, as_json: bool) -> None:
     """Back up the index: Qdrant snapshots on the server (server mode), or an export file
     that `VectorIndex.import_export` restores here or on a server (local mode)."""
-    from search_service.index import VectorIndex, VectorIndexError
+    from loupe_index import VectorIndex, VectorIndexError
 
     try:
         with VectorIndex.open(settings, role="loupe index snapshot", exact_search=False) as idx:

@@ -45,9 +45,9 @@ def search(settings: Settings, text: str | None, image_path: Path | None, text_w
            manifest: tuple[str, ...], kind: tuple[str, ...], rights: tuple[str, ...], year_from: int | None,
            year_to: int | None, as_json: bool) -> None:
     """Search the index by TEXT, by an image (--image), or by both (composed)."""
+    from loupe_index import FilterError, SearchFilters, VectorIndexError
     from loupe_models import ModelWeightsMissing
     from search_service.errors import ApiError
-    from search_service.index import FilterError, SearchFilters, VectorIndexError
     from search_service.params import SearchQuery
     from search_service.results import results_json
     from search_service.services import Services

@@ -31,8 +31,8 @@ def serve(settings: Settings, host: str | None, port: int | None, no_jobs: bool)
     web pages; API docs at /docs. Stop with Ctrl-C or SIGTERM."""
     from werkzeug.serving import make_server
 
+    from loupe_index import IndexLockedError, VectorIndexError
     from search_service.app import create_app
-    from search_service.index import IndexLockedError, VectorIndexError
     from search_service.services import Services
 
     settings = settings.replace(host=host or settings.host, port=settings.port if port is None else port)

@@ -97,8 +97,8 @@ def _params(settings: Settings, collection: str, vocabulary_ref: str | None, thr
     vocabulary is a mistake to say at once. A vocabulary file goes into the job inline."""
     from connector.catalog import Catalog
     from loupe_models import UnknownModel, get_spec
-    from search_service.tagging import ScopeError, VocabularyError, VocabularyStore, read_vocabulary_file
-    from search_service.tagging.scope import named_vocabulary, resolve_scope
+    from loupe_tagging import ScopeError, VocabularyError, VocabularyStore, read_vocabulary_file
+    from loupe_tagging.scope import named_vocabulary, resolve_scope
     from training_worker.tagging_job import TagParams
 
     try:
@@ -135,7 +135,7 @@ def _params(settings: Settings, collection: str, vocabulary_ref: str | None, thr
 def _run_here(settings: Settings, params: dict[str, Any], as_json: bool, progress: bool) -> None:
     from connector.catalog import CatalogError
     from loupe_models import ModelError, ModelWeightsMissing
-    from search_service.tagging import ScopeError, VocabularyError
+    from loupe_tagging import ScopeError, VocabularyError
     from training_worker.jobs import SUCCEEDED, JobStore, run_job
 
     settings.ensure_dirs()
@@ -184,7 +184,7 @@ def vocab() -> None:
 
 def _open_store(settings: Settings):  # noqa: ANN202
     from connector.catalog import Catalog
-    from search_service.tagging import VocabularyStore
+    from loupe_tagging import VocabularyStore
 
     settings.ensure_dirs()
     catalog = Catalog.open(settings)
@@ -196,7 +196,7 @@ def _open_store(settings: Settings):  # noqa: ANN202
 @click.pass_obj
 def vocab_list(settings: Settings, as_json: bool) -> None:
     """The stored lists (and the built-in default)."""
-    from search_service.tagging import default_vocabulary
+    from loupe_tagging import default_vocabulary
 
     catalog, store = _open_store(settings)
     try:
@@ -221,7 +221,7 @@ def vocab_list(settings: Settings, as_json: bool) -> None:
 @click.pass_obj
 def vocab_show(settings: Settings, collection: str, as_json: bool) -> None:
     """The labels of COLLECTION's list ('default': the built-in one)."""
-    from search_service.tagging import ScopeError, default_vocabulary
+    from loupe_tagging import ScopeError, default_vocabulary
 
     if collection == "default":
         data = default_vocabulary().as_json()
@@ -255,7 +255,7 @@ def vocab_set(settings: Settings, collection: str, file: Path, title: str | None
     """Use the labels in FILE for COLLECTION (a collection URI or key, a source, or 'all').
     FILE: text with one label a line, CSV with a label column (and optional language, prompt),
     or JSON. Replaces the collection's earlier list."""
-    from search_service.tagging import ScopeError, VocabularyError, read_vocabulary_file, resolve_scope
+    from loupe_tagging import ScopeError, VocabularyError, read_vocabulary_file, resolve_scope
 
     try:
         vocabulary = read_vocabulary_file(file)
@@ -278,7 +278,7 @@ def vocab_set(settings: Settings, collection: str, file: Path, title: str | None
 @click.pass_obj
 def vocab_remove(settings: Settings, collection: str) -> None:
     """Forget COLLECTION's list: it is tagged with the 'all' list or the default again."""
-    from search_service.tagging import ScopeError
+    from loupe_tagging import ScopeError
 
     catalog, store = _open_store(settings)
     try:
@@ -293,6 +293,6 @@ def vocab_remove(settings: Settings, collection: str) -> None:
 
 def _vocabulary_key(catalog, store, collection: str) -> str:  # noqa: ANN001 - Catalog, VocabularyStore
     """The key of COLLECTION's list: a stored key as given, else what the collection resolves to."""
-    from search_service.tagging import resolve_scope
+    from loupe_tagging import resolve_scope
 
     return collection if store.get(collection) else resolve_scope(catalog, collection).key

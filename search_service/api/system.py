@@ -50,7 +50,7 @@ def models() -> Response:
     """Every registry model: is it available here, which index vector it makes, how many
     points that vector holds, and which vector is active."""
     from loupe_models import describe_models, get_spec
-    from search_service.index.names import vector_name
+    from loupe_models.identity import vector_name
 
     services = get_services()
     try:
@@ -123,8 +123,8 @@ def submit_index_job() -> Response:
 def submit_tag_job() -> Response:
     """Queue a zero-shot tagging job (``{"collection", "vocabulary"?, "threshold"?, "top_k"?,
     "regions"?, "model"?}``); 202 with the job and the URL that follows it."""
-    from search_service.tagging import ScopeError, VocabularyError, VocabularyStore, resolve_scope
-    from search_service.tagging.scope import named_vocabulary
+    from loupe_tagging import ScopeError, VocabularyError, VocabularyStore, resolve_scope
+    from loupe_tagging.scope import named_vocabulary
     from training_worker.tagging_job import TagParams
 
     body = _job_body(TAG_JOB_FIELDS, required=True)

@@ -15,13 +15,7 @@ from typing import Any, Mapping
 
 from flask import Blueprint, Flask, current_app, request
 
-from search_service.auth import require_api_key
-from search_service.errors import ApiError, bad_request, not_found
-from search_service.params import reject_url_fields
-from search_service.references import parse_reference, resolve_reference
-from search_service.responses import json_response
-from search_service.services import Services, get_services
-from search_service.tagging import (
+from loupe_tagging import (
     LabelEmbeddingCache,
     RegionNotFound,
     ReviewError,
@@ -34,11 +28,17 @@ from search_service.tagging import (
     resolve_scope,
     set_review,
 )
-from search_service.tagging.default_vocabulary import DEFAULT_NAME
-from search_service.tagging.machine_tags import DECISIONS
-from search_service.tagging.scope import ALL, VocabularyChooser, named_vocabulary
-from search_service.tagging.scoring import LOGIT_SCALE, MAX_TOP_K
-from search_service.tagging.vocabulary import MAX_INLINE_LABELS, make_vocabulary, parse_vocabulary
+from loupe_tagging.default_vocabulary import DEFAULT_NAME
+from loupe_tagging.machine_tags import DECISIONS
+from loupe_tagging.scope import ALL, VocabularyChooser, named_vocabulary
+from loupe_tagging.scoring import LOGIT_SCALE, MAX_TOP_K
+from loupe_tagging.vocabulary import MAX_INLINE_LABELS, make_vocabulary, parse_vocabulary
+from search_service.auth import require_api_key
+from search_service.errors import ApiError, bad_request, not_found
+from search_service.params import reject_url_fields
+from search_service.references import parse_reference, resolve_reference
+from search_service.responses import json_response
+from search_service.services import Services, get_services
 from search_service.uploads import has_upload, read_uploaded_image
 
 bp = Blueprint("tagging", __name__)

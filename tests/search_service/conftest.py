@@ -1,5 +1,5 @@
-"""Fixtures for the search service: the demo collection published, harvested and indexed with
-the tiny test model into a real Qdrant local storage, once per session, and apps over it.
+"""Fixtures for the search service: apps over the indexed demo collection (``indexed_demo``,
+``private_settings``: tests/conftest.py).
 
 Tests that only read share ``services``/``app``/``client`` (which own the session's index).
 Tests that write (catalog rows, index points, jobs) or need the index in another process
@@ -8,55 +8,17 @@ work on ``private_settings``: a copy of the data directory of their own.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
 
 import pytest
 
 from loupe_core.settings import Settings
-from tests.support.demo import DEMO_FOLDER, copy_data_dir, harvest_demo
-
-TEST_SETTINGS = {"image_max_side": 256, "model": "loupe-tiny", "model_download": False}
-
-
-@dataclass(frozen=True)
-class IndexedDemo:
-    settings: Settings  # the pristine data directory: copy it (private_settings) before writing
-    collection_url: str
-    source_id: int
-    vector: str
-    points: int
-
-    def manifest(self, slug: str) -> str:
-        return self.collection_url.rsplit("/", 1)[0] + f"/manifests/{slug}.json"
-
-    def canvas(self, slug: str) -> str:
-        return self.collection_url.rsplit("/", 1)[0] + f"/canvas/{slug}"
+from tests.support.demo import DEMO_FOLDER
 
 
 @pytest.fixture(scope="session")
-def indexed_demo(tmp_path_factory: pytest.TempPathFactory) -> IndexedDemo:
-    from connector.catalog import Catalog
-    from loupe_models import load_model
-    from search_service.index import VectorIndex
-    from training_worker.indexing.indexer import Indexer
-
-    root = tmp_path_factory.mktemp("search-demo")
-    settings = Settings.load(env={}, config_file=None, data_dir=root / "var", **TEST_SETTINGS)
-    demo = harvest_demo(settings)
-    catalog = Catalog.open(settings)
-    try:
-        with VectorIndex.open(settings, role="test fixture") as index:
-            summary = Indexer(settings, catalog, index, load_model(settings)).run(activate=True)
-    finally:
-        catalog.close()
-    assert summary.failed == 0 and summary.points_total > 0, summary.as_dict()
-    return IndexedDemo(settings, demo.collection_url, demo.source_id, summary.vector, summary.points_total)
-
-
-@pytest.fixture(scope="session")
-def services(indexed_demo: IndexedDemo) -> Iterator:
+def services(indexed_demo) -> Iterator:
     from search_service.services import Services
 
     s = Services(indexed_demo.settings, index_role="test services")
@@ -89,12 +51,6 @@ def make_app(services):
         return create_app(settings, services=shared)
 
     return make
-
-
-@pytest.fixture
-def private_settings(indexed_demo: IndexedDemo, tmp_path: Path) -> Settings:
-    """Settings on a private copy of the indexed demo's data directory."""
-    return copy_data_dir(indexed_demo, tmp_path / "var")  # type: ignore[arg-type]
 
 
 @pytest.fixture

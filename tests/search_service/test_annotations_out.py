@@ -7,9 +7,9 @@ from datetime import datetime
 import pytest
 from sqlalchemy import select
 
+from connector.catalog.keys import uri_key
 from connector.catalog.schema import CanvasRow, RegionRow
 from iiif.validation import validate_v3
-from search_service.urls import uri_key
 
 SCREAM = "munch-the-scream"
 

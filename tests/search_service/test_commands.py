@@ -61,7 +61,7 @@ def test_loupe_search_composed_and_plain_output(private_settings):
 
 
 def test_loupe_search_without_weights_says_where_to_put_them_and_exits_2(private_settings):
-    from search_service.index import VectorIndex
+    from loupe_index import VectorIndex
 
     with VectorIndex.open(private_settings, role="test") as index:  # a MobileCLIP2 vector becomes the active one
         index.ensure_vector("mobileclip2-s0__dfndr2b", 512)
@@ -136,7 +136,7 @@ def test_loupe_serve_answers_in_a_real_process(private_settings, tmp_path):
 
 
 def test_loupe_serve_refuses_when_another_process_holds_the_index(private_settings):
-    from search_service.index import VectorIndex
+    from loupe_index import VectorIndex
 
     with VectorIndex.open(private_settings, role="another test process"):
         result = _loupe(private_settings, "serve", "--port", str(_free_port()))
@@ -148,7 +148,7 @@ def test_searches_keep_working_while_the_index_is_written(private_app):
     searches run: every search answers, with full pages."""
     import threading
 
-    from search_service.index import IndexPoint
+    from loupe_index import IndexPoint
 
     services = private_app.extensions["loupe"]
     index = services.index

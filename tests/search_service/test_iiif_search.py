@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from connector.catalog.keys import uri_key
 from iiif.validation import validate_v3
-from search_service.urls import uri_key
 
 VENUS = "botticelli-birth-of-venus"
 CS2_ONLY = ("ignored", "startIndex", "annotations", "partOf")

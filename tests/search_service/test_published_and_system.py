@@ -7,7 +7,6 @@ import re
 import pytest
 
 
-
 def test_published_files_are_served_with_etag_and_cors(client, indexed_demo):
     response = client.get("/published/demo/collection.json")
     assert response.status_code == 200 and response.mimetype == "application/ld+json"

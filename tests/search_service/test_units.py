@@ -7,14 +7,13 @@ import numpy as np
 import pytest
 from werkzeug.datastructures import MultiDict
 
+from connector.catalog.keys import uri_key
 from search_service.combiner import CombinerRegistry, zero_shot_compose
 from search_service.errors import ApiError
 from search_service.params import query_from_args, query_from_json
 from search_service.query_model import registry_model_for
 from search_service.references import parse_reference, parse_xywh
 from search_service.text_match import FoldedText, fold, query_words, snippet, words_with_prefix
-from search_service.urls import uri_key
-
 
 # --- text matching -------------------------------------------------------------------------
 

@@ -50,7 +50,7 @@ def age_heartbeat(store: JobStore, job_id: int, seconds: float = 3600) -> None:
 def expected_points(settings: Settings) -> dict[str, int]:
     """Points the demo catalog should give, by kind, according to ``images_to_index``."""
     from connector.catalog import Catalog
-    from search_service.index.catalog_targets import images_to_index
+    from loupe_index.catalog_targets import images_to_index
 
     catalog = Catalog.open(settings)
     try:
@@ -66,8 +66,8 @@ def expected_points(settings: Settings) -> dict[str, int]:
 def points_by_kind(settings: Settings, vector: str) -> dict[str, int]:
     from qdrant_client import models
 
-    from search_service.index import VectorIndex
-    from search_service.index.names import collection_for
+    from loupe_index import VectorIndex
+    from loupe_index.names import collection_for
 
     with VectorIndex.open(settings, role="test", exact_search=False) as index:
         coll = collection_for(index.prefix, vector)

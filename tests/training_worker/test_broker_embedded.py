@@ -54,7 +54,7 @@ def test_with_redis_configured_jobs_do_not_run_inside_the_server(settings):
 
 def test_two_index_jobs_at_once_share_the_local_index_of_the_process(demo_settings):
     """Qdrant local mode allows one opening per process: concurrent jobs share it."""
-    from search_service.index import VectorIndex
+    from loupe_index import VectorIndex
     from tests.training_worker.support import expected_points
 
     with JobStore.open(demo_settings) as store, EmbeddedWorker(demo_settings, threads=2) as worker:

@@ -9,7 +9,7 @@ from sqlalchemy import select, update
 
 from connector.catalog import Catalog
 from connector.catalog.schema import CanvasRow, ImageRow, ManifestRow
-from search_service.index import VectorIndex
+from loupe_index import VectorIndex
 from tests.support.demo import DEMO_IMAGES, DEMO_REGIONS
 from tests.training_worker.support import age_heartbeat, expected_points, points_by_kind, wait_for, worker_running
 from training_worker.broker import job_queue, make_broker

@@ -14,15 +14,15 @@ from pathlib import Path
 import pytest
 
 from connector.catalog import Catalog
+from connector.catalog_images import CatalogImages
 from connector.images import FetchedImage
 from iiif.model import Box
-from search_service.index import VectorIndex
-from search_service.index.catalog_targets import images_to_index
+from loupe_index import VectorIndex
+from loupe_index.catalog_targets import images_to_index
 from tests.support.demo import DEMO_IMAGES
 from tests.training_worker.support import age_heartbeat, expected_points, wait_for, worker_running
 from training_worker.broker import EmbeddedWorker, make_broker
 from training_worker.indexing.crops import full_size
-from training_worker.indexing.fetching import SourceImages
 from training_worker.jobs import JobStore, run_job
 
 VECTOR = "loupe-tiny__random"
@@ -62,8 +62,8 @@ def test_a_broken_image_is_logged_and_counted_and_the_job_goes_on(demo_settings,
     demo_settings = demo_settings.replace(local_points_warning=100)  # and the index outgrows local mode
     catalog = Catalog.open(demo_settings)
     victim = next(images_to_index(catalog))
-    with SourceImages(demo_settings, catalog) as images:
-        cached = images.fetch(victim)
+    with CatalogImages(demo_settings, catalog) as images:
+        cached = images.fetch(victim.source_id, victim.image)
     catalog.close()
     assert cached.from_cache  # harvested images are read from the cache
     cached.path.write_bytes(b"this is not a JPEG")
@@ -84,9 +84,9 @@ def test_the_exact_embedding_of_an_image_finds_its_canvas_first(demo_settings, s
     model = load_model(demo_settings)
     catalog = Catalog.open(demo_settings)
     items = list(images_to_index(catalog))
-    with SourceImages(demo_settings, catalog) as images, VectorIndex.open(demo_settings, role="test") as index:
+    with CatalogImages(demo_settings, catalog) as images, VectorIndex.open(demo_settings, role="test") as index:
         for item in (items[0], items[len(items) // 2], items[-1]):
-            query = model.encode_images([images.fetch(item).open()])[0]
+            query = model.encode_images([images.fetch(item.source_id, item.image).open()])[0]
             best = index.search(query, limit=1).hits[0]
             assert (best.canvas, best.kind) == (item.canvas, "image"), item.canvas
             assert best.score > 0.99

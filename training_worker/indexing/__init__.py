@@ -5,9 +5,10 @@ with a CLIP model and keep the vector index in step with the catalog, incrementa
 and is usable without the jobs machinery. Importing this package imports no torch.
 """
 
+from loupe_models.identity import vector_name_for
+
 from .model_ref import ModelRef
 from .params import IndexParams
 from .summary import IndexSummary
-from search_service.index.names import vector_name_for
 
 __all__ = ["IndexParams", "IndexSummary", "ModelRef", "vector_name_for"]

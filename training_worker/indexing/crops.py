@@ -12,12 +12,11 @@ from typing import TYPE_CHECKING
 
 from PIL import Image as PILImage
 
+from connector.catalog_images import CatalogImages
 from connector.images import FetchedImage
 
-from .fetching import SourceImages
-
 if TYPE_CHECKING:  # pragma: no cover
-    from search_service.index.catalog_targets import ImageToIndex, Target
+    from loupe_index.catalog_targets import ImageToIndex, Target
 
 
 class ImageUnusable(ValueError):
@@ -41,13 +40,13 @@ def full_size(fetched: FetchedImage) -> tuple[int, int]:
 class TargetReader:
     """``reader((image_no, item)) -> [(CropKey, crop), ...]`` for ``EmbeddingPipeline.run``."""
 
-    def __init__(self, images: SourceImages, max_side: int | None = None) -> None:
+    def __init__(self, images: CatalogImages, max_side: int | None = None) -> None:
         self.images = images
         self.max_side = max_side
 
     def __call__(self, numbered: tuple[int, "ImageToIndex"]) -> list[tuple[CropKey, PILImage.Image]]:
         image_no, item = numbered
-        fetched = self.images.fetch(item, self.max_side)
+        fetched = self.images.fetch(item.source_id, item.image, self.max_side)
         targets = item.targets(full_size(fetched))
         if not targets:
             raise ImageUnusable(f"image {item.image.id} has no usable size ({fetched.width}x{fetched.height} fetched)")

@@ -15,14 +15,14 @@ import time
 from typing import TYPE_CHECKING, Protocol
 
 from connector.catalog import Catalog
+from connector.catalog_images import CatalogImages
 from loupe_core.settings import Settings
-from search_service.index import VectorIndex
-from search_service.index.catalog_targets import ImageToIndex, images_to_index
+from loupe_index import VectorIndex
+from loupe_index.catalog_targets import ImageToIndex, images_to_index
 
 from .crops import TargetReader
-from .fetching import SourceImages
-from .summary import IndexSummary
 from .model_ref import ModelRef
+from .summary import IndexSummary
 from .writer import PointWriter
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -128,7 +128,7 @@ class Indexer:
         writer = PointWriter(self.index, vector, todo, batch_images=self.batch_images, after_write=report_progress)
         self.report.progress(0, len(todo), f"loading model {self.model.name}")
         pipeline = EmbeddingPipeline.from_settings(self.model.get(), self.settings)
-        with SourceImages(self.settings, self.catalog) as images:
+        with CatalogImages(self.settings, self.catalog) as images:
             try:
                 stats = pipeline.run(enumerate(todo), writer, read=TargetReader(images), on_error=on_error)
                 writer.flush(may_stop=False)

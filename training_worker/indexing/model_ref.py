@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING, Callable
 
-from search_service.index.names import vector_name_for
+from loupe_models.identity import vector_name_for
 
 if TYPE_CHECKING:  # pragma: no cover
     from loupe_models import ClipModel, ModelSpec, Weights

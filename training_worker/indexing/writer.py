@@ -10,12 +10,12 @@ from typing import TYPE_CHECKING, Callable, Sequence
 
 import numpy as np
 
-from search_service.index import IndexPoint, UpsertResult, VectorIndex
+from loupe_index import IndexPoint, UpsertResult, VectorIndex
 
 from .crops import CropKey
 
 if TYPE_CHECKING:  # pragma: no cover
-    from search_service.index.catalog_targets import ImageToIndex
+    from loupe_index.catalog_targets import ImageToIndex
 
 # A partial batch is written anyway after this long, so progress moves with slow models.
 FLUSH_EVERY_S = 5.0

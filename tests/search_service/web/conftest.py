@@ -37,10 +37,10 @@ def live_server(indexed_demo, tmp_path_factory) -> Iterator[LiveServer]:  # noqa
     from werkzeug.serving import make_server
 
     from connector.catalog import Catalog
+    from loupe_tagging import LabelEmbeddingCache, VocabularyStore, make_vocabulary
     from search_service.api.tagging import TaggingState, install_state
     from search_service.app import create_app
     from search_service.services import Services
-    from search_service.tagging import LabelEmbeddingCache, VocabularyStore, make_vocabulary
     from tests.support.demo import copy_data_dir
 
     settings = copy_data_dir(indexed_demo, tmp_path_factory.mktemp("web") / "var")

@@ -1,4 +1,9 @@
-"""Which manifest, collection or canvas a URL key names (``urls.uri_key``), and back.
+"""Stable short keys that name catalog resources (``uri_key``), and which manifest,
+collection or canvas a key names.
+
+The service names manifests, collections and canvases in URLs by a short hash of their URI,
+so that a URL never contains another URL and stays the same for as long as the resource
+keeps its URI.
 
 Keys are hashes, so finding the URI means hashing the catalog's URIs: done once, kept in
 memory, and redone on a miss (at most every ``refresh_s``), so a resource harvested a moment
@@ -7,16 +12,24 @@ ago is found and a flood of unknown keys cannot make the service rehash all the 
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
 from typing import Literal
 
 from sqlalchemy import select
 
-from connector.catalog import Catalog
-from connector.catalog.schema import CanvasRow, CollectionRow, ManifestRow
+from .schema import CanvasRow, CollectionRow, ManifestRow
+from .store import Catalog
 
-from .urls import uri_key
+KEY_LENGTH = 16  # hex characters: 64 bits, collisions are not a concern at catalog sizes
+
+
+
+def uri_key(uri: str) -> str:
+    """The stable short key of a IIIF URI (its SHA-256, first 16 hex characters)."""
+    return hashlib.sha256(uri.encode("utf-8")).hexdigest()[:KEY_LENGTH]
+
 
 Kind = Literal["manifest", "collection", "canvas"]
 KINDS: tuple[Kind, ...] = ("manifest", "collection", "canvas")

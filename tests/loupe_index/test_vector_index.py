@@ -10,7 +10,8 @@ import threading
 import numpy as np
 import pytest
 
-from search_service.index import IndexPoint, VectorIndexError, point_id, vector_name
+from loupe_index import IndexPoint, VectorIndexError, point_id
+from loupe_models.identity import vector_name
 
 from .conftest import DIM, VECTOR, make_points
 
@@ -129,7 +130,7 @@ def test_the_index_survives_a_restart(settings, open_index, points):
 def test_local_mode_warns_when_it_is_outgrown(open_index, points, caplog):
     index = open_index(local_points_warning=100)
     index.ensure_vector(VECTOR, DIM)
-    with caplog.at_level(logging.WARNING, logger="search_service.index.vector_index"):
+    with caplog.at_level(logging.WARNING, logger="loupe_index.vector_index"):
         result = index.upsert(points, VECTOR)
         index.upsert(points[:3], VECTOR)
     assert result.too_big_for_local and result.total == 120

@@ -1,4 +1,4 @@
-"""Search latency of the index alone (no model): ``python -m search_service.index.bench``.
+"""Search latency of the index alone (no model): ``python -m loupe_index.bench``.
 
 Fills a throw-away local index with random unit vectors shaped like a real one (an image,
 a region and views per canvas; several sources, kinds, years) and times searches with and

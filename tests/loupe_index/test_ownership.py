@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from search_service.index import IndexLockedError, VectorIndex
+from loupe_index import IndexLockedError, VectorIndex
 
 
 def test_opening_twice_in_one_process_says_so(settings):
@@ -28,7 +28,7 @@ def test_another_process_is_named_with_its_role_and_what_to_do(settings):
         import sys
         from pathlib import Path
         from loupe_core.settings import Settings
-        from search_service.index import VectorIndex
+        from loupe_index import VectorIndex
         index = VectorIndex.open(Settings.load(env={{}}, data_dir=Path({str(settings.data_dir)!r})), role="server")
         print("open", flush=True)
         sys.stdin.read()

@@ -9,8 +9,8 @@ import pytest
 from connector.catalog import Catalog
 from connector.catalog.store import HarvestedManifest
 from iiif.model import Annotation, Body, Box, Canvas, Image, ImageService, Manifest, MetadataEntry, Target
-from search_service.index import SearchFilters
-from search_service.index.catalog_targets import images_to_index
+from loupe_index import SearchFilters
+from loupe_index.catalog_targets import images_to_index
 
 CANVAS = "https://example.org/canvas/1"
 MANIFEST = "https://example.org/manifest/altarpiece"

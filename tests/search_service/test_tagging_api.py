@@ -11,8 +11,8 @@ from PIL import Image
 from sqlalchemy import select
 
 from connector.catalog.schema import RegionRow
-from search_service.tagging.machine_tags import Proposal, replace_proposals
-from search_service.tagging.vocabulary import MAX_INLINE_LABELS
+from loupe_tagging.machine_tags import Proposal, replace_proposals
+from loupe_tagging.vocabulary import MAX_INLINE_LABELS
 
 KEY = "curator-secret"
 LABELS = ["Annunciation", "sunflowers", "horse", "portrait", "skull"]
@@ -133,7 +133,7 @@ def test_vocabularies_read_and_write(keyed_app, indexed_demo) -> None:  # noqa: 
     assert created.status_code == 201 and created.get_json()["key"] == "demo"
     assert put(client, "demo", LABELS).status_code == 200
     assert [t["label"] for t in client.get("/api/vocabularies/demo").get_json()["labels"]] == LABELS
-    from search_service.urls import uri_key
+    from connector.catalog.keys import uri_key
 
     by_collection = client.get(f"/api/vocabularies/{uri_key(indexed_demo.collection_url)}").get_json()
     assert by_collection["key"] == "demo"  # the source's own collection is the source

@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from search_service.index import CursorError, FilterError, IndexPoint, QueryError, SearchFilters, UnknownVectorError
-from search_service.index.vector_index import VectorIndex
+from loupe_index import CursorError, FilterError, IndexPoint, QueryError, SearchFilters, UnknownVectorError
+from loupe_index.vector_index import VectorIndex
 
 from .conftest import BY, CC0, DIM, VECTOR
 

@@ -19,10 +19,10 @@ from sqlalchemy import select
 
 from connector.catalog import Catalog
 from connector.catalog.schema import CanvasRow, ManifestRow
+from connector.catalog_images import CatalogImages
 from connector.errors import FetchError
 from loupe_core.settings import Settings
-from search_service.catalog_images import CatalogImages
-from search_service.index.catalog_targets import ImageToIndex, images_to_index
+from loupe_index.catalog_targets import ImageToIndex, images_to_index
 
 from .label_embeddings import LabelEmbeddingCache
 from .machine_tags import Proposal, replace_proposals

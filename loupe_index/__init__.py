@@ -12,7 +12,6 @@ from .errors import (
     VectorIndexError,
 )
 from .filters import SearchFilters
-from .names import vector_name
 from .points import KINDS, IndexPoint, point_id, year_from
 from .vector_index import SearchHit, SearchPage, UpsertResult, VectorIndex
 from .views import automatic_views
@@ -20,5 +19,5 @@ from .views import automatic_views
 __all__ = [
     "KINDS", "CursorError", "FilterError", "IndexLockedError", "IndexPoint", "QueryError", "SearchFilters",
     "SearchHit", "SearchPage", "UnknownVectorError", "UpsertResult", "VectorIndex", "VectorIndexError",
-    "automatic_views", "point_id", "vector_name", "year_from",
+    "automatic_views", "point_id", "year_from",
 ]

@@ -8,7 +8,7 @@ from typing import Iterator
 import numpy as np
 import pytest
 
-from search_service.index import IndexPoint, VectorIndex
+from loupe_index import IndexPoint, VectorIndex
 
 DIM = 16
 VECTOR = "tiny-test__random"

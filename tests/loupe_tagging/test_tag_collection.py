@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from connector.catalog import Catalog
 from connector.catalog.schema import RegionRow
-from search_service.tagging import (
+from loupe_tagging import (
     RegionNotFound,
     ReviewError,
     ScopeError,
@@ -19,8 +19,8 @@ from search_service.tagging import (
     resolve_scope,
     set_review,
 )
-from search_service.tagging.default_vocabulary import DEFAULT_LABELS
-from search_service.tagging.scope import VocabularyChooser, collection_key
+from loupe_tagging.default_vocabulary import DEFAULT_LABELS
+from loupe_tagging.scope import VocabularyChooser, collection_key
 from tests.support.demo import DEMO_IMAGES, DEMO_NAME, DEMO_REGIONS
 
 TARGETS = DEMO_IMAGES + DEMO_REGIONS  # whole images and annotated regions

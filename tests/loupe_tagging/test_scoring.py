@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from search_service.tagging import LabelEmbeddingCache, Tagger, label_probabilities, make_vocabulary
-from search_service.tagging.scoring import LOGIT_SCALE, top_labels
+from loupe_tagging import LabelEmbeddingCache, Tagger, label_probabilities, make_vocabulary
+from loupe_tagging.scoring import LOGIT_SCALE, top_labels
 
 
 def unit(v) -> np.ndarray:  # noqa: ANN001

@@ -1,9 +1,9 @@
-"""Names of model vectors and of the Qdrant collections that hold them.
+"""Model identity: the name of the vector space a model's vectors live in.
 
 A vector name says which model made the vectors (architecture, weights, and for fine-tuned
-weights a version), so two models never share a vector space by accident. Each vector name
-has its own collection ``<prefix>__<vector name>``; the alias ``<prefix>`` points at the
-active one (see ``vector_index`` for why collections rather than named vectors in one).
+weights a version), so two models never share a vector space by accident. Every model the
+registry knows (CLIP, image backbones, lens and detector models) is named by these rules; the
+index keeps one collection per vector name (``loupe_index.names``).
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ from pathlib import PurePath
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # pragma: no cover
-    from loupe_models import ModelSpec, Weights
+    from .registry import ModelSpec
+    from .weights import Weights
 
 SEPARATOR = "__"
 MAX_VECTOR_NAME = 120
@@ -58,19 +59,6 @@ def check_vector_name(name: str) -> str:
     return name
 
 
-def collection_for(prefix: str, name: str) -> str:
-    """The Qdrant collection that holds vector ``name``."""
-    return f"{prefix}{SEPARATOR}{check_vector_name(name)}"
-
-
-def vector_of(prefix: str, collection: str) -> str | None:
-    """The vector name held by ``collection``, or ``None`` when it is not one of ours."""
-    head = prefix + SEPARATOR
-    if not collection.startswith(head) or len(collection) == len(head):
-        return None
-    return collection[len(head):]
-
-
 # Weights sources that mean "a checkpoint file someone chose" rather than the registry's
 # published weights (see loupe_models.weights).
 CHOSEN_FILE_SOURCES = ("argument", "model_path")
@@ -85,3 +73,4 @@ def vector_name_for(spec: "ModelSpec", weights: "Weights") -> str:
     if weights.source in CHOSEN_FILE_SOURCES and weights.path is not None:
         return vector_name(spec.name, str(weights.path), version=weights.fingerprint())
     return vector_name(spec.name, spec.pretrained)
+

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from iiif.model import Box
-from search_service.index import IndexPoint, year_from
-from search_service.index.points import as_xywh
+from loupe_index import IndexPoint, year_from
+from loupe_index.points import as_xywh
 
 
 @pytest.mark.parametrize("nav_date, metadata, year", [

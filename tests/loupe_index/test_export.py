@@ -7,7 +7,7 @@ import tarfile
 import numpy as np
 import pytest
 
-from search_service.index import VectorIndexError
+from loupe_index import VectorIndexError
 
 from .conftest import DIM, VECTOR, make_points
 

@@ -12,9 +12,9 @@ import pytest
 from qdrant_client import QdrantClient, models
 from qdrant_client.http import models as rest
 
-from search_service.index import SearchFilters, VectorIndex, VectorIndexError
-from search_service.index.config import collection_config, payload_indexes, search_params
-from search_service.index.filters import KEYWORD_FILTERS
+from loupe_index import SearchFilters, VectorIndex, VectorIndexError
+from loupe_index.config import collection_config, payload_indexes, search_params
+from loupe_index.filters import KEYWORD_FILTERS
 
 
 @pytest.fixture

@@ -30,6 +30,7 @@ from qdrant_client import QdrantClient, models
 from qdrant_client.common.version_check import is_compatible
 
 from loupe_core.settings import Settings
+from loupe_models.identity import check_vector_name
 
 from .config import collection_config, payload_indexes, search_params, vectors_config
 from .cursor import decode_cursor, encode_cursor, query_fingerprint
@@ -38,7 +39,7 @@ from .exact import ExactIndex, normalised
 from .export import iter_points, read_manifest, write_export
 from .filters import SearchFilters, qdrant_filter
 from .local_storage import tune_local_storage
-from .names import check_vector_name, collection_for, vector_of
+from .names import collection_for, vector_of
 from .ownership import SERVER_HINT, LocalOwnership
 from .points import IndexPoint
 

@@ -17,9 +17,8 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from connector.catalog import Catalog, CatalogError
+from connector.catalog.keys import uri_key
 from connector.catalog.schema import CollectionRow, Source
-
-from search_service.urls import uri_key
 
 from .default_vocabulary import DEFAULT_NAME
 from .vocabulary import Vocabulary, default_vocabulary

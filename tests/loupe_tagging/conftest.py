@@ -1,4 +1,4 @@
-"""Tagging runs on the indexed demo collection (``tests/search_service/conftest.py``) with the
+"""Tagging runs on the indexed demo collection (``indexed_demo`` in tests/conftest.py) with the
 tiny random model (loupe-tiny); the model and the label embeddings are shared by the session
 (embedding the default vocabulary's ~1000 prompts is the slow part of a first run)."""
 
@@ -17,16 +17,9 @@ def tiny_model(indexed_demo):  # noqa: ANN001, ANN201
     return load_model(indexed_demo.settings)
 
 
-@pytest.fixture(scope="session")
-def label_cache(tmp_path_factory):  # noqa: ANN001, ANN201
-    from search_service.tagging import LabelEmbeddingCache
-
-    return LabelEmbeddingCache(tmp_path_factory.mktemp("label-embeddings"))
-
-
 @pytest.fixture
 def tag(tiny_model, label_cache):  # noqa: ANN001, ANN201
     """``tag_collection`` with the shared model and label cache."""
-    from search_service.tagging import tag_collection
+    from loupe_tagging import tag_collection
 
     return functools.partial(tag_collection, model=tiny_model, cache=label_cache)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from search_service.index.views import CROPS, QUADRANTS, VIEW_LABELS, WHOLE, automatic_views
+from loupe_index.views import CROPS, QUADRANTS, VIEW_LABELS, WHOLE, automatic_views
 
 
 @pytest.mark.parametrize("size", [(900, 600), (1001, 777), (2, 2), (4000, 150)])

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from search_service.tagging.default_vocabulary import DEFAULT_LABELS
-from search_service.tagging.prompts import prompts_for
-from search_service.tagging.vocabulary import (
+from loupe_tagging.default_vocabulary import DEFAULT_LABELS
+from loupe_tagging.prompts import prompts_for
+from loupe_tagging.vocabulary import (
     MAX_LABEL_CHARS,
     Term,
     VocabularyError,
