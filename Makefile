@@ -14,6 +14,7 @@ help:
 	@echo "make demo   - set everything up and run the demo (harvest, serve)"
 	@echo "make test   - set everything up and run the whole test suite"
 	@echo "make bench  - run the benchmarks (harvest, embed, search)"
+	@echo "make lint   - static checks (ruff)"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +41,10 @@ demo: install
 
 test: install system-deps npm-deps
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Static checks (ruff: pyflakes, pycodestyle, isort, annotations, blind excepts; see pyproject.toml).
+lint: install
+	$(BIN)/ruff check .
 
 bench: install
 	$(BIN)/loupe bench harvest --json

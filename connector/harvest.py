@@ -18,14 +18,17 @@ import time
 from collections import Counter
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from typing import Iterator
+from typing import Any, Iterator
 
+from tqdm import tqdm
+
+from connector.images import ImageFetcher
 from iiif.model import AnnotationPage, Manifest, Problem
 from iiif.reader import read_bytes
 from loupe_core.settings import Settings
 
 from .catalog import Catalog, FetchState, HarvestedManifest, HarvestedPage, SourceInfo, combined_hash
-from .catalog_images import source_policy, source_transport
+from .catalog_images import Transport, source_policy, source_transport
 from .change_discovery import plan_stream
 from .http import FetchError, FetchPolicy, HttpClient
 from .sources import Listing, list_collection, list_manifest_file
@@ -118,7 +121,7 @@ class Harvester:
         return report
 
     # --- listing kinds -------------------------------------------------------------------
-    def _harvest_listing(self, source: SourceInfo, fetcher, policy: FetchPolicy, report: HarvestReport) -> None:
+    def _harvest_listing(self, source: SourceInfo, fetcher: Transport, policy: FetchPolicy, report: HarvestReport) -> None:
         def fetch_bytes(url: str) -> bytes:
             return fetcher.get_json(url, policy=policy).content
 
@@ -145,8 +148,8 @@ class Harvester:
                                                        "treated as deleted", "warning"))
 
     # --- Change Discovery ----------------------------------------------------------------
-    def _harvest_stream(self, source: SourceInfo, fetcher, policy: FetchPolicy, report: HarvestReport) -> None:
-        def fetch_json(url: str):
+    def _harvest_stream(self, source: SourceInfo, fetcher: Transport, policy: FetchPolicy, report: HarvestReport) -> None:
+        def fetch_json(url: str) -> Any:
             return fetcher.get_json(url, policy=policy).json()
 
         plan = plan_stream(source.url, fetch_json, source.last_activity_time)
@@ -165,7 +168,7 @@ class Harvester:
             self.catalog.set_source_state(source.id, last_activity_time=plan.newest_time)
 
     # --- fetching and writing ------------------------------------------------------------
-    def _fetch_and_write(self, source: SourceInfo, fetcher, policy: FetchPolicy,
+    def _fetch_and_write(self, source: SourceInfo, fetcher: Transport, policy: FetchPolicy,
                          items: list[tuple[str, str | None]], states: dict[str, FetchState],
                          report: HarvestReport) -> None:
         if not items:
@@ -202,7 +205,8 @@ class Harvester:
             session.close()
             bar.close()
 
-    def _fetch_all(self, fetcher, policy, items, states, page_states) -> Iterator:
+    def _fetch_all(self, fetcher: Transport, policy: FetchPolicy, items: list, states: dict,
+                   page_states: dict) -> Iterator:
         """Fetch in a pool with a bounded window; yield results as they complete."""
         workers = max(1, self.settings.harvest_workers)
         window = workers * 4
@@ -229,8 +233,8 @@ class Harvester:
                     submit_next()
                     yield fut.result()
 
-    def _fetch_manifest(self, fetcher, policy: FetchPolicy, uri: str, coll: str | None,
-                        state: FetchState | None, pages_known: dict[str, FetchState]):
+    def _fetch_manifest(self, fetcher: Transport, policy: FetchPolicy, uri: str, coll: str | None,
+                        state: FetchState | None, pages_known: dict[str, FetchState]) -> Any:
         usable = state is not None and state.status in ("ok", "problems") and state.content_hash
         try:
             r = fetcher.get_json(uri, policy=policy,
@@ -259,14 +263,14 @@ class Harvester:
             content_hash=combined_hash([r.content] + [pg_bytes for _, pg_bytes in pages]),
             problems=problems, pages=[pg for pg, _ in pages], collection_uri=coll)
 
-    def _page_unchanged(self, fetcher, policy, uri: str, st: FetchState) -> bool:
+    def _page_unchanged(self, fetcher: Transport, policy: FetchPolicy, uri: str, st: FetchState) -> bool:
         try:
             r = fetcher.get_json(uri, policy=policy, etag=st.etag, last_modified=st.last_modified)
         except FetchError:
             return st.status == "error"
         return r.not_modified or combined_hash([r.content]) == st.content_hash
 
-    def _fetch_pages(self, fetcher, policy, manifest: Manifest) -> list[tuple[HarvestedPage, bytes]]:
+    def _fetch_pages(self, fetcher: Transport, policy: FetchPolicy, manifest: Manifest) -> list[tuple[HarvestedPage, bytes]]:
         refs: list[str] = []
         for ref in manifest.annotation_refs + [r for c in manifest.canvases for r in c.annotation_refs]:
             if ref not in refs:
@@ -278,7 +282,7 @@ class Harvester:
             out.append(self._fetch_page_chain(fetcher, policy, ref))
         return out
 
-    def _fetch_page_chain(self, fetcher, policy, ref: str) -> tuple[HarvestedPage, bytes]:
+    def _fetch_page_chain(self, fetcher: Transport, policy: FetchPolicy, ref: str) -> tuple[HarvestedPage, bytes]:
         """One referenced page, following ``next`` (AnnotationCollection paging)."""
         page = HarvestedPage(uri=ref, page=None)
         raw = b""
@@ -309,9 +313,7 @@ class Harvester:
         page.content_hash = combined_hash([raw])
         return page, raw
 
-    def _fetch_images(self, source: SourceInfo, fetcher, policy: FetchPolicy, report: HarvestReport) -> None:
-        from .images import ImageFetcher
-
+    def _fetch_images(self, source: SourceInfo, fetcher: Transport, policy: FetchPolicy, report: HarvestReport) -> None:
         todo = self.catalog.images_to_fetch(source.id)
         if not todo:
             return
@@ -363,9 +365,8 @@ class _NoBar:
         pass
 
 
-def _progress(enabled: bool, total: int, desc: str, unit: str = "manifest"):
+def _progress(enabled: bool, total: int, desc: str, unit: str = "manifest") -> Any:
     if not enabled:
         return _NoBar()
-    from tqdm import tqdm
 
     return tqdm(total=total, desc=desc, unit=unit, file=sys.stderr, dynamic_ncols=True)

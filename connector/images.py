@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from PIL import Image as PILImage
 from PIL import ImageOps, UnidentifiedImageError
 
@@ -347,8 +348,6 @@ def _draft_if_useful(im: PILImage.Image, plan: _Plan) -> None:
 def _to_rgb(im: PILImage.Image) -> PILImage.Image:
     """RGB, transparency flattened onto white, 16-bit greys scaled rather than clipped."""
     if im.mode in ("I;16", "I;16B", "I;16L", "I"):
-        import numpy as np
-
         values = np.asarray(im, dtype=np.float64)
         peak = 65535.0 if im.mode.startswith("I;16") or values.max(initial=0) > 255 else 255.0
         im = PILImage.fromarray(np.clip(values * (255.0 / peak), 0, 255).astype(np.uint8), "L")

@@ -3,7 +3,6 @@
 ``publish_folder`` writes, under ``out_dir/<name>/``, files whose URLs are the base URL plus
 their relative path, so any static web server (or Loupe's own, under ``/published/<name>``)
 serves a complete IIIF collection:
-
     collection.json                      Presentation 3 Collection of every manifest
     manifests/<slug>.json                one manifest per image (one canvas, regions embedded)
     images/<slug>/info.json              level-0 ImageService3
@@ -30,6 +29,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from PIL import Image, ImageOps
+from tqdm import tqdm
 
 from connector.static_inputs import (
     METADATA_FILE_NAMES,
@@ -148,7 +148,6 @@ def publish_folder(folder: Path, out_dir: Path, base_url: str, *, name: str | No
 @contextmanager
 def _progress_bar(name: str) -> Iterator[ProgressCallback]:
     """A tqdm bar on stderr (hidden when stderr is not a terminal) as a progress callback."""
-    from tqdm import tqdm
 
     with tqdm(unit="image", desc=f"publishing {name}", file=sys.stderr, disable=None, leave=False) as bar:
         def report(done: int, total: int, file_name: str) -> None:

@@ -21,6 +21,7 @@ import json
 import os
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 SCHEMA_ENV = "LOUPE_IIIF3_SCHEMA"
 # The schema's definitions for each top-level type (its root accepts any of them, which
@@ -80,7 +81,7 @@ def _schema_for(doc: dict, schema: dict) -> dict:
     return narrowed
 
 
-def _describe(error) -> str:
+def _describe(error: Any) -> str:  # a jsonschema ValidationError
     """The error's message; for oneOf/anyOf, the reasons each alternative failed (leaving
     out bare type mismatches, which only say that another alternative was meant)."""
     if not error.context:

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Mapping
 
+from loupe_core import __version__
+
 
 class SettingsError(ValueError):
     """A configuration value that cannot be used; the message names the setting."""
@@ -172,8 +174,6 @@ class Settings:
 
     @property
     def user_agent(self) -> str:
-        from loupe_core import __version__
-
         return f"Loupe/{__version__} (IIIF harvester; +{self.contact})"
 
     def ensure_dirs(self) -> None:

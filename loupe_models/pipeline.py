@@ -13,7 +13,7 @@ import time
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Callable, Hashable, Iterable, Sequence, TypeVar
+from typing import Any, Callable, Hashable, Iterable, Iterator, Sequence, TypeVar
 
 import numpy as np
 from PIL import Image
@@ -131,7 +131,7 @@ class EmbeddingPipeline:
         stats.seconds = time.perf_counter() - start
         return stats
 
-    def _fill(self, pool: ThreadPoolExecutor, pending: deque, source, read: Reader) -> None:
+    def _fill(self, pool: ThreadPoolExecutor, pending: deque, source: Iterator, read: Reader) -> None:
         while len(pending) < self.window:
             try:
                 item = next(source)

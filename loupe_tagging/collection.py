@@ -23,6 +23,7 @@ from connector.catalog_images import CatalogImages
 from connector.errors import FetchError
 from loupe_core.settings import Settings
 from loupe_index.catalog_targets import ImageToIndex, images_to_index
+from loupe_models import load_model
 
 from .label_embeddings import LabelEmbeddingCache
 from .machine_tags import Proposal, replace_proposals
@@ -102,8 +103,6 @@ def tag_collection(settings: Settings, collection_or_source: str, *,
         override = named_vocabulary(store, vocabulary) if isinstance(vocabulary, str) else vocabulary
         chooser = VocabularyChooser(catalog, store, override)
         if model is None:
-            from loupe_models import load_model
-
             model = load_model(settings)
         tagger = Tagger(model, cache or cache_for(settings))
         report = TagReport(scope.description, model.name, model.version, threshold, top_k)
@@ -142,7 +141,7 @@ def tag_collection(settings: Settings, collection_or_source: str, *,
 
 
 def _tag_image(tagger: Tagger, images: CatalogImages, item: ImageToIndex, vocabulary: Vocabulary,
-               top_k: int, threshold: float, regions: bool, report: TagReport):  # noqa: ANN202
+               top_k: int, threshold: float, regions: bool, report: TagReport) -> list[tuple] | None:
     """[(canvas box or None, image pixels or None, label, score)] of one image; None when it
     could not be fetched (its earlier proposals are then left as they are)."""
     try:

@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from connector.catalog import Catalog, CatalogError
 from connector.catalog.keys import uri_key
-from connector.catalog.schema import CollectionRow, Source
+from connector.catalog.schema import CollectionRow, ManifestRow, Source
 
 from .default_vocabulary import DEFAULT_NAME
 from .vocabulary import Vocabulary, default_vocabulary
@@ -140,3 +140,22 @@ def named_vocabulary(store: VocabularyStore, name: str) -> Vocabulary:
         keys = ", ".join([DEFAULT_NAME, *(v.key for v in store.list())])
         raise ScopeError(f"no vocabulary {name!r}; known: {keys}")
     return found.vocabulary
+
+
+def vocabulary_key(catalog: Catalog, store: VocabularyStore, name: str) -> str:
+    """The key of the list ``name`` means: ``default``, a stored key as given, else the key of
+    the collection or source it names. Raises ScopeError when it names nothing."""
+    if name == DEFAULT_NAME or store.get(name) is not None:
+        return name
+    return resolve_scope(catalog, name).key
+
+
+def vocabulary_for_manifest(catalog: Catalog, store: VocabularyStore, manifest: str) -> Vocabulary:
+    """The list a manifest's images are tagged with (its collection's, its source's, 'all',
+    else the default), as a tagging run would choose it."""
+    with catalog.session() as s:
+        row = s.execute(select(ManifestRow.source_id, ManifestRow.collection_uri)
+                        .where(ManifestRow.uri == manifest)).first()
+    if row is None:
+        return default_vocabulary()
+    return VocabularyChooser(catalog, store).choose(row.source_id, row.collection_uri)

@@ -29,11 +29,14 @@ from .uploads import body_limit
 BLUEPRINTS: list[tuple[str, str]] = [
     ("search_service.api.search", "bp"),
     ("search_service.api.tagging", "bp"),
+    ("search_service.api.vocabularies", "bp"),
+    ("search_service.api.reviews", "bp"),
     ("search_service.iiif_search", "bp"),
     ("search_service.annotations_out", "bp"),
     ("search_service.web.pages", "bp"),
     ("search_service.published", "bp"),
     ("search_service.api.system", "bp"),
+    ("search_service.api.jobs", "bp"),
     ("search_service.openapi", "bp"),
 ]
 

@@ -23,11 +23,12 @@ import numpy as np
 from PIL import Image as PILImage
 
 from loupe_index import SearchHit
+from search_service.query_model import registry_model_for
 
 from .combiner import BASELINE, DEFAULT_TEXT_WEIGHT, zero_shot_compose
-from .errors import ApiError, bad_request
 from .params import SearchQuery
 from .references import Reference, resolve_reference
+from .request_errors import InvalidRequest, NotInCatalog
 
 if TYPE_CHECKING:  # pragma: no cover
     from .services import Services
@@ -77,7 +78,7 @@ class SearchEngine:
         """Exactly one of ``image``, ``reference`` or ``point_id`` is the starting image."""
         text = check_text(text, "text")
         if sum(x is not None for x in (image, reference, point_id)) != 1:
-            raise bad_request("a composed search needs one reference image: an upload, a 'reference' or a 'point_id'",
+            raise InvalidRequest("a composed search needs one reference image: an upload, a 'reference' or a 'point_id'",
                               field="reference")
         vector_name, model = self._model()
         start = time.perf_counter()
@@ -101,7 +102,7 @@ class SearchEngine:
             try:
                 vector = zero_shot_compose(image_vector, text_vector, text_weight)
             except ValueError as e:
-                raise bad_request(str(e), field="text_weight") from None
+                raise InvalidRequest(str(e), field="text_weight") from None
             described["method"] = BASELINE
             described["text_weight"] = text_weight
         return self._search(vector, vector_name, model.name, query, described, encode_ms=_ms(start))
@@ -121,11 +122,11 @@ class SearchEngine:
         try:
             canonical = str(uuid.UUID(point_id))
         except (ValueError, AttributeError, TypeError):
-            raise bad_request(f"{point_id!r} is not a result id (the 'id' of a search result)",
+            raise InvalidRequest(f"{point_id!r} is not a result id (the 'id' of a search result)",
                               field="point_id") from None
         vector = self.services.index.vector_of(canonical, vector_name)
         if vector is None:
-            raise ApiError(404, "unknown_point", f"the index holds no result {canonical} for the active model "
+            raise NotInCatalog(code="unknown_point", message=f"the index holds no result {canonical} for the active model "
                            f"(the index may have changed since)", field="point_id")
         return vector
 
@@ -141,16 +142,14 @@ class SearchEngine:
 
 def check_text(text: Any, field: str) -> str:
     if not isinstance(text, str) or not text.strip():
-        raise bad_request(f"{field!r} must be a non-empty text", field=field)
+        raise InvalidRequest(f"{field!r} must be a non-empty text", field=field)
     text = text.strip()
     if len(text) > MAX_TEXT_CHARS:
-        raise bad_request(f"{field!r} is {len(text)} characters long; at most {MAX_TEXT_CHARS}", field=field)
+        raise InvalidRequest(f"{field!r} is {len(text)} characters long; at most {MAX_TEXT_CHARS}", field=field)
     return text
 
 
 def _model_label(vector_name: str) -> str:
-    from .query_model import registry_model_for
-
     return registry_model_for(vector_name) or vector_name
 
 

@@ -1,7 +1,9 @@
 """Every error of the service as JSON: ``{"error": {"code", "message", "field"?}}``.
 
-Views raise ``ApiError`` (or a domain error the table below knows); nothing answers an HTML
-error page, not even a 404 or 405 from routing, so that API clients and viewers can always
+Views raise ``ApiError`` for what only HTTP knows (keys, routing); everything else raises an
+error of its own layer (a request problem, an index, model, catalog or job error) and the
+table in ``_from_domain`` is the one place that turns it into a status and a code. Nothing
+answers an HTML error page, not even a 404 or 405 from routing, so that API clients and viewers can always
 read what went wrong. Unexpected exceptions are logged with their traceback and answered
 500 without internals.
 """
@@ -11,8 +13,30 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, Response, jsonify
+from flask import Flask, Response, current_app, jsonify
 from werkzeug.exceptions import HTTPException
+
+from connector.catalog import CatalogError
+from loupe_index.errors import (
+    CursorError,
+    FilterError,
+    IndexLockedError,
+    QueryError,
+    UnknownVectorError,
+    VectorIndexError,
+)
+from loupe_models.errors import ModelDependencyMissing, ModelError, ModelWeightsMissing, UnknownModel
+from training_worker.jobs import JobError, JobNotFound
+from training_worker.jobs.kind import UnknownReference
+from training_worker.jobs.params import ParamError
+
+from .request_errors import (
+    ImageUnavailable,
+    InvalidRequest,
+    NotInCatalog,
+    TooLarge,
+    UnsupportedImage,
+)
 
 log = logging.getLogger(__name__)
 
@@ -53,41 +77,44 @@ def error_response(error: ApiError) -> Response:
     return response
 
 
+# Errors of the layers below -> (status, code). The first matching class decides, so the most
+# specific come first. An error that carries its own ``code`` or ``field`` (request problems,
+# job parameters) keeps them.
+DOMAIN_ANSWERS: tuple[tuple[type[Exception] | tuple[type[Exception], ...], int, str], ...] = (
+    (InvalidRequest, 400, "invalid_parameter"),
+    (NotInCatalog, 404, "not_found"),
+    (TooLarge, 413, "upload_too_large"),
+    (UnsupportedImage, 415, "unsupported_media_type"),
+    (ImageUnavailable, 502, "image_unavailable"),
+    (UnknownReference, 404, "not_found"),
+    (ParamError, 400, "invalid_parameter"),
+    (JobNotFound, 404, "unknown_job"),
+    (JobError, 409, "job_conflict"),
+    (CursorError, 400, "invalid_cursor"),
+    (FilterError, 400, "invalid_filter"),
+    (QueryError, 400, "invalid_query"),
+    (UnknownVectorError, 409, "unknown_vector"),
+    (IndexLockedError, 503, "index_locked"),
+    (VectorIndexError, 503, "index_unavailable"),
+    (ModelWeightsMissing, 503, "model_weights_missing"),
+    (UnknownModel, 503, "unknown_model"),
+    ((ModelDependencyMissing, ModelError), 503, "model_unavailable"),
+    (CatalogError, 503, "catalog_error"),
+)
+# Fields named by errors that do not carry one.
+_FIELDS = {CursorError: "cursor"}
+
+
 def _from_domain(exc: Exception) -> ApiError | None:
     """Errors of the layers below, as the answer they deserve (None: not one we know)."""
-    from connector.catalog import CatalogError
-    from loupe_index.errors import (
-        CursorError,
-        FilterError,
-        IndexLockedError,
-        QueryError,
-        UnknownVectorError,
-        VectorIndexError,
-    )
-    from loupe_models.errors import ModelDependencyMissing, ModelError, ModelWeightsMissing, UnknownModel
-
-    # Most specific first: the first matching class decides.
-    answers = (
-        (CursorError, 400, "invalid_cursor", "cursor"),
-        (FilterError, 400, "invalid_filter", None),
-        (QueryError, 400, "invalid_query", None),
-        (UnknownVectorError, 409, "unknown_vector", None),
-        (IndexLockedError, 503, "index_locked", None),
-        (VectorIndexError, 503, "index_unavailable", None),
-        (ModelWeightsMissing, 503, "model_weights_missing", None),
-        (UnknownModel, 503, "unknown_model", None),
-        ((ModelDependencyMissing, ModelError), 503, "model_unavailable", None),
-        (CatalogError, 503, "catalog_error", None),
-    )
-    for kinds, status, code, field in answers:
+    for kinds, status, code in DOMAIN_ANSWERS:
         if isinstance(exc, kinds):
-            return ApiError(status, code, str(exc), field=field)
+            field = getattr(exc, "field", None) or _FIELDS.get(type(exc))
+            return ApiError(status, getattr(exc, "code", None) or code, str(exc), field=field)
     return None
 
 
 def _body_limit_message() -> str:
-    from flask import current_app
-
     limit = current_app.config.get("MAX_CONTENT_LENGTH")
     services = current_app.extensions.get("loupe")
     image_limit = getattr(getattr(services, "settings", None), "max_upload_bytes", None)

@@ -9,7 +9,7 @@ from flask import request
 from connector.catalog.keys import Kind, uri_key
 
 from .catalog_reads import canvas_is_live, manifest_exists
-from .errors import ApiError, bad_request
+from .request_errors import InvalidRequest, NotInCatalog
 from .services import get_services
 
 
@@ -22,7 +22,7 @@ def resolve_named(kind: Kind, key: str | None) -> tuple[str, str]:
     if key is None:
         uri = request.args.get("uri", "").strip()
         if not uri:
-            raise bad_request(f"name the {kind} by its key in the URL or by ?uri=", field="uri")
+            raise InvalidRequest(f"name the {kind} by its key in the URL or by ?uri=", field="uri")
         if kind == "manifest":
             known = manifest_exists(services.catalog, uri)
         elif kind == "canvas":
@@ -30,11 +30,11 @@ def resolve_named(kind: Kind, key: str | None) -> tuple[str, str]:
         else:
             known = services.keys.uri(kind, uri_key(uri)) == uri
         if not known:
-            raise ApiError(404, f"unknown_{kind}", f"the catalog has no {kind} {uri}", field="uri")
+            raise NotInCatalog(code=f"unknown_{kind}", message=f"the catalog has no {kind} {uri}", field="uri")
         return uri, uri_key(uri)
     uri = services.keys.uri(kind, key)
     if uri is None:
-        raise ApiError(404, f"unknown_{kind}", f"no {kind} has the key {key!r}; "
+        raise NotInCatalog(code=f"unknown_{kind}", message=f"no {kind} has the key {key!r}; "
                        f"GET /iiif/services/{kind}?uri=URI gives a URI's key" if kind != "canvas"
                        else f"no canvas has the key {key!r}")
     return uri, key

@@ -18,7 +18,7 @@ from werkzeug.datastructures import MultiDict
 from loupe_index import FilterError, SearchFilters
 from loupe_index.points import KINDS
 
-from .errors import ApiError, bad_request
+from .request_errors import InvalidRequest
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
@@ -55,7 +55,7 @@ def reject_url_fields(names: Iterable[str], where: str = "") -> None:
     """400 when a parameter would make the server fetch a URL."""
     for name in names:
         if name in URL_PARAMS:
-            raise ApiError(400, "url_not_allowed", f"{where}{name}: {URL_REFUSAL}", field=f"{where}{name}")
+            raise InvalidRequest(code="url_not_allowed", message=f"{where}{name}: {URL_REFUSAL}", field=f"{where}{name}")
 
 
 def query_from_args(args: MultiDict, *, extra: Iterable[str] = ()) -> SearchQuery:
@@ -64,13 +64,13 @@ def query_from_args(args: MultiDict, *, extra: Iterable[str] = ()) -> SearchQuer
     known = {*FILTER_PARAMS, *PAGING_PARAMS, "format", *extra}
     unknown = sorted(set(args.keys()) - known)
     if unknown:
-        raise bad_request(f"unknown parameter(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}",
+        raise InvalidRequest(f"unknown parameter(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}",
                           field=unknown[0], code="unknown_parameter")
     values: dict[str, Any] = {}
     for name in LIST_FILTERS:
         items = [v for raw in args.getlist(name) for v in (raw.split(",") if name == "kind" else [raw])]
         if any(not v.strip() for v in items):
-            raise bad_request(f"filter {name!r} has an empty value", field=name)
+            raise InvalidRequest(f"filter {name!r} has an empty value", field=name)
         values[name] = tuple(v.strip() for v in items)
     for name in YEAR_FILTERS:
         values[name] = _year(args.get(name), name)
@@ -85,14 +85,14 @@ def query_from_json(body: Mapping[str, Any], *, extra: Iterable[str] = ()) -> Se
     unknown = sorted(set(body) - known)
     if unknown:
         hint = " (filters go inside \"filters\")" if set(unknown) & set(FILTER_PARAMS) else ""
-        raise bad_request(f"unknown field(s) {', '.join(unknown)}{hint}; known: {', '.join(sorted(known))}",
+        raise InvalidRequest(f"unknown field(s) {', '.join(unknown)}{hint}; known: {', '.join(sorted(known))}",
                           field=unknown[0], code="unknown_parameter")
     raw_filters = body.get("filters") or {}
     if not isinstance(raw_filters, Mapping):
-        raise bad_request("'filters' must be an object, e.g. {\"kind\": [\"region\"]}", field="filters")
+        raise InvalidRequest("'filters' must be an object, e.g. {\"kind\": [\"region\"]}", field="filters")
     unknown = sorted(set(raw_filters) - set(FILTER_PARAMS))
     if unknown:
-        raise bad_request(f"unknown filter(s) {', '.join(unknown)}; known: {', '.join(FILTER_PARAMS)}",
+        raise InvalidRequest(f"unknown filter(s) {', '.join(unknown)}; known: {', '.join(FILTER_PARAMS)}",
                           field=f"filters.{unknown[0]}", code="unknown_parameter")
     values: dict[str, Any] = {}
     for name in LIST_FILTERS:
@@ -100,17 +100,17 @@ def query_from_json(body: Mapping[str, Any], *, extra: Iterable[str] = ()) -> Se
     for name in YEAR_FILTERS:
         v = raw_filters.get(name)
         if v is not None and (isinstance(v, bool) or not isinstance(v, (int, str))):
-            raise bad_request(f"filter {name!r} must be a whole year, not {v!r}", field=f"filters.{name}")
+            raise InvalidRequest(f"filter {name!r} must be a whole year, not {v!r}", field=f"filters.{name}")
         values[name] = _year(None if v is None else str(v), f"filters.{name}")
     limit = body.get("limit")
     if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int)):
-        raise bad_request(f"'limit' must be a whole number from 1 to {MAX_LIMIT}, not {limit!r}", field="limit")
+        raise InvalidRequest(f"'limit' must be a whole number from 1 to {MAX_LIMIT}, not {limit!r}", field="limit")
     cursor = body.get("cursor")
     if cursor is not None and not isinstance(cursor, str):
-        raise bad_request("'cursor' must be the text of a previous response's next_cursor", field="cursor")
+        raise InvalidRequest("'cursor' must be the text of a previous response's next_cursor", field="cursor")
     one = body.get("one_per_canvas", False)
     if not isinstance(one, bool):
-        raise bad_request("'one_per_canvas' must be true or false", field="one_per_canvas")
+        raise InvalidRequest("'one_per_canvas' must be true or false", field="one_per_canvas")
     return SearchQuery(filters=_filters(values), limit=_limit(None if limit is None else str(limit)),
                        cursor=_cursor(cursor), one_per_canvas=one)
 
@@ -123,20 +123,20 @@ def parse_float(raw: Any, name: str, *, default: float, low: float, high: float)
             raise ValueError
         value = float(raw)
     except (TypeError, ValueError):
-        raise bad_request(f"{name!r} must be a number from {low:g} to {high:g}, not {raw!r}", field=name) from None
+        raise InvalidRequest(f"{name!r} must be a number from {low:g} to {high:g}, not {raw!r}", field=name) from None
     if not low <= value <= high:
-        raise bad_request(f"{name!r} must be from {low:g} to {high:g}, not {value:g}", field=name)
+        raise InvalidRequest(f"{name!r} must be from {low:g} to {high:g}, not {value:g}", field=name)
     return value
 
 
 def _filters(values: dict[str, Any]) -> SearchFilters:
     bad_kinds = [k for k in values.get("kind", ()) if k not in KINDS]
     if bad_kinds:
-        raise bad_request(f"unknown kind {', '.join(map(repr, bad_kinds))}; use {', '.join(KINDS)}", field="kind")
+        raise InvalidRequest(f"unknown kind {', '.join(map(repr, bad_kinds))}; use {', '.join(KINDS)}", field="kind")
     try:
         return SearchFilters(**values)
     except FilterError as e:
-        raise ApiError(400, "invalid_filter", str(e)) from None
+        raise InvalidRequest(code="invalid_filter", message=str(e)) from None
 
 
 def _json_list(value: Any, name: str) -> tuple:
@@ -147,7 +147,7 @@ def _json_list(value: Any, name: str) -> tuple:
     for v in items:
         ok = isinstance(v, str) and v.strip() or (name == "source" and isinstance(v, int) and not isinstance(v, bool))
         if not ok:
-            raise bad_request(f"filter {name!r} takes text values (a string or a list of strings), not {v!r}",
+            raise InvalidRequest(f"filter {name!r} takes text values (a string or a list of strings), not {v!r}",
                               field=f"filters.{name}")
         out.append(v.strip() if isinstance(v, str) else v)
     return tuple(out)
@@ -161,7 +161,7 @@ def _limit(raw: str | None) -> int:
     except ValueError:
         value = None
     if value is None or not 1 <= value <= MAX_LIMIT:
-        raise bad_request(f"'limit' must be a whole number from 1 to {MAX_LIMIT}, not {raw!r}", field="limit")
+        raise InvalidRequest(f"'limit' must be a whole number from 1 to {MAX_LIMIT}, not {raw!r}", field="limit")
     return value
 
 
@@ -169,7 +169,7 @@ def _cursor(raw: str | None) -> str | None:
     if raw is None or raw == "":
         return None
     if len(raw) > MAX_CURSOR or not raw.isascii():
-        raise ApiError(400, "invalid_cursor", "the cursor is not one this service gave out; start again without a cursor",
+        raise InvalidRequest(code="invalid_cursor", message="the cursor is not one this service gave out; start again without a cursor",
                        field="cursor")
     return raw
 
@@ -180,7 +180,7 @@ def _year(raw: str | None, name: str) -> int | None:
     try:
         return int(raw.strip())
     except ValueError:
-        raise bad_request(f"{name!r} must be a whole year such as 1650, not {raw!r}", field=name) from None
+        raise InvalidRequest(f"{name!r} must be a whole year such as 1650, not {raw!r}", field=name) from None
 
 
 def _bool(raw: str | None, name: str) -> bool:
@@ -191,4 +191,4 @@ def _bool(raw: str | None, name: str) -> bool:
         return True
     if s in _FALSE:
         return False
-    raise bad_request(f"{name!r} must be true or false, not {raw!r}", field=name)
+    raise InvalidRequest(f"{name!r} must be true or false, not {raw!r}", field=name)

@@ -13,8 +13,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from loupe_core.settings import Settings
-from loupe_models import MODELS, ModelError
-from loupe_models.identity import vector_name
+from loupe_models import MODELS, ModelError, get_spec, load_model, resolve_weights
+from loupe_models.identity import vector_name, vector_name_for
 
 if TYPE_CHECKING:  # pragma: no cover
     from loupe_models import ClipModel, ModelCache
@@ -30,8 +30,6 @@ def load_query_model(settings: Settings, vector: str, cache: "ModelCache | None"
     Which weights is decided before anything is loaded, so a mismatch costs no loading.
 
     Raises ModelWeightsMissing (the message says where to put the file) or ModelError."""
-    from loupe_models import get_spec, load_model, resolve_weights
-    from loupe_models.identity import vector_name_for
 
     name = registry_model_for(vector)
     # A registry vector means the published weights, even when model_path names a

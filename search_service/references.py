@@ -17,12 +17,13 @@ from typing import Any, Mapping
 from PIL import Image as PILImage
 
 from connector.catalog_images import CatalogImages
+from connector.errors import FetchError
 from iiif.geometry import canvas_to_image, intersect
 from iiif.model import Box
 
 from .catalog_reads import CanvasDetails, find_canvas
-from .errors import ApiError, bad_request
 from .params import reject_url_fields
+from .request_errors import ImageUnavailable, InvalidRequest, NotInCatalog
 
 REFERENCE_FIELDS = ("manifest", "canvas", "xywh")
 _XYWH = re.compile(r"^\s*(?:xywh=)?\s*([^,]+),([^,]+),([^,]+),([^,]+)\s*$")
@@ -48,20 +49,20 @@ class ResolvedReference:
 
 
 def parse_reference(value: Any, where: str = "reference") -> Reference:
-    """A Reference from a JSON value; ApiError 400 naming the field at fault."""
+    """A Reference from a JSON value; InvalidRequest naming the field at fault."""
     if not isinstance(value, Mapping):
-        raise bad_request(f"{where!r} must be an object {{\"manifest\", \"canvas\", \"xywh\"}}", field=where)
+        raise InvalidRequest(f"{where!r} must be an object {{\"manifest\", \"canvas\", \"xywh\"}}", field=where)
     reject_url_fields(value.keys(), where=f"{where}.")
     unknown = sorted(set(value) - set(REFERENCE_FIELDS))
     if unknown:
-        raise bad_request(f"unknown field(s) {', '.join(unknown)} in {where!r}; known: {', '.join(REFERENCE_FIELDS)}",
+        raise InvalidRequest(f"unknown field(s) {', '.join(unknown)} in {where!r}; known: {', '.join(REFERENCE_FIELDS)}",
                           field=f"{where}.{unknown[0]}", code="unknown_parameter")
     canvas = value.get("canvas")
     if not isinstance(canvas, str) or not canvas.strip():
-        raise bad_request(f"{where}.canvas must be the URI of a canvas of the collection", field=f"{where}.canvas")
+        raise InvalidRequest(f"{where}.canvas must be the URI of a canvas of the collection", field=f"{where}.canvas")
     manifest = value.get("manifest")
     if manifest is not None and (not isinstance(manifest, str) or not manifest.strip()):
-        raise bad_request(f"{where}.manifest must be the URI of a manifest of the collection", field=f"{where}.manifest")
+        raise InvalidRequest(f"{where}.manifest must be the URI of a manifest of the collection", field=f"{where}.manifest")
     canvas, _, fragment = canvas.strip().partition("#")
     xywh = value.get("xywh")
     if xywh is None and fragment.startswith("xywh="):
@@ -75,44 +76,43 @@ def parse_xywh(value: Any, field: str = "xywh") -> tuple[float, float, float, fl
     numbers: list[Any]
     if isinstance(value, str):
         if value.strip().lower().startswith(("xywh=pct:", "pct:")):
-            raise bad_request(f"{field}: percentages are not supported; give x,y,w,h in canvas coordinates", field=field)
+            raise InvalidRequest(f"{field}: percentages are not supported; give x,y,w,h in canvas coordinates", field=field)
         m = _XYWH.match(value)
         if not m:
-            raise bad_request(f"{field} must be 'x,y,w,h' in canvas coordinates, not {value!r}", field=field)
+            raise InvalidRequest(f"{field} must be 'x,y,w,h' in canvas coordinates, not {value!r}", field=field)
         numbers = list(m.groups())
     elif isinstance(value, (list, tuple)) and len(value) == 4:
         numbers = list(value)
     else:
-        raise bad_request(f"{field} must be 'x,y,w,h' or a list of four numbers, not {value!r}", field=field)
+        raise InvalidRequest(f"{field} must be 'x,y,w,h' or a list of four numbers, not {value!r}", field=field)
     try:
         if any(isinstance(n, bool) for n in numbers):
             raise ValueError
         x, y, w, h = (float(n) for n in numbers)
     except (TypeError, ValueError):
-        raise bad_request(f"{field} must hold four numbers x,y,w,h, not {value!r}", field=field) from None
+        raise InvalidRequest(f"{field} must hold four numbers x,y,w,h, not {value!r}", field=field) from None
     if not all(math.isfinite(v) for v in (x, y, w, h)):
-        raise bad_request(f"{field} must hold finite numbers, not {value!r}", field=field)
+        raise InvalidRequest(f"{field} must hold finite numbers, not {value!r}", field=field)
     if w <= 0 or h <= 0:
-        raise bad_request(f"{field}: width and height must be greater than 0, not {value!r}", field=field)
+        raise InvalidRequest(f"{field}: width and height must be greater than 0, not {value!r}", field=field)
     return x, y, w, h
 
 
 def resolve_reference(reference: Reference, catalog, images: CatalogImages) -> ResolvedReference:  # noqa: ANN001
-    """The pixels of the referenced region; ApiError 404 (unknown manifest or canvas), 400
+    """The pixels of the referenced region; NotInCatalog (unknown manifest or canvas), InvalidRequest
     (region outside the canvas, ambiguous canvas) or 502 (the image cannot be fetched)."""
-    from connector.errors import FetchError
 
     found = find_canvas(catalog, reference.canvas, reference.manifest)
     if not found:
         where = f" in manifest {reference.manifest}" if reference.manifest else ""
-        raise ApiError(404, "unknown_canvas", f"the catalog has no canvas {reference.canvas}{where}",
+        raise NotInCatalog(code="unknown_canvas", message=f"the catalog has no canvas {reference.canvas}{where}",
                        field="reference.canvas")
     if len(found) > 1:
-        raise bad_request(f"canvas {reference.canvas} belongs to {len(found)} manifests; name one in reference.manifest",
+        raise InvalidRequest(f"canvas {reference.canvas} belongs to {len(found)} manifests; name one in reference.manifest",
                           field="reference.manifest")
     canvas = found[0]
     if canvas.image is None:
-        raise ApiError(404, "no_image", f"canvas {canvas.canvas} has no image to search with", field="reference.canvas")
+        raise NotInCatalog(code="no_image", message=f"canvas {canvas.canvas} has no image to search with", field="reference.canvas")
     box = None
     pixels = None
     if reference.xywh is not None:
@@ -122,12 +122,12 @@ def resolve_reference(reference: Reference, catalog, images: CatalogImages) -> R
         pixels = canvas_to_image(canvas.image, box, canvas.width, canvas.height) if box is not None else None
         if pixels is None or pixels.w < 1 or pixels.h < 1:
             size = f" ({canvas.width}x{canvas.height})" if canvas.width else ""
-            raise bad_request(f"reference.xywh {reference.describe()['xywh']} lies outside the image of canvas "
+            raise InvalidRequest(f"reference.xywh {reference.describe()['xywh']} lies outside the image of canvas "
                               f"{canvas.canvas}{size}", field="reference.xywh")
     try:
         picture = images.crop(canvas.source_id, canvas.image, pixels)
     except FetchError as e:
-        raise ApiError(502, "image_unavailable", f"the image of canvas {canvas.canvas} could not be fetched: {e}") from None
+        raise ImageUnavailable(code="image_unavailable", message=f"the image of canvas {canvas.canvas} could not be fetched: {e}") from None
     return ResolvedReference(reference, canvas, box, picture)
 
 

@@ -19,14 +19,18 @@ from connector.catalog import Catalog
 from connector.catalog.keys import KeyDirectory
 from connector.catalog_images import CatalogImages
 from loupe_core.settings import Settings
+from loupe_index import VectorIndex, VectorIndexError
+from loupe_models import load_model
+from loupe_tagging import LabelEmbeddingCache, Tagger, VocabularyStore
+from training_worker.broker import job_queue, make_broker
+from training_worker.jobs import JobQueue, JobStore
 
 from .combiner import CombinerRegistry
+from .engine import SearchEngine
+from .query_model import load_query_model
 
 if TYPE_CHECKING:  # pragma: no cover
-    from loupe_index import VectorIndex
     from loupe_models import ClipModel, ModelCache
-    from search_service.engine import SearchEngine
-    from training_worker.jobs import JobQueue
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +41,8 @@ T = TypeVar("T")
 class Services:
     def __init__(self, settings: Settings, *, catalog: Catalog | None = None, index: "VectorIndex | None" = None,
                  model_cache: "ModelCache | None" = None, combiners: CombinerRegistry | None = None,
-                 jobs: "JobQueue | None" = None, index_role: str = "server") -> None:
+                 jobs: "JobQueue | None" = None, label_cache: LabelEmbeddingCache | None = None,
+                 index_role: str = "server") -> None:
         self.settings = settings
         self.model_cache = model_cache  # None: loupe_models' process-wide cache
         self.combiners = combiners or CombinerRegistry()
@@ -45,6 +50,7 @@ class Services:
         self._catalog = catalog
         self._index = index
         self._jobs = jobs
+        self._label_cache = label_cache
         self._owned: list[Callable[[], None]] = []
         self._lazy: dict[str, Any] = {}
         self._lock = threading.RLock()
@@ -65,8 +71,6 @@ class Services:
         Raises IndexLockedError when another process holds local storage."""
         with self._lock:
             if self._index is None:
-                from loupe_index import VectorIndex
-
                 self._index = VectorIndex.open(self.settings, role=self.index_role)
                 self._owned.append(self._index.close)
             return self._index
@@ -74,7 +78,6 @@ class Services:
     # --- models -------------------------------------------------------------------------
     def active_vector(self) -> str:
         """The vector searches use; VectorIndexError (503) when nothing is indexed yet."""
-        from loupe_index import VectorIndexError
 
         vector = self.index.active_vector()
         if vector is None:
@@ -85,7 +88,6 @@ class Services:
     def query_model(self, vector: str | None = None) -> "ClipModel":
         """The model that encodes queries for ``vector`` (default: the active one), loaded
         once per process. Raises ModelWeightsMissing / ModelError (answered 503)."""
-        from .query_model import load_query_model
 
         vector = vector or self.active_vector()
         models = self._lazy.setdefault("models", {})
@@ -98,8 +100,6 @@ class Services:
     # --- the rest, made on first use ------------------------------------------------------
     @property
     def engine(self) -> "SearchEngine":
-        from .engine import SearchEngine
-
         return self._once("engine", lambda: SearchEngine(self))
 
     @property
@@ -110,6 +110,23 @@ class Services:
             return images
 
         return self._once("images", make)
+
+    @property
+    def vocabularies(self) -> VocabularyStore:
+        """Curators' label lists (in the catalog's database)."""
+        return self._once("vocabularies", lambda: VocabularyStore(self.catalog.engine))
+
+    @property
+    def label_cache(self) -> LabelEmbeddingCache:
+        """Label embeddings kept between tagging requests (and on disk)."""
+        with self._lock:
+            if self._label_cache is None:
+                self._label_cache = LabelEmbeddingCache(self.settings.cache_dir / "label_embeddings")
+            return self._label_cache
+
+    def tagger(self) -> Tagger:
+        """Zero-shot tagging with the configured model (the one `loupe tag` stores tags with)."""
+        return Tagger(load_model(self.settings, cache=self.model_cache), self.label_cache)
 
     @property
     def keys(self) -> KeyDirectory:
@@ -127,14 +144,10 @@ class Services:
         with self._lock:
             if self._jobs is None:
                 if self.settings.redis_url:
-                    from training_worker.broker import job_queue, make_broker
-
                     broker = make_broker(self.settings)
                     self._owned.append(broker.close)
                     self._jobs = job_queue(broker)
                 else:
-                    from training_worker.jobs import JobQueue, JobStore
-
                     store = JobStore.open(self.settings)
                     self._owned.append(store.close)
                     self._jobs = JobQueue(store)

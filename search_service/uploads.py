@@ -29,7 +29,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from loupe_core.settings import Settings
 
-from .errors import ApiError
+from .request_errors import InvalidRequest, RequestProblem, TooLarge, UnsupportedImage
 
 IMAGE_FIELD = "image"
 BASE64_FIELD = "image_base64"
@@ -38,10 +38,6 @@ ACCEPTED_FORMATS = {"JPEG": "image/jpeg", "MPO": "image/jpeg", "PNG": "image/png
 _DATA_URL = re.compile(r"^data:[\w/+.-]*;base64,", re.IGNORECASE)
 # Room for base64's 4/3 growth and the other fields of a form or JSON body.
 _BODY_OVERHEAD = 256 * 1024
-
-
-class UploadError(ApiError):
-    """An upload refused; carries status, code and a message naming the limit."""
 
 
 @dataclass(frozen=True)
@@ -66,20 +62,20 @@ def has_upload(body: Mapping[str, Any] | None = None) -> bool:
 def read_uploaded_image(settings: Settings, body: Mapping[str, Any] | None = None, *,
                         field: str = IMAGE_FIELD) -> UploadedImage:
     """The image of the current request: the multipart file ``field``, else ``image_base64``
-    of ``body`` (the parsed JSON). Raises UploadError (400/413/415)."""
+    of ``body`` (the parsed JSON). Raises InvalidRequest, TooLarge or UnsupportedImage."""
     if field in request.files:
         storage = request.files[field]
         data = storage.stream.read(settings.max_upload_bytes + 1)
         return decode_image(data, settings, field=field)
     if body is not None and BASE64_FIELD in body:
         return decode_image(decode_base64(body[BASE64_FIELD], settings), settings, field=BASE64_FIELD)
-    raise UploadError(400, "missing_image", f"send an image as the multipart file field {field!r} or as base64 "
+    raise InvalidRequest(code="missing_image", message=f"send an image as the multipart file field {field!r} or as base64 "
                       f"text in the JSON field {BASE64_FIELD!r}", field=field)
 
 
 def decode_base64(text: Any, settings: Settings) -> bytes:
     if not isinstance(text, str) or not text.strip():
-        raise UploadError(400, "invalid_image", f"{BASE64_FIELD!r} must be base64 text of a JPEG, PNG or WEBP image",
+        raise InvalidRequest(code="invalid_image", message=f"{BASE64_FIELD!r} must be base64 text of a JPEG, PNG or WEBP image",
                           field=BASE64_FIELD)
     text = _DATA_URL.sub("", text.strip(), count=1)
     text = re.sub(r"\s+", "", text)
@@ -90,27 +86,26 @@ def decode_base64(text: Any, settings: Settings) -> bytes:
     try:
         return base64.b64decode(padded, altchars=altchars, validate=True)
     except (binascii.Error, ValueError):
-        raise UploadError(400, "invalid_image", f"{BASE64_FIELD!r} is not valid base64", field=BASE64_FIELD) from None
+        raise InvalidRequest(code="invalid_image", message=f"{BASE64_FIELD!r} is not valid base64", field=BASE64_FIELD) from None
 
 
 def decode_image(data: bytes, settings: Settings, *, field: str = IMAGE_FIELD) -> UploadedImage:
-    """Check and decode image bytes against the upload limits. Raises UploadError."""
+    """Check and decode image bytes against the upload limits. Raises InvalidRequest, TooLarge or UnsupportedImage."""
     if len(data) > settings.max_upload_bytes:
         raise _too_large(len(data), settings, field)
     if not data:
-        raise UploadError(400, "invalid_image", "the uploaded image is empty", field=field)
+        raise InvalidRequest(code="invalid_image", message="the uploaded image is empty", field=field)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(data))
     except UnidentifiedImageError:
-        raise UploadError(415, "unsupported_media_type",
-                          "the upload is not an image this service reads: send JPEG, PNG or WEBP", field=field) from None
+        raise UnsupportedImage("the upload is not an image this service reads: send JPEG, PNG or WEBP",
+                               field=field) from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise _too_many_pixels(None, settings, field) from None
     if image.format not in ACCEPTED_FORMATS:
-        raise UploadError(415, "unsupported_media_type",
-                          f"{image.format} images are not accepted: send JPEG, PNG or WEBP", field=field)
+        raise UnsupportedImage(f"{image.format} images are not accepted: send JPEG, PNG or WEBP", field=field)
     fmt = "JPEG" if image.format == "MPO" else str(image.format)
     width, height = image.size
     if width * height > settings.max_image_pixels:
@@ -119,19 +114,17 @@ def decode_image(data: bytes, settings: Settings, *, field: str = IMAGE_FIELD) -
         image.load()
         image = ImageOps.exif_transpose(image).convert("RGB")
     except (OSError, SyntaxError, ValueError) as e:  # truncated or corrupt data
-        raise UploadError(400, "invalid_image", f"the uploaded {fmt} image cannot be decoded ({e})",
-                          field=field) from None
+        raise InvalidRequest(code="invalid_image", message=f"the uploaded {fmt} image cannot be decoded ({e})",
+                             field=field) from None
     return UploadedImage(image, fmt, width, height, len(data))
 
 
-def _too_large(size: int, settings: Settings, field: str) -> UploadError:
-    return UploadError(413, "upload_too_large",
-                       f"the image is {size:,} bytes; the limit is {settings.max_upload_bytes:,} bytes "
-                       "(setting max_upload_bytes)", field=field)
+def _too_large(size: int, settings: Settings, field: str) -> RequestProblem:
+    return TooLarge(f"the image is {size:,} bytes; the limit is {settings.max_upload_bytes:,} bytes "
+                    "(setting max_upload_bytes)", field=field)
 
 
-def _too_many_pixels(size: tuple[int, int] | None, settings: Settings, field: str) -> UploadError:
+def _too_many_pixels(size: tuple[int, int] | None, settings: Settings, field: str) -> RequestProblem:
     what = f"{size[0]}x{size[1]} pixels" if size else "too many pixels"
-    return UploadError(413, "too_many_pixels",
-                       f"the image has {what}; the limit is {settings.max_image_pixels:,} pixels "
-                       "(setting max_image_pixels)", field=field)
+    return TooLarge(f"the image has {what}; the limit is {settings.max_image_pixels:,} pixels "
+                    "(setting max_image_pixels)", field=field, code="too_many_pixels")

@@ -8,7 +8,12 @@ from pathlib import Path
 import pytest
 
 from loupe_core.settings import Settings
+from tests.support import offline
 from tests.support.demo import copy_data_dir, harvest_demo
+from tests.support.deps import need, unavailable
+from tests.support.postgres import PostgresUnavailable, fresh_database, temporary_postgres
+
+offline.install()  # no test reaches beyond this machine
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"
@@ -99,3 +104,27 @@ def label_cache(tmp_path_factory):
     from loupe_tagging import LabelEmbeddingCache
 
     return LabelEmbeddingCache(tmp_path_factory.mktemp("label-embeddings"))
+
+
+# --- PostgreSQL (the scale-out catalog): one throwaway server per session --------------------
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A real PostgreSQL server on 127.0.0.1 (Debian's binaries; `make test` installs them).
+    Skipped where absent, a failure under CI (see tests/support/deps.py)."""
+    need("psycopg", reason="psycopg is not installed (the test extra)")
+    try:
+        with temporary_postgres() as url:
+            yield url
+    except PostgresUnavailable as e:
+        unavailable(f"no PostgreSQL server here: {e}")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def catalog_settings(request, settings) -> Settings:
+    """``settings`` with the catalog (and so the job store and vocabularies) in SQLite, then
+    in a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        return settings
+    return settings.replace(catalog_url=fresh_database(request.getfixturevalue("postgres_server")))

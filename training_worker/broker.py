@@ -31,13 +31,13 @@ from dramatiq.middleware import Middleware, Retries
 
 from loupe_core.settings import Settings
 from training_worker.jobs import HandlerRegistry, JobQueue, JobRecord, JobStore, run_job
-from training_worker.middleware import FeedPendingJobs, RecoverStaleJobs, StopJobsOnShutdown
+from training_worker.kinds import default_registry
+from training_worker.middleware import ACTOR_NAME, FeedPendingJobs, RecoverStaleJobs, StopJobsOnShutdown
 from training_worker.resources import JobResources
 
 log = logging.getLogger(__name__)
 
 QUEUE_NAME = "loupe-jobs"
-ACTOR_NAME = "run_job"
 # Milliseconds a worker's consumer waits for a message before looking again (also how long
 # stopping a worker may take).
 WORKER_TIMEOUT_MS = 1_000
@@ -66,7 +66,7 @@ class JobRunner:
     def __init__(self, settings: Settings, *, registry: HandlerRegistry | None = None,
                  resources: JobResources | None = None, store: JobStore | None = None) -> None:
         self.settings = settings
-        self.registry = registry or HandlerRegistry()
+        self.registry = registry or default_registry()
         self.resources = resources or JobResources()
         self.stopping = threading.Event()
         self.send: Callable[[int, int], None] | None = None  # set once the actor is declared

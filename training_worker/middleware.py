@@ -26,6 +26,9 @@ if TYPE_CHECKING:  # pragma: no cover
 
 log = logging.getLogger(__name__)
 
+# The one actor that runs every job (its message carries the job id and attempt).
+ACTOR_NAME = "run_job"
+
 
 class StopJobsOnShutdown(Middleware):
     def __init__(self, stopping: threading.Event) -> None:
@@ -96,8 +99,6 @@ class FeedPendingJobs(Middleware):
                 self._sent.add((int(message.args[0]), int(message.args[1]) if len(message.args) > 1 else -1))
 
     def after_worker_boot(self, broker: "Broker", worker: "Worker") -> None:
-        from training_worker.broker import ACTOR_NAME
-
         actor = broker.get_actor(ACTOR_NAME)
         with self._lock:
             self._sent.clear()  # a new in-memory queue: nothing is on it

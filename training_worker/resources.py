@@ -16,6 +16,8 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Iterator
 
 from loupe_core.settings import Settings
+from loupe_index import VectorIndex
+from loupe_models import load_model
 
 if TYPE_CHECKING:  # pragma: no cover
     from loupe_index import VectorIndex
@@ -32,7 +34,6 @@ class JobResources:
 
     def model(self, settings: Settings, name: str | None = None) -> "ClipModel":
         """The model ``name`` (default: settings.model), loaded once per process."""
-        from loupe_models import load_model
 
         return load_model(settings, name, cache=self.models)
 
@@ -43,7 +44,6 @@ class JobResources:
         if self.index is not None:
             yield self.index
             return
-        from loupe_index import VectorIndex
 
         with self._lock:
             if self._opened is None:

@@ -20,6 +20,7 @@ from sqlalchemy import create_engine, delete, event, func, or_, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from iiif.geometry import canvas_to_image
 from iiif.model import Annotation, AnnotationPage, Box, Image, ImageService, Manifest, MetadataEntry, Problem
 from loupe_core.settings import Settings
 
@@ -322,8 +323,6 @@ class Catalog:
         return outcome
 
     def _write_canvases(self, s: Session, row: ManifestRow, h: HarvestedManifest) -> None:
-        from iiif.geometry import canvas_to_image
-
         existing = {c.uri: c for c in row.canvases}
         keep: set[str] = set()
         by_uri: dict[str, CanvasRow] = {}

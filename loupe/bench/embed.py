@@ -26,8 +26,13 @@ import time
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
 
 from loupe_core.settings import Settings
+from loupe_models import Weights, get_spec, resolve_weights
+from loupe_models.hardware import torch_threads
+from loupe_models.loading import OpenClipParts, build_clip_model, create_open_clip_model
+from loupe_models.pipeline import EmbeddingPipeline
 
 ROUNDS = 4  # the two runs alternate in this many rounds (of four batches at least) ...
 REPEATS = 2  # ... each timed this many times, keeping the fastest
@@ -45,8 +50,6 @@ def find_images(n: int, folder: Path | None, scratch: Path) -> list[Path]:
 
 
 def _generate_jpegs(n: int, folder: Path) -> list[Path]:
-    from PIL import Image
-
     rng = np.random.default_rng(0)
     yy, xx = np.mgrid[0:1200, 0:1600]
     paths = []
@@ -64,12 +67,6 @@ def _generate_jpegs(n: int, folder: Path) -> list[Path]:
 def run(settings: Settings, model_name: str | None = None, images: int = 128,
         random_weights: bool = False, folder: Path | None = None, progress: bool = True) -> dict:
     import torch
-    from PIL import Image
-
-    from loupe_models import Weights, get_spec, resolve_weights
-    from loupe_models.hardware import torch_threads
-    from loupe_models.loading import OpenClipParts, build_clip_model, create_open_clip_model
-    from loupe_models.pipeline import EmbeddingPipeline
 
     def say(message: str) -> None:
         if progress:

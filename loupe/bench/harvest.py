@@ -13,7 +13,11 @@ import multiprocessing
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
+from connector.catalog import Catalog
+from connector.harvest import Harvester
+from loupe.static_server import StaticServer
 from loupe_core.settings import Settings
 
 
@@ -51,18 +55,13 @@ def write_manifests(folder: Path, base: str, n: int) -> str:
     return coll["id"]
 
 
-def _serve(folder: str, port_queue) -> None:  # runs in the server process
-    from loupe.static_server import StaticServer
-
+def _serve(folder: str, port_queue: Any) -> None:  # runs in the server process
     server = StaticServer(folder)
     port_queue.put(server.port)
     server.httpd.serve_forever()
 
 
 def run(n: int = 1000, workers: int = 4, progress: bool = True) -> dict:
-    from connector.catalog import Catalog
-    from connector.harvest import Harvester
-
     ctx = multiprocessing.get_context("spawn")
     with tempfile.TemporaryDirectory(prefix="loupe-bench-") as tmp:
         tmp_path = Path(tmp)

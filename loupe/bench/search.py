@@ -13,11 +13,16 @@ import io
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
+from PIL import Image
 
 from loupe_core.settings import Settings
+from loupe_index import SearchFilters, VectorIndex
+from loupe_index.bench import synthetic_points
+from loupe_models import Weights, get_spec, resolve_weights
+from loupe_models.loading import build_clip_model
 
 TEXT_QUERIES = [
     "the annunciation", "a portrait of a woman", "angels in the sky", "a landscape with a river",
@@ -35,8 +40,6 @@ def _percentiles(values: list[float]) -> tuple[float, float]:
 
 
 def _query_images(n: int, folder: Path | None) -> list[bytes]:
-    from PIL import Image
-
     paths = sorted(folder.glob("*.jpg"))[:n] if folder and folder.is_dir() else []
     if paths:
         return [p.read_bytes() for p in paths]
@@ -51,13 +54,6 @@ def _query_images(n: int, folder: Path | None) -> list[bytes]:
 
 def run(settings: Settings, model_name: str | None = None, points: int = 20_000, queries: int = 30,
         random_weights: bool = False, folder: Path | None = None) -> dict[str, Any]:
-    from PIL import Image
-
-    from loupe_index import SearchFilters, VectorIndex
-    from loupe_index.bench import synthetic_points
-    from loupe_models import Weights, get_spec, resolve_weights
-    from loupe_models.loading import build_clip_model
-
     spec = get_spec(model_name or settings.model)
     weights = Weights.random(0) if random_weights else resolve_weights(spec, settings)
     model = build_clip_model(spec, weights, settings)
@@ -76,7 +72,7 @@ def run(settings: Settings, model_name: str | None = None, points: int = 20_000,
             for data in images[:3]:
                 model.encode_images([Image.open(io.BytesIO(data)).convert("RGB")])
 
-            def measure(encode, items, filters=None) -> dict[str, float]:
+            def measure(encode: Callable, items: list, filters: SearchFilters | None = None) -> dict[str, float]:
                 enc, srch = [], []
                 for item in items:
                     t0 = time.perf_counter()

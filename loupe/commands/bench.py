@@ -7,7 +7,11 @@ from pathlib import Path
 
 import click
 
+from loupe.bench import embed as embed_bench
+from loupe.bench import harvest as harvest_bench
+from loupe.bench import search as search_bench
 from loupe_core.settings import Settings, SettingsError
+from loupe_models import ModelError, ModelWeightsMissing
 
 
 @click.group("bench")
@@ -24,9 +28,8 @@ def harvest(settings: Settings, manifests: int, workers: int | None, as_json: bo
     """First harvest and re-harvest of N generated manifests served on 127.0.0.1.
 
     Targets on 2 cores: first harvest >= 100 manifests/s, re-harvest < 10% of its time."""
-    from loupe.bench.harvest import run
 
-    result = run(manifests, workers or settings.harvest_workers, progress=not as_json)
+    result = harvest_bench.run(manifests, workers or settings.harvest_workers, progress=not as_json)
     if not as_json:
         click.echo(f"first harvest: {result['first_per_s']} manifests/s ({result['first_s']} s); "
                    f"re-harvest: {result['reharvest_per_s']} manifests/s ({result['reharvest_s']} s, "
@@ -52,13 +55,10 @@ def embed(settings: Settings, model_name: str | None, images: int, random_weight
     loop, same model, same files, one run.
 
     Target on 2 cores: at least 2.5x the plain loop, embeddings matching it (cosine >= 0.999)."""
-    from loupe.bench.embed import run
-    from loupe_models import ModelError, ModelWeightsMissing
-
     settings = settings.replace(**{k: v for k, v in (("embed_batch_size", batch_size),
                                                      ("embed_workers", workers)) if v is not None})
     try:
-        result = run(settings, model_name, images, random_weights, folder, progress=not as_json)
+        result = embed_bench.run(settings, model_name, images, random_weights, folder, progress=not as_json)
     except ModelWeightsMissing as e:
         raise click.ClickException(f"{e}\nFor a speed measurement alone: --random-weights.") from None
     except ModelError as e:
@@ -87,14 +87,11 @@ def search(settings: Settings, model_name: str | None, points: int, queries: int
     with and without a filter, split into encoding and search time.
 
     Target: search time p95 under 50 ms without a filter."""
-    from loupe.bench.search import run
-    from loupe_models import ModelError, ModelWeightsMissing
-
     if folder is None:
         shared = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "lens" / "artworks"
         folder = shared if shared.is_dir() else None
     try:
-        result = run(settings, model_name, points, queries, random_weights, folder)
+        result = search_bench.run(settings, model_name, points, queries, random_weights, folder)
     except ModelWeightsMissing as e:
         raise click.ClickException(f"{e}\nFor a speed measurement alone: --random-weights.") from None
     except ModelError as e:

@@ -5,7 +5,10 @@ from __future__ import annotations
 import json
 
 import click
+from sqlalchemy import select
 
+from connector.catalog import Catalog
+from connector.catalog.schema import ManifestRow
 from loupe_core.settings import Settings
 
 
@@ -19,7 +22,6 @@ def catalog() -> None:
 @click.pass_obj
 def stats(settings: Settings, as_json: bool) -> None:
     """Counts of sources, collections, manifests, canvases, images and regions."""
-    from connector.catalog import Catalog
 
     data = Catalog.open(settings).stats()
     if as_json:
@@ -37,7 +39,6 @@ def stats(settings: Settings, as_json: bool) -> None:
 @click.pass_obj
 def runs(settings: Settings, limit: int, as_json: bool) -> None:
     """The latest harvest runs."""
-    from connector.catalog import Catalog
 
     data = Catalog.open(settings).runs(limit=limit)
     if as_json:
@@ -55,11 +56,6 @@ def runs(settings: Settings, limit: int, as_json: bool) -> None:
 @click.pass_obj
 def problems(settings: Settings, source_ref: str | None, as_json: bool) -> None:
     """Manifests with problems, and what is wrong with them."""
-    from sqlalchemy import select
-
-    from connector.catalog import Catalog
-    from connector.catalog.schema import ManifestRow
-
     cat = Catalog.open(settings)
     q = select(ManifestRow).where(ManifestRow.status.in_(("problems", "error")))
     if source_ref:

@@ -8,7 +8,14 @@ from pathlib import Path
 
 import click
 
+from connector.catalog import Catalog
+from connector.harvest import Harvester
+from connector.static_publish import publish_folder
+from loupe.commands._jobs import run_here
+from loupe.commands.serve import serve as serve_cmd
+from loupe.static_server import StaticServer
 from loupe_core.settings import Settings
+from loupe_models import ModelWeightsMissing
 
 DEMO_FOLDER = Path(__file__).resolve().parents[2] / "demo" / "collection"
 DEMO_NAME = "demo"
@@ -32,10 +39,6 @@ def demo(ctx: click.Context, folder: Path, port: int | None, serve: bool, as_jso
     Without the model's weights the demo says where to put them and still serves the
     harvested collection and IIIF Content Search."""
     settings: Settings = ctx.obj
-    from connector.catalog import Catalog
-    from connector.harvest import Harvester
-    from connector.static_publish import publish_folder
-    from loupe.static_server import StaticServer
 
     settings.ensure_dirs()
     port = settings.port if port is None else port
@@ -88,29 +91,19 @@ def demo(ctx: click.Context, folder: Path, port: int | None, serve: bool, as_jso
             click.echo(f"index: {indexed['message']}")
         click.echo(f"collection: {collection_url}")
     if serve:
-        from loupe.commands.serve import serve as serve_cmd
-
         click.echo(f"search page: http://127.0.0.1:{port}/  API docs: http://127.0.0.1:{port}/docs", err=True)
         ctx.invoke(serve_cmd, host="127.0.0.1", port=port, no_jobs=False)
 
 
 def _index(settings: Settings, source_id: int, progress: bool) -> dict:
     """Index the demo source in this process; a model without weights is reported, not fatal."""
-    from loupe.commands.index import JobProgressBar
-    from loupe_index import VectorIndexError
-    from loupe_models import ModelError, ModelWeightsMissing
-    from training_worker.indexing import IndexParams
-    from training_worker.jobs import JobStore, run_job
-
-    with JobStore.open(settings) as store, JobProgressBar(progress) as bar:
-        job = store.create("index", IndexParams(source=str(source_id), model=None, activate=False).as_dict())
-        try:
-            record = run_job(job.id, settings=settings, store=store, observer=bar.update, raise_errors=True)
-        except ModelWeightsMissing as e:  # the message says where to put them
-            return {"job": job.id, "error": str(e), "weights_missing": True}
-        except (ModelError, VectorIndexError) as e:
-            return {"job": job.id, "error": str(e)}
-        record = record or store.get(job.id)
+    try:
+        record = run_here(settings, "index", {"source": str(source_id)}, progress=progress, desc="indexing",
+                          weights_fatal=False)
+    except ModelWeightsMissing as e:  # the message says where to put them
+        return {"error": str(e), "weights_missing": True}
+    except click.ClickException as e:  # another expected error: said, with the job to look at
+        return {"error": e.message}
     return record.as_dict()
 
 

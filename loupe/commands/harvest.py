@@ -6,6 +6,8 @@ import json
 
 import click
 
+from connector.catalog import Catalog, CatalogError
+from connector.harvest import Harvester
 from loupe_core.settings import Settings
 
 
@@ -25,8 +27,6 @@ def harvest(settings: Settings, source: str | None, as_json: bool, no_progress: 
     Unchanged manifests cost one conditional request; deleted ones are marked deleted; a
     harvest that was interrupted resumes where it stopped. Exits with 1 when a source
     could not be harvested at all."""
-    from connector.catalog import Catalog, CatalogError
-    from connector.harvest import Harvester
 
     settings.ensure_dirs()
     catalog = Catalog.open(settings)

@@ -11,13 +11,10 @@ from typing import Any
 import click
 
 from loupe_core.settings import Settings
+from loupe_index import VectorIndex, VectorIndexError
+from training_worker.jobs import SUCCEEDED
 
-from ._jobs import JobProgressBar, enqueue
-
-__all__ = ["JobProgressBar", "index"]  # JobProgressBar: also used by `loupe demo`
-
-# Exit status when the model's weights are missing (the message says where to put them).
-EXIT_WEIGHTS_MISSING = 2
+from ._jobs import enqueue, prepare, run_here
 
 
 @click.group("index", invoke_without_command=True)
@@ -46,53 +43,16 @@ def index(ctx: click.Context, source: str | None, model_name: str | None, activa
                                    f"see `loupe index {ctx.invoked_subcommand} --help`")
         return
     settings: Settings = ctx.obj
-    params = _params(settings, source, model_name, activate)
+    params = prepare(settings, "index", {"source": source, "model": model_name, "activate": activate},
+                     {"source": "--source", "model": "--model"})
     if background:
         enqueue(settings, "index", params, as_json, here="index here and now")
     else:
         _run_here(settings, params, as_json, progress=not (no_progress or as_json))
 
 
-def _params(settings: Settings, source: str | None, model_name: str | None, activate: bool) -> dict[str, Any]:
-    """Checked before a job is recorded: an unknown model or source is a usage mistake."""
-    from connector.catalog import Catalog, CatalogError
-    from loupe_models import UnknownModel, get_spec
-    from training_worker.indexing import IndexParams
-
-    try:
-        get_spec(model_name or settings.model)
-    except UnknownModel as e:
-        raise click.UsageError(str(e)) from None
-    if source:
-        settings.ensure_dirs()
-        catalog = Catalog.open(settings)
-        try:
-            catalog.get_source(source)
-        except CatalogError as e:
-            raise click.ClickException(str(e)) from None
-        finally:
-            catalog.close()
-    return IndexParams(source=source, model=model_name, activate=activate).as_dict()
-
-
 def _run_here(settings: Settings, params: dict[str, Any], as_json: bool, progress: bool) -> None:
-    from connector.catalog import CatalogError
-    from loupe_index import VectorIndexError
-    from loupe_models import ModelError, ModelWeightsMissing
-    from training_worker.jobs import SUCCEEDED, JobStore, run_job
-
-    settings.ensure_dirs()
-    with JobStore.open(settings) as store, JobProgressBar(progress) as bar:
-        job = store.create("index", params)
-        try:
-            record = run_job(job.id, settings=settings, store=store, observer=bar.update, raise_errors=True)
-        except ModelWeightsMissing as e:
-            bar.close()
-            click.echo(f"Error: {e}", err=True)
-            sys.exit(EXIT_WEIGHTS_MISSING)
-        except (ModelError, VectorIndexError, CatalogError) as e:
-            raise click.ClickException(f"{e}\n(job {job.id}; `loupe jobs show {job.id}`)") from None
-        record = record or store.get(job.id)  # None only if another process took the job over
+    record = run_here(settings, "index", params, progress=progress, desc="indexing")
     if as_json:
         click.echo(json.dumps(record.as_dict()))
     else:
@@ -106,7 +66,6 @@ def _run_here(settings: Settings, params: dict[str, Any], as_json: bool, progres
 @click.pass_obj
 def status(settings: Settings, as_json: bool) -> None:
     """What the index holds: points per model vector, the active vector, local or server mode."""
-    from loupe_index import VectorIndex, VectorIndexError
 
     try:
         with VectorIndex.open(settings, role="loupe index status", exact_search=False) as idx:
@@ -133,7 +92,6 @@ def status(settings: Settings, as_json: bool) -> None:
 def snapshot(settings: Settings, output: Path | None, as_json: bool) -> None:
     """Back up the index: Qdrant snapshots on the server (server mode), or an export file
     that `VectorIndex.import_export` restores here or on a server (local mode)."""
-    from loupe_index import VectorIndex, VectorIndexError
 
     try:
         with VectorIndex.open(settings, role="loupe index snapshot", exact_search=False) as idx:

@@ -12,6 +12,9 @@ from typing import NoReturn
 
 import click
 
+from connector.http import FetchError, FetchPolicy, HttpClient
+from iiif.reader import read_bytes
+from iiif.summary import summarize
 from loupe_core.settings import Settings
 
 # Problems printed in the text view; --json always gives all of them.
@@ -25,10 +28,6 @@ def _is_url(target: str) -> bool:
 
 def _fetch(settings: Settings, url: str, allow_private: bool) -> tuple[bytes, str]:
     """Download with the connector's polite, safe client; exits with 2 on failure."""
-    try:
-        from connector.http import FetchError, FetchPolicy, HttpClient
-    except ImportError as e:
-        _fail(f"cannot fetch {url}: the HTTP client (connector.http) is not available ({e})")
     try:
         with HttpClient(settings) as client:
             result = client.get_json(url, policy=FetchPolicy(allow_private=allow_private))
@@ -91,9 +90,6 @@ def inspect_cmd(settings: Settings, target: str, as_json: bool, allow_private: b
     Exits 0 when the document was read, even if problems were found (they are listed);
     exits 2 when the file or URL cannot be read at all.
     """
-    from iiif.reader import read_bytes
-    from iiif.summary import summarize
-
     if _is_url(target):
         data, url = _fetch(settings, target, allow_private)
         result = read_bytes(data, url=url)

@@ -7,6 +7,8 @@ import json
 import click
 
 from loupe_core.settings import Settings
+from training_worker.broker import job_queue, make_broker
+from training_worker.jobs import STATES, JobError, JobNotFound, JobQueue, JobStore
 
 
 @click.group("jobs")
@@ -23,7 +25,6 @@ def jobs() -> None:
 @click.pass_obj
 def list_jobs(settings: Settings, states: tuple[str, ...], kind: str | None, limit: int, as_json: bool) -> None:
     """The latest jobs, newest first."""
-    from training_worker.jobs import STATES
 
     unknown = sorted(set(states) - set(STATES))
     if unknown:
@@ -74,7 +75,6 @@ def show(settings: Settings, job_id: int, as_json: bool) -> None:
 @click.pass_obj
 def cancel(settings: Settings, job_id: int, as_json: bool) -> None:
     """Cancel a job: a queued one at once, a running one after its current batch."""
-    from training_worker.jobs import JobError
 
     with _store(settings) as store:
         try:
@@ -91,13 +91,10 @@ def cancel(settings: Settings, job_id: int, as_json: bool) -> None:
 def retry(settings: Settings, job_id: int, as_json: bool) -> None:
     """Queue a failed, cancelled or interrupted job again (an indexing job continues where it
     stopped). With redis_url set a `loupe worker` runs it; in the embedded default, the server."""
-    from training_worker.jobs import JobError, JobQueue
 
     with _store(settings) as store:
         try:
             if settings.redis_url:
-                from training_worker.broker import job_queue, make_broker
-
                 broker = make_broker(settings, store=store)
                 try:
                     job = job_queue(broker).retry(job_id)
@@ -114,15 +111,11 @@ def retry(settings: Settings, job_id: int, as_json: bool) -> None:
 
 
 def _store(settings: Settings):  # noqa: ANN202 - training_worker.jobs.JobStore, imported late
-    from training_worker.jobs import JobStore
-
     settings.ensure_dirs()
     return JobStore.open(settings)
 
 
 def _get(store, job_id: int):  # noqa: ANN001, ANN202
-    from training_worker.jobs import JobNotFound
-
     try:
         return store.get(job_id)
     except JobNotFound as e:

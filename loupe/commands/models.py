@@ -7,6 +7,9 @@ import json
 import click
 
 from loupe_core.settings import Settings
+from loupe_models import get_spec, model_names
+from loupe_models.errors import UnknownModel
+from loupe_models.listing import describe_models
 
 
 @click.group("models")
@@ -22,9 +25,6 @@ def list_models(settings: Settings, as_json: bool) -> None:
 
     Looks only at local files (LOUPE_MODEL_PATH, <data_dir>/models/<name>/, the Hugging Face
     cache); nothing is downloaded."""
-    from loupe_models import get_spec, model_names
-    from loupe_models.errors import UnknownModel
-    from loupe_models.listing import describe_models
 
     rows = describe_models(settings)
     if as_json:

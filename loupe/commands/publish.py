@@ -7,6 +7,9 @@ from pathlib import Path
 
 import click
 
+from connector.catalog import Catalog, CatalogError
+from connector.static_inputs import slugify
+from connector.static_publish import publish_folder
 from loupe_core.settings import Settings
 
 
@@ -33,8 +36,6 @@ def default_base_url(settings: Settings, name: str) -> str:
 def publish(settings: Settings, folder: Path, name: str | None, base_url: str | None, metadata_csv: Path | None,
             regions_file: Path | None, max_side: int | None, no_register: bool) -> None:
     """Publish FOLDER (JPEG, PNG, TIFF, WebP) as a static IIIF collection and register it."""
-    from connector.static_inputs import slugify
-    from connector.static_publish import publish_folder
 
     label = name or folder.resolve().name
     name = slugify(label, fallback="collection")
@@ -57,7 +58,6 @@ def publish(settings: Settings, folder: Path, name: str | None, base_url: str | 
 
 def _register(settings: Settings, collection_url: str, root: Path, name: str) -> None:
     """Add (or update) the catalog source of this collection; the harvester reads it from disk."""
-    from connector.catalog import Catalog, CatalogError
 
     catalog = Catalog.open(settings)
     try:

@@ -17,6 +17,13 @@ from pathlib import Path
 import click
 
 from loupe_core.settings import Settings
+from loupe_index import FilterError, SearchFilters, VectorIndexError
+from loupe_models import ModelWeightsMissing
+from search_service.params import SearchQuery
+from search_service.request_errors import RequestProblem
+from search_service.results import results_json
+from search_service.services import Services
+from search_service.uploads import decode_image
 
 # Exit status when the model's weights are missing (as `loupe index`).
 EXIT_WEIGHTS_MISSING = 2
@@ -45,13 +52,6 @@ def search(settings: Settings, text: str | None, image_path: Path | None, text_w
            manifest: tuple[str, ...], kind: tuple[str, ...], rights: tuple[str, ...], year_from: int | None,
            year_to: int | None, as_json: bool) -> None:
     """Search the index by TEXT, by an image (--image), or by both (composed)."""
-    from loupe_index import FilterError, SearchFilters, VectorIndexError
-    from loupe_models import ModelWeightsMissing
-    from search_service.errors import ApiError
-    from search_service.params import SearchQuery
-    from search_service.results import results_json
-    from search_service.services import Services
-    from search_service.uploads import decode_image
 
     if not text and image_path is None:
         raise click.UsageError("give a TEXT to search for, an --image, or both")
@@ -76,7 +76,7 @@ def search(settings: Settings, text: str | None, image_path: Path | None, text_w
     except ModelWeightsMissing as e:
         click.echo(f"Error: {e}", err=True)
         sys.exit(EXIT_WEIGHTS_MISSING)
-    except ApiError as e:
+    except RequestProblem as e:
         raise click.ClickException(e.message) from None
     except VectorIndexError as e:
         hint = (f"\nWhile `loupe serve` runs, ask it instead: "

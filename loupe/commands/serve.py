@@ -6,7 +6,6 @@ queues them) in worker threads that write through the same open index. That is e
 small museum. To scale out, run Qdrant and Redis (docker-compose.yml), set LOUPE_QDRANT_URL
 and LOUPE_REDIS_URL, run `loupe worker` processes for jobs, and serve the app with a WSGI
 server instead, e.g.::
-
     gunicorn --workers 4 --threads 4 --bind 0.0.0.0:8600 'search_service.wsgi:app'
 """
 
@@ -16,8 +15,14 @@ import signal
 import threading
 
 import click
+from werkzeug.serving import make_server
 
 from loupe_core.settings import Settings
+from loupe_index import IndexLockedError, VectorIndexError
+from search_service.app import create_app
+from search_service.services import Services
+from training_worker.broker import EmbeddedWorker
+from training_worker.resources import JobResources
 
 
 @click.command("serve")
@@ -29,12 +34,6 @@ from loupe_core.settings import Settings
 def serve(settings: Settings, host: str | None, port: int | None, no_jobs: bool) -> None:
     """Serve the search API, IIIF Content Search, annotations, published collections and the
     web pages; API docs at /docs. Stop with Ctrl-C or SIGTERM."""
-    from werkzeug.serving import make_server
-
-    from loupe_index import IndexLockedError, VectorIndexError
-    from search_service.app import create_app
-    from search_service.services import Services
-
     settings = settings.replace(host=host or settings.host, port=settings.port if port is None else port)
     settings.ensure_dirs()
     services = Services(settings, index_role="server (loupe serve)")
@@ -63,8 +62,6 @@ def serve(settings: Settings, host: str | None, port: int | None, no_jobs: bool)
 
 def _start_jobs(settings: Settings, services, index):  # noqa: ANN001, ANN202 - EmbeddedWorker
     """The embedded default's worker threads, writing through the server's open index."""
-    from training_worker.broker import EmbeddedWorker
-    from training_worker.resources import JobResources
 
     worker = EmbeddedWorker(settings, resources=JobResources(index=index, models=services.model_cache)).start()
     services.attach_jobs(worker.queue)

@@ -7,6 +7,9 @@ from pathlib import Path
 
 import click
 
+from connector.catalog import Catalog, CatalogError
+from connector.http import FetchError, FetchPolicy, HttpClient
+from iiif.reader import read_bytes
 from loupe_core.settings import Settings
 
 KINDS = ("collection", "manifest_list", "change_discovery", "manifest", "static")
@@ -14,8 +17,6 @@ KINDS = ("collection", "manifest_list", "change_discovery", "manifest", "static"
 
 def detect_kind(settings: Settings, url: str, allow_private: bool) -> str:
     """Look at what the URL serves: a Collection, a Manifest, an activity stream or a list."""
-    from connector.http import FetchError, FetchPolicy, HttpClient
-    from iiif.reader import read_bytes
 
     with HttpClient(settings) as client:
         try:
@@ -58,7 +59,6 @@ def add(settings: Settings, url: str, kind: str | None, name: str | None, allow_
         impolite: bool) -> None:
     """Add a source: a IIIF Collection URL, a Change Discovery stream, a manifest URL, or a
     local file listing manifest URLs (one per line)."""
-    from connector.catalog import Catalog, CatalogError
 
     path = Path(url)
     if not url.startswith(("http://", "https://")):
@@ -82,7 +82,6 @@ def add(settings: Settings, url: str, kind: str | None, name: str | None, allow_
 @click.pass_obj
 def list_(settings: Settings, as_json: bool) -> None:
     """List the sources with their manifest counts and last harvest."""
-    from connector.catalog import Catalog
 
     sources = Catalog.open(settings).list_sources()
     if as_json:
@@ -105,7 +104,6 @@ def list_(settings: Settings, as_json: bool) -> None:
 @click.pass_obj
 def remove(settings: Settings, ref: str) -> None:
     """Remove a source (by id, name or URL) and everything harvested from it."""
-    from connector.catalog import Catalog, CatalogError
 
     try:
         Catalog.open(settings).remove_source(ref)

@@ -10,13 +10,16 @@ from typing import Any
 
 import click
 
+from connector.catalog import Catalog
 from loupe_core.settings import Settings
+from loupe_tagging import ScopeError, VocabularyError, VocabularyStore, default_vocabulary, read_vocabulary_file
+from loupe_tagging.scope import resolve_scope, vocabulary_key
+from loupe_tagging.scoring import MAX_TOP_K
+from training_worker.jobs import SUCCEEDED
+from training_worker.tagging import TagParams
 
-from ._jobs import JobProgressBar, enqueue
+from ._jobs import enqueue, prepare, run_here
 
-# Exit status when the model's weights are missing (as `loupe index`): the message says where
-# to put them.
-EXIT_WEIGHTS_MISSING = 2
 RUN = "run"
 
 
@@ -67,10 +70,10 @@ def tag() -> None:
 @click.option("--vocabulary", "vocabulary_ref", default=None, metavar="FILE|NAME",
               help="A label file (text: one a line; CSV with label,language,prompt; JSON), a stored list's "
                    "key, or 'default'. Default: each collection's curator list, else the built-in list.")
-@click.option("--threshold", type=click.FloatRange(0.0, 1.0), default=0.2, show_default=True,
-              help="Keep tags with at least this score (softmax over the vocabulary).")
-@click.option("--top-k", type=click.IntRange(1, 50), default=3, show_default=True,
-              help="At most this many tags per image or region.")
+@click.option("--threshold", type=click.FloatRange(0.0, 1.0), default=TagParams.default("threshold"),
+              show_default=True, help=TagParams.help("threshold").capitalize() + ".")
+@click.option("--top-k", type=click.IntRange(1, MAX_TOP_K), default=TagParams.default("top_k"), show_default=True,
+              help=TagParams.help("top_k").capitalize() + ".")
 @click.option("--no-regions", is_flag=True, help="Tag whole images only, not the annotated regions on them.")
 @click.option("--model", "model_name", default=None, help="Model registry name (default: the model setting).")
 @click.option("--background", is_flag=True,
@@ -93,63 +96,23 @@ def run(settings: Settings, collection: str, vocabulary_ref: str | None, thresho
 
 def _params(settings: Settings, collection: str, vocabulary_ref: str | None, threshold: float, top_k: int,
             regions: bool, model_name: str | None) -> dict[str, Any]:
-    """The job's parameters, checked before a job is recorded: an unknown model, collection or
-    vocabulary is a mistake to say at once. A vocabulary file goes into the job inline."""
-    from connector.catalog import Catalog
-    from loupe_models import UnknownModel, get_spec
-    from loupe_tagging import ScopeError, VocabularyError, VocabularyStore, read_vocabulary_file
-    from loupe_tagging.scope import named_vocabulary, resolve_scope
-    from training_worker.tagging_job import TagParams
-
-    try:
-        get_spec(model_name or settings.model)
-    except UnknownModel as e:
-        raise click.UsageError(str(e)) from None
-    vocabulary: str | dict[str, Any] | None = None
-    if vocabulary_ref:
+    """The job's parameters, checked before a job is recorded (an unknown model, collection or
+    vocabulary is said at once). A vocabulary file goes into the job inline."""
+    vocabulary: str | dict[str, Any] | None = vocabulary_ref
+    if vocabulary_ref and Path(vocabulary_ref).is_file():
         try:
-            if Path(vocabulary_ref).is_file():
-                found = read_vocabulary_file(vocabulary_ref)
-                vocabulary = {"name": found.name, "labels": [t.as_json() for t in found.terms]}
-            else:
-                vocabulary = vocabulary_ref
+            found = read_vocabulary_file(vocabulary_ref)
         except VocabularyError as e:
             raise click.BadParameter(str(e), param_hint="--vocabulary") from None
-    settings.ensure_dirs()
-    catalog = Catalog.open(settings)
-    try:
-        resolve_scope(catalog, collection)
-        if isinstance(vocabulary, str):
-            named_vocabulary(VocabularyStore(catalog.engine), vocabulary)
-    except ScopeError as e:
-        raise click.ClickException(str(e)) from None
-    finally:
-        catalog.close()
-    try:
-        return TagParams.from_dict({"collection": collection, "vocabulary": vocabulary, "threshold": threshold,
-                                    "top_k": top_k, "regions": regions, "model": model_name}).as_dict()
-    except ValueError as e:
-        raise click.UsageError(str(e)) from None
+        vocabulary = {"name": found.name, "labels": [t.as_json() for t in found.terms]}
+    values = {"collection": collection, "vocabulary": vocabulary, "threshold": threshold, "top_k": top_k,
+              "regions": regions, "model": model_name}
+    return prepare(settings, "tag", values, {"vocabulary": "--vocabulary", "threshold": "--threshold",
+                                             "top_k": "--top-k", "model": "--model"})
 
 
 def _run_here(settings: Settings, params: dict[str, Any], as_json: bool, progress: bool) -> None:
-    from connector.catalog import CatalogError
-    from loupe_models import ModelError, ModelWeightsMissing
-    from loupe_tagging import ScopeError, VocabularyError
-    from training_worker.jobs import SUCCEEDED, JobStore, run_job
-
-    settings.ensure_dirs()
-    with JobStore.open(settings) as store, JobProgressBar(progress, desc="tagging") as bar:
-        job = store.create("tag", params)
-        try:
-            record = run_job(job.id, settings=settings, store=store, observer=bar.update, raise_errors=True)
-        except ModelWeightsMissing as e:
-            bar.close()
-            click.echo(f"Error: {e}", err=True)
-            sys.exit(EXIT_WEIGHTS_MISSING)
-        except (ScopeError, VocabularyError, ModelError, CatalogError) as e:
-            raise click.ClickException(f"{e}\n(job {job.id}; `loupe jobs show {job.id}`)") from None
-        record = record or store.get(job.id)  # None only if another process took the job over
+    record = run_here(settings, "tag", params, progress=progress, desc="tagging")
     report = record.result
     if record.state != SUCCEEDED or report is None:
         if as_json:
@@ -183,9 +146,6 @@ def vocab() -> None:
 
 
 def _open_store(settings: Settings):  # noqa: ANN202
-    from connector.catalog import Catalog
-    from loupe_tagging import VocabularyStore
-
     settings.ensure_dirs()
     catalog = Catalog.open(settings)
     return catalog, VocabularyStore(catalog.engine)
@@ -196,7 +156,6 @@ def _open_store(settings: Settings):  # noqa: ANN202
 @click.pass_obj
 def vocab_list(settings: Settings, as_json: bool) -> None:
     """The stored lists (and the built-in default)."""
-    from loupe_tagging import default_vocabulary
 
     catalog, store = _open_store(settings)
     try:
@@ -221,14 +180,13 @@ def vocab_list(settings: Settings, as_json: bool) -> None:
 @click.pass_obj
 def vocab_show(settings: Settings, collection: str, as_json: bool) -> None:
     """The labels of COLLECTION's list ('default': the built-in one)."""
-    from loupe_tagging import ScopeError, default_vocabulary
 
     if collection == "default":
         data = default_vocabulary().as_json()
     else:
         catalog, store = _open_store(settings)
         try:
-            key = _vocabulary_key(catalog, store, collection)
+            key = vocabulary_key(catalog, store, collection)
             found = store.get(key)
         except ScopeError as e:
             raise click.ClickException(str(e)) from None
@@ -255,8 +213,6 @@ def vocab_set(settings: Settings, collection: str, file: Path, title: str | None
     """Use the labels in FILE for COLLECTION (a collection URI or key, a source, or 'all').
     FILE: text with one label a line, CSV with a label column (and optional language, prompt),
     or JSON. Replaces the collection's earlier list."""
-    from loupe_tagging import ScopeError, VocabularyError, read_vocabulary_file, resolve_scope
-
     try:
         vocabulary = read_vocabulary_file(file)
     except VocabularyError as e:
@@ -278,21 +234,13 @@ def vocab_set(settings: Settings, collection: str, file: Path, title: str | None
 @click.pass_obj
 def vocab_remove(settings: Settings, collection: str) -> None:
     """Forget COLLECTION's list: it is tagged with the 'all' list or the default again."""
-    from loupe_tagging import ScopeError
 
     catalog, store = _open_store(settings)
     try:
-        key = _vocabulary_key(catalog, store, collection)
+        key = vocabulary_key(catalog, store, collection)
         removed = store.delete(key)
     except ScopeError as e:
         raise click.ClickException(str(e)) from None
     finally:
         catalog.close()
     click.echo(f"vocabulary {key} removed" if removed else f"{collection} had no list of its own")
-
-
-def _vocabulary_key(catalog, store, collection: str) -> str:  # noqa: ANN001 - Catalog, VocabularyStore
-    """The key of COLLECTION's list: a stored key as given, else what the collection resolves to."""
-    from loupe_tagging import resolve_scope
-
-    return collection if store.get(collection) else resolve_scope(catalog, collection).key

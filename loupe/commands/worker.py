@@ -8,6 +8,7 @@ import threading
 import click
 
 from loupe_core.settings import Settings
+from training_worker.broker import QUEUE_NAME, broker_location, make_broker, start_worker, stop_worker
 
 EMBEDDED_REFUSAL = (
     "`loupe worker` serves the Redis broker, and redis_url is empty: the embedded default runs "
@@ -28,7 +29,6 @@ def worker(settings: Settings, threads: int | None) -> None:
     once their heartbeat is older than job_stale_after_s."""
     if not settings.redis_url:
         raise click.ClickException(EMBEDDED_REFUSAL)
-    from training_worker.broker import QUEUE_NAME, broker_location, make_broker, start_worker, stop_worker
 
     settings.ensure_dirs()
     threads = threads or settings.job_threads

@@ -8,17 +8,12 @@ import pytest
 from connector.catalog import Catalog
 from connector.harvest import Harvester
 from tests.connector.harvest_fixtures import manifest_v3, serve_collection, serve_json
-from tests.support.postgres import PostgresUnavailable, temporary_postgres
+from tests.support.postgres import fresh_database
 
 
-@pytest.fixture(scope="module")
-def postgres_url():
-    pytest.importorskip("psycopg", reason="psycopg is not installed (the `postgres` extra)")
-    try:
-        with temporary_postgres() as url:
-            yield url
-    except PostgresUnavailable as e:
-        pytest.skip(f"no PostgreSQL server here: {e}")
+@pytest.fixture
+def postgres_url(postgres_server):
+    return fresh_database(postgres_server)
 
 
 def _harvest_twice(catalog: Catalog, settings, url: str, server) -> list[dict]:

@@ -15,6 +15,7 @@ from PIL import Image
 from connector.static_inputs import assign_slugs, read_regions, slugify
 from connector.static_publish import publish_folder
 from connector.static_tiles import all_requests, info_json, level0_sizes, tile_scale_factors
+from tests.support.deps import need
 
 BASE = "http://example.org/iiif/sample"
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -84,7 +85,7 @@ def published(sample: Path, tmp_path: Path):
 
 @pytest.fixture(scope="session")
 def validator(shared_data: Path):
-    jsonschema = pytest.importorskip("jsonschema")
+    jsonschema = need("jsonschema")
     schema = json.loads((shared_data / SCHEMA).read_text(encoding="utf-8"))
     return jsonschema.Draft7Validator(schema)
 

@@ -10,6 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from loupe.cli import cli
+from tests.support.deps import need
 
 
 @pytest.fixture(autouse=True)
@@ -41,13 +42,13 @@ def test_models_list_table_marks_the_model_in_use(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setenv("LOUPE_MODEL", "loupe-tiny")
     result = CliRunner().invoke(cli, ["models", "list"])
     assert result.exit_code == 0, result.output
-    line = next(l for l in result.output.splitlines() if "loupe-tiny " in l)
+    line = next(line for line in result.output.splitlines() if "loupe-tiny " in line)
     assert line.startswith("* loupe-tiny") and "yes" in line
     assert "MobileCLIP2-S0" in result.output and "open_clip_model.safetensors" in result.output
 
 
 def test_bench_embed_json_on_the_tiny_model(tmp_path: Path) -> None:
-    pytest.importorskip("open_clip")
+    need("open_clip")
     from PIL import Image
 
     folder = tmp_path / "jpegs"

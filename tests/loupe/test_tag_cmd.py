@@ -11,6 +11,7 @@ from click.testing import CliRunner
 
 from loupe.cli import cli
 from tests.support.demo import DEMO_IMAGES, DEMO_NAME, DEMO_REGIONS
+from tests.support.deps import need
 
 
 @pytest.fixture(autouse=True)
@@ -30,7 +31,7 @@ def loupe(settings, *args: str):  # noqa: ANN001, ANN201
 
 
 def test_vocab_set_show_list_and_tag_with_it(demo_settings, tmp_path: Path) -> None:  # noqa: ANN001
-    pytest.importorskip("open_clip")
+    need("open_clip")
     labels = tmp_path / "demo-labels.csv"
     labels.write_text("label,language,prompt\nAnnunciation,en,\nsunflowers,en,a vase of sunflowers\nhorse,,\n",
                       encoding="utf-8")
@@ -87,7 +88,7 @@ def jobs(settings, *args: str):  # noqa: ANN001, ANN201
 
 
 def test_tag_runs_as_a_job_in_the_foreground(demo_settings, tmp_path: Path) -> None:  # noqa: ANN001
-    pytest.importorskip("open_clip")
+    need("open_clip")
     labels = tmp_path / "three.txt"
     labels.write_text("Annunciation\nsunflowers\nhorse\n", encoding="utf-8")
     result = loupe(demo_settings, DEMO_NAME, "--vocabulary", str(labels), "--threshold", "0", "--top-k", "1",

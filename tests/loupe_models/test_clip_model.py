@@ -7,7 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-pytest.importorskip("open_clip")
+from tests.support.deps import need
+
+need("open_clip")
 
 
 def test_images_encode_to_unit_float32_rows(tiny, pictures) -> None:

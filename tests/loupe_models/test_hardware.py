@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-pytest.importorskip("torch")
+from tests.support.deps import need
+
+need("torch")
 
 from loupe_core.settings import SettingsError  # noqa: E402
 from loupe_models import hardware  # noqa: E402

@@ -6,7 +6,9 @@ import threading
 
 import pytest
 
-pytest.importorskip("open_clip")
+from tests.support.deps import need
+
+need("open_clip")
 
 from loupe_models import ModelCache, load_model  # noqa: E402
 

@@ -9,7 +9,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-pytest.importorskip("open_clip")
+from tests.support.deps import need
+
+need("open_clip")
 
 from loupe_models import EmbeddingPipeline  # noqa: E402
 

@@ -9,6 +9,7 @@ import pytest
 
 from loupe_models import MODELS, RANDOM, UnknownModel, get_spec, model_names
 from loupe_models.registry import CONFIG_DIR
+from tests.support.deps import need
 
 
 def test_registry_holds_the_design_models_and_the_tiny_ones() -> None:
@@ -35,7 +36,7 @@ def test_unknown_model_lists_the_known_ones() -> None:
 
 @pytest.mark.parametrize("spec", [m for m in MODELS if m.pretrained != RANDOM], ids=lambda m: m.name)
 def test_entries_agree_with_open_clip(spec) -> None:
-    open_clip = pytest.importorskip("open_clip")
+    open_clip = need("open_clip")
     from open_clip.pretrained import get_pretrained_cfg
 
     cfg = get_pretrained_cfg(spec.architecture, spec.pretrained)
@@ -50,15 +51,15 @@ def test_entries_agree_with_open_clip(spec) -> None:
 
 
 def test_mobileclip2_image_tower_comes_from_timm() -> None:
-    open_clip = pytest.importorskip("open_clip")
-    timm = pytest.importorskip("timm")
+    open_clip = need("open_clip")
+    timm = need("timm")
     name = open_clip.get_model_config("MobileCLIP2-S0")["vision_cfg"]["timm_model_name"]
     assert name in timm.list_models(name)
     assert "timm" in get_spec("MobileCLIP2-S0").requires
 
 
 def test_tiny_configs_are_registered_with_open_clip_once() -> None:
-    open_clip = pytest.importorskip("open_clip")
+    open_clip = need("open_clip")
     from loupe_models.loading import register_project_configs
 
     register_project_configs()

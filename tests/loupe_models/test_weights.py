@@ -10,6 +10,7 @@ import pytest
 
 from loupe_models import ModelWeightsMissing, Weights, find_local_weights, get_spec, resolve_weights
 from loupe_models.weights import download_blocked, models_dir_files
+from tests.support.deps import need
 
 
 def test_missing_weights_name_the_files_the_folder_and_the_tiny_model(model_settings) -> None:
@@ -67,7 +68,7 @@ def test_explicit_checkpoint_comes_first_and_must_exist(model_settings, tmp_path
 
 def test_hugging_face_cache_is_read_without_network(model_settings) -> None:
     """A cache laid out as huggingface_hub lays it out (blobs named by sha256, snapshot links)."""
-    pytest.importorskip("huggingface_hub")
+    need("huggingface_hub")
     spec = get_spec("ViT-B-32")
     repo = Path(model_settings.hf_cache_dir) / "models--laion--CLIP-ViT-B-32-laion2B-s34B-b79K"
     content = b"not really weights"

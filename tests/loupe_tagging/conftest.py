@@ -8,10 +8,12 @@ import functools
 
 import pytest
 
+from tests.support.deps import need
+
 
 @pytest.fixture(scope="session")
 def tiny_model(indexed_demo):  # noqa: ANN001, ANN201
-    pytest.importorskip("open_clip")
+    need("open_clip")
     from loupe_models import load_model
 
     return load_model(indexed_demo.settings)

@@ -9,6 +9,7 @@ import pytest
 
 from loupe_tagging import LabelEmbeddingCache, Tagger, label_probabilities, make_vocabulary
 from loupe_tagging.scoring import LOGIT_SCALE, top_labels
+from tests.support.deps import need
 
 
 def unit(v) -> np.ndarray:  # noqa: ANN001
@@ -68,7 +69,7 @@ def test_tagger_ranks_labels_and_caches_their_embeddings(tmp_path: Path) -> None
 
 
 def test_tiny_model_tags_an_image(tmp_path: Path) -> None:
-    pytest.importorskip("open_clip")
+    need("open_clip")
     from PIL import Image
 
     from loupe_core.settings import Settings

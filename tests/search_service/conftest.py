@@ -45,9 +45,10 @@ def make_app(services):
     from search_service.app import create_app
     from search_service.services import Services
 
-    def make(**changes):
+    def make(label_cache=None, **changes):
         settings = services.settings.replace(**changes)
-        shared = Services(settings, catalog=services.catalog, index=services.index, model_cache=services.model_cache)
+        shared = Services(settings, catalog=services.catalog, index=services.index, model_cache=services.model_cache,
+                          label_cache=label_cache)
         return create_app(settings, services=shared)
 
     return make

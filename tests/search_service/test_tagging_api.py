@@ -33,24 +33,18 @@ def error_of(response, status: int) -> dict:  # noqa: ANN001
 @pytest.fixture
 def reading_app(make_app, label_cache):  # noqa: ANN001, ANN201
     """An app over the session's indexed demo, for requests that write nothing."""
-    from search_service.api.tagging import TaggingState, install_state
-
-    app = make_app(max_upload_bytes=50_000)
-    install_state(app, TaggingState(app.extensions["loupe"], cache=label_cache))
-    return app
+    return make_app(max_upload_bytes=50_000, label_cache=label_cache)
 
 
 @pytest.fixture
 def keyed_app(private_settings, label_cache) -> Iterator:  # noqa: ANN001
     """An app with an API key over a private copy of the indexed demo (it writes)."""
-    from search_service.api.tagging import TaggingState, install_state
     from search_service.app import create_app
     from search_service.services import Services
 
     settings = private_settings.replace(api_keys=KEY, max_upload_bytes=50_000)
-    services = Services(settings, index_role="test tagging api")
+    services = Services(settings, label_cache=label_cache, index_role="test tagging api")
     app = create_app(settings, services=services)
-    install_state(app, TaggingState(services, cache=label_cache))
     yield app
     services.close()
 

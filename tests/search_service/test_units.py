@@ -9,10 +9,10 @@ from werkzeug.datastructures import MultiDict
 
 from connector.catalog.keys import uri_key
 from search_service.combiner import CombinerRegistry, zero_shot_compose
-from search_service.errors import ApiError
 from search_service.params import query_from_args, query_from_json
 from search_service.query_model import registry_model_for
 from search_service.references import parse_reference, parse_xywh
+from search_service.request_errors import InvalidRequest
 from search_service.text_match import FoldedText, fold, query_words, snippet, words_with_prefix
 
 # --- text matching -------------------------------------------------------------------------
@@ -87,7 +87,7 @@ def test_query_from_json():
     q = query_from_json({"filters": {"kind": ["view"], "source": 2, "year_to": 1700}, "limit": 3, "cursor": "abc"})
     assert q.filters.kind == ("view",) and q.filters.source == (2,) and q.filters.year_to == 1700
     assert q.limit == 3 and q.cursor == "abc"
-    with pytest.raises(ApiError) as e:
+    with pytest.raises(InvalidRequest) as e:
         query_from_json({"filters": {"year_from": True}})
     assert e.value.field == "filters.year_from"
 
@@ -103,9 +103,9 @@ def test_parse_xywh(value, expected):
 
 @pytest.mark.parametrize("value", ["1,2,3", "1,2,-3,4", [1, 2, 3], [True, 2, 3, 4], "nan,1,2,3", 7, "pct:1,2,3,4"])
 def test_parse_xywh_refuses(value):
-    with pytest.raises(ApiError) as e:
+    with pytest.raises(InvalidRequest) as e:
         parse_xywh(value)
-    assert e.value.status == 400
+    assert e.value.field == "xywh"
 
 
 def test_a_canvas_fragment_is_a_region():

@@ -9,7 +9,8 @@ import io
 import pytest
 from PIL import Image
 
-from search_service.uploads import UploadError, decode_image
+from search_service.request_errors import TooLarge
+from search_service.uploads import decode_image
 
 
 def _image_bytes(fmt: str, size=(64, 48)) -> bytes:
@@ -131,6 +132,6 @@ def test_decode_image_applies_exif_orientation_and_gives_rgb(settings):
 
 
 def test_decode_image_limits_do_not_depend_on_the_request(settings):
-    with pytest.raises(UploadError) as e:
+    with pytest.raises(TooLarge) as e:
         decode_image(_image_bytes("PNG"), settings.replace(max_upload_bytes=10))
-    assert e.value.status == 413
+    assert e.value.code == "upload_too_large"

@@ -14,6 +14,7 @@ import socket
 import subprocess
 import tempfile
 import time
+import uuid
 from contextlib import contextmanager
 from typing import Iterator
 
@@ -75,3 +76,14 @@ def temporary_postgres() -> Iterator[str]:
         subprocess.run(prefix + [f"{bindir}/pg_ctl", "-D", data, "-m", "immediate", "stop"], capture_output=True,
                        timeout=60)
         shutil.rmtree(root, ignore_errors=True)
+
+
+def fresh_database(server_url: str) -> str:
+    """A new empty database on the server of ``server_url``; its URL."""
+    import psycopg  # the test extra installs it
+
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    conninfo = server_url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return server_url.rsplit("/", 1)[0] + f"/{name}"

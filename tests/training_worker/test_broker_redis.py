@@ -13,7 +13,8 @@ from loupe_index import VectorIndex
 from tests.support.demo import DEMO_IMAGES, DEMO_REGIONS
 from tests.training_worker.support import age_heartbeat, expected_points, points_by_kind, wait_for, worker_running
 from training_worker.broker import job_queue, make_broker
-from training_worker.jobs import DEFAULT_HANDLERS, HandlerRegistry, JobStore
+from training_worker.jobs import HandlerRegistry, JobStore
+from training_worker.kinds import DEFAULT_HANDLERS
 
 VECTOR = "loupe-tiny__random"
 

@@ -24,6 +24,7 @@ from tests.training_worker.support import age_heartbeat, expected_points, wait_f
 from training_worker.broker import EmbeddedWorker, make_broker
 from training_worker.indexing.crops import full_size
 from training_worker.jobs import JobStore, run_job
+from training_worker.kinds import default_registry
 
 VECTOR = "loupe-tiny__random"
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -44,7 +45,7 @@ def test_cancel_after_the_first_batch_then_retry_in_the_embedded_worker_complete
         if done > 0:
             store.request_cancel(job.id)
 
-    cancelled = run_job(job.id, settings=demo_settings, store=store, observer=cancel_on_first_progress)
+    cancelled = run_job(job.id, settings=demo_settings, store=store, registry=default_registry(), observer=cancel_on_first_progress)
     assert cancelled.state == "cancelled" and cancelled.result["stopped"] == "cancel"
     assert cancelled.progress_done == cancelled.result["indexed"] == 2 < DEMO_IMAGES
     with VectorIndex.open(demo_settings, role="test") as index:
@@ -68,7 +69,7 @@ def test_a_broken_image_is_logged_and_counted_and_the_job_goes_on(demo_settings,
     assert cached.from_cache  # harvested images are read from the cache
     cached.path.write_bytes(b"this is not a JPEG")
     job = store.create("index")
-    ended = run_job(job.id, settings=demo_settings, store=store)
+    ended = run_job(job.id, settings=demo_settings, store=store, registry=default_registry())
     assert ended.state == "succeeded"
     assert (ended.result["failed"], ended.result["indexed"]) == (1, DEMO_IMAGES - 1)
     assert ended.progress_done == DEMO_IMAGES
@@ -80,7 +81,7 @@ def test_a_broken_image_is_logged_and_counted_and_the_job_goes_on(demo_settings,
 def test_the_exact_embedding_of_an_image_finds_its_canvas_first(demo_settings, store):
     from loupe_models import load_model
 
-    run_job(store.create("index").id, settings=demo_settings, store=store)
+    run_job(store.create("index").id, settings=demo_settings, store=store, registry=default_registry())
     model = load_model(demo_settings)
     catalog = Catalog.open(demo_settings)
     items = list(images_to_index(catalog))
@@ -98,11 +99,13 @@ KILLABLE = textwrap.dedent("""
     from pathlib import Path
     from loupe_core.settings import Settings
     from training_worker.jobs import JobStore, run_job
+    from training_worker.kinds import default_registry
     settings = Settings.load(env={}, config_file=None, data_dir=Path(sys.argv[1]), image_max_side=256,
                              model="loupe-tiny", job_heartbeat_s=0.2)
     store = JobStore.open(settings)
     # slow enough to be killed in the middle: a pause after each batch of two images
-    run_job(int(sys.argv[2]), settings=settings, store=store, observer=lambda done, total, m: time.sleep(0.3))
+    run_job(int(sys.argv[2]), settings=settings, store=store, registry=default_registry(),
+            observer=lambda done, total, m: time.sleep(0.3))
 """)
 
 

@@ -9,10 +9,13 @@ import pytest
 from sqlalchemy import select
 
 from tests.support.demo import DEMO_IMAGES, DEMO_NAME, DEMO_REGIONS
+from tests.support.deps import need
 from tests.training_worker.support import wait_for
 from training_worker.broker import EmbeddedWorker
-from training_worker.jobs import DEFAULT_HANDLERS, HandlerRegistry, JobStore
-from training_worker.tagging_job import TagParams, tag_job
+from training_worker.jobs import HandlerRegistry, JobStore
+from training_worker.kinds import DEFAULT_HANDLERS
+from training_worker.tagging import TagParams
+from training_worker.tagging.job import tag_job
 
 LABELS = ["Annunciation", "sunflowers", "horse"]
 PARAMS = {"collection": DEMO_NAME, "vocabulary": LABELS, "threshold": 0.0, "top_k": 1}
@@ -21,7 +24,7 @@ STOP_AFTER = 5  # images
 
 @pytest.fixture(autouse=True)
 def needs_open_clip() -> None:
-    pytest.importorskip("open_clip")
+    need("open_clip")
 
 
 def machine_tags(settings) -> list[tuple]:  # noqa: ANN001

@@ -1,14 +1,21 @@
 """The ``index`` job: embed every catalog image (whole, annotated regions, automatic views)
-with a CLIP model and keep the vector index in step with the catalog, incrementally.
+with a model and keep the vector index in step with the catalog, incrementally.
 
-``index_job(ctx)`` is the handler (registered as kind ``index``); ``Indexer`` does the work
-and is usable without the jobs machinery. Importing this package imports no torch.
+``job.index_job`` is the handler; ``Indexer`` does the work and is usable without the jobs
+machinery. Importing this package imports no torch.
 """
 
-from loupe_models.identity import vector_name_for
+from training_worker.jobs.kind import JobKind
 
 from .model_ref import ModelRef
-from .params import IndexParams
+from .params import IndexParams, check_index
 from .summary import IndexSummary
 
-__all__ = ["IndexParams", "IndexSummary", "ModelRef", "vector_name_for"]
+KIND = JobKind(
+    name="index", title="Index the catalog's images", params=IndexParams, check=check_index,
+    handler="training_worker.indexing.job:index_job", progress_unit="image",
+    description="Embeds new and changed catalog images (whole image, annotated regions, automatic views) "
+                "into the vector index and removes points of images that left the catalog. Incremental and "
+                "resumable: a second run writes nothing new.")
+
+__all__ = ["KIND", "IndexParams", "IndexSummary", "ModelRef"]

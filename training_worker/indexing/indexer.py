@@ -19,6 +19,7 @@ from connector.catalog_images import CatalogImages
 from loupe_core.settings import Settings
 from loupe_index import VectorIndex
 from loupe_index.catalog_targets import ImageToIndex, images_to_index
+from loupe_models import EmbeddingPipeline
 
 from .crops import TargetReader
 from .model_ref import ModelRef
@@ -39,11 +40,8 @@ class Report(Protocol):
     """Where a run reports to; ``training_worker.jobs.JobContext`` is one."""
 
     stop_reason: str | None
-
     def progress(self, done: int, total: int | None = None, message: str | None = None) -> None: ...
-
     def log(self, line: str) -> None: ...
-
     def cancelled(self) -> bool: ...
 
 
@@ -106,8 +104,6 @@ class Indexer:
         return summary
 
     def _embed(self, todo: list[ImageToIndex], vector: str, summary: IndexSummary) -> None:
-        from loupe_models import EmbeddingPipeline
-
         def report_progress(may_stop: bool) -> None:
             summary.indexed, summary.points_written = writer.images_written, writer.points_written
             self.report.progress(summary.indexed + summary.failed, len(todo),

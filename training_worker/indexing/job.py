@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from connector.catalog import Catalog
+from loupe_models import get_spec, resolve_weights
+from training_worker.indexing.indexer import Indexer
 from training_worker.jobs import JobContext
 
 from .model_ref import ModelRef
@@ -16,11 +19,6 @@ from .params import IndexParams
 
 
 def index_job(ctx: JobContext) -> dict[str, Any]:
-    from connector.catalog import Catalog
-    from loupe_models import get_spec, resolve_weights
-
-    from .indexer import Indexer
-
     params = IndexParams.from_dict(ctx.params)
     settings = ctx.settings
     spec = get_spec(params.model or settings.model)

@@ -5,7 +5,7 @@ Nothing here imports dramatiq: the broker side is ``training_worker.broker``.
 
 from .context import JobCancelled, JobContext, JobInterrupted, JobLost, JobStopped, ProgressObserver
 from .queue import JobQueue
-from .registry import DEFAULT_HANDLERS, Handler, HandlerRegistry, UnknownJobKind
+from .registry import Handler, HandlerRegistry, UnknownJobKind
 from .runner import run_job
 from .store import (
     CANCELLED,
@@ -25,7 +25,7 @@ from .store import (
 
 __all__ = [
     "CANCELLED", "FAILED", "FINISHED", "INTERRUPTED", "PENDING", "QUEUED", "RUNNING", "STATES", "SUCCEEDED",
-    "DEFAULT_HANDLERS", "Handler", "HandlerRegistry", "JobCancelled", "JobContext", "JobError", "JobInterrupted",
+    "Handler", "HandlerRegistry", "JobCancelled", "JobContext", "JobError", "JobInterrupted",
     "JobLost", "JobNotFound", "JobQueue", "JobRecord", "JobStopped", "JobStore", "ProgressObserver",
     "UnknownJobKind", "run_job",
 ]

@@ -1,8 +1,9 @@
 """Job kinds and the handlers that run them, as data: ``kind -> "module:function"``.
 
 Handlers are imported when a job of their kind runs, so that the worker, the server and the
-command line can name every kind without importing torch. Tests and later issues add kinds
-with ``HandlerRegistry({**DEFAULT_HANDLERS, "mine": my_handler})`` or ``register``.
+command line can name every kind without importing torch. The kinds' handlers are
+``training_worker.kinds.DEFAULT_HANDLERS``; tests add their own with
+``HandlerRegistry({**DEFAULT_HANDLERS, "mine": my_handler})`` or ``register``.
 """
 
 from __future__ import annotations
@@ -15,11 +16,6 @@ if TYPE_CHECKING:  # pragma: no cover
 
 Handler = Callable[["JobContext"], Union[dict[str, Any], None]]
 
-DEFAULT_HANDLERS: Mapping[str, str] = {
-    "index": "training_worker.indexing.job:index_job",
-    "tag": "training_worker.tagging_job:tag_job",
-}
-
 
 class UnknownJobKind(LookupError):
     def __init__(self, kind: str, known: list[str]) -> None:
@@ -30,7 +26,7 @@ class UnknownJobKind(LookupError):
 
 
 class HandlerRegistry:
-    def __init__(self, handlers: Mapping[str, Union[str, Handler]] = DEFAULT_HANDLERS) -> None:
+    def __init__(self, handlers: Mapping[str, Union[str, Handler]]) -> None:
         self._handlers: dict[str, Union[str, Handler]] = dict(handlers)
 
     def register(self, kind: str, handler: Union[str, Handler]) -> None:

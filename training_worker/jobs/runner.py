@@ -30,7 +30,7 @@ Requeue = Callable[[JobRecord], None]
 
 
 def run_job(job_id: int, attempt: int | None = None, *, settings: Settings, store: JobStore,
-            registry: HandlerRegistry | None = None, resources: JobResources | None = None,
+            registry: HandlerRegistry, resources: JobResources | None = None,
             stopping: threading.Event | None = None, observer: ProgressObserver | None = None,
             requeue: Requeue | None = None, raise_errors: bool = False) -> JobRecord | None:
     """Run ``attempt`` (default: the current one) of job ``job_id`` if it is still pending.
@@ -41,7 +41,6 @@ def run_job(job_id: int, attempt: int | None = None, *, settings: Settings, stor
     ``stopping`` is set when the worker shuts down: the handler stops at its next check and
     the job is re-enqueued through ``requeue``.
     """
-    registry = registry or HandlerRegistry()
     resources = resources or JobResources()
     try:
         current = store.get(job_id)

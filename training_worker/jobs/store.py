@@ -6,7 +6,6 @@ that lost its job (declared dead and the job re-enqueued) cannot overwrite the n
 state, and a duplicate message for an old attempt is ignored.
 
 States::
-
     queued ──claim──> running ──> succeeded | failed | cancelled
       │                  └──(worker stopped or died)──> interrupted ──claim──> running
       └──cancel──> cancelled            failed | cancelled | interrupted ──retry──> queued
@@ -25,6 +24,7 @@ from sqlalchemy import JSON, Boolean, DateTime, Integer, String, Text, select, u
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
+from connector.catalog import Catalog
 from connector.catalog.schema import utcnow  # naive UTC, as the catalog stores times
 from loupe_core.settings import Settings
 
@@ -142,7 +142,6 @@ class JobStore:
     def open(cls, settings: Settings) -> "JobStore":
         """The store in the catalog database of ``settings``, opened as the catalog opens it
         (SQLite: WAL and a busy timeout, so workers, the server and the CLI share it)."""
-        from connector.catalog import Catalog
 
         catalog = Catalog.open(settings)
         return cls(catalog.engine, log_lines=settings.job_log_lines, owner=catalog)

@@ -20,6 +20,8 @@ from typing import Iterator
 
 import pytest
 
+from tests.support.deps import need
+
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                   "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"]
 DEMO_LABELS = ["Annunciation", "sunflowers", "horse", "portrait", "skull"]
@@ -38,7 +40,6 @@ def live_server(indexed_demo, tmp_path_factory) -> Iterator[LiveServer]:  # noqa
 
     from connector.catalog import Catalog
     from loupe_tagging import LabelEmbeddingCache, VocabularyStore, make_vocabulary
-    from search_service.api.tagging import TaggingState, install_state
     from search_service.app import create_app
     from search_service.services import Services
     from tests.support.demo import copy_data_dir
@@ -48,9 +49,8 @@ def live_server(indexed_demo, tmp_path_factory) -> Iterator[LiveServer]:  # noqa
     store = VocabularyStore(catalog.engine)  # small lists: the page's tags need no 1000-prompt embedding
     store.put("demo", make_vocabulary("demo", DEMO_LABELS), source_id=indexed_demo.source_id)
     store.put("all", make_vocabulary("all", DEMO_LABELS))
-    services = Services(settings, catalog=catalog, index_role="test web page")
+    services = Services(settings, catalog=catalog, label_cache=LabelEmbeddingCache(), index_role="test web page")
     app = create_app(settings, services=services)
-    install_state(app, TaggingState(services, cache=LabelEmbeddingCache()))
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="loupe-test-server", daemon=True)
     thread.start()
@@ -66,7 +66,7 @@ def live_server(indexed_demo, tmp_path_factory) -> Iterator[LiveServer]:  # noqa
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory) -> Iterator:  # noqa: ANN001
-    sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright (the test extra)")
+    sync_api = need("playwright.sync_api", reason="pip install playwright (the test extra)")
     executable = os.environ.get("LOUPE_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
     if not executable:
         pytest.skip("no Chromium found (apt-get install chromium, or set LOUPE_CHROMIUM)")
