@@ -61,6 +61,12 @@ _URL_VALUED = frozenset({"href", "src", "action", "formaction", "background", "c
                          "icon", "ping", "archive", "classid"})
 
 _TAG_LIKE = re.compile(r"<[A-Za-z/!?]")
+# A second, cruder opinion on text values, for parsers that read a tag differently from
+# ours (old browsers, hand-written ones): anything in a tag that looks like a handler, a
+# script URL or a style reference counts as unsafe too.
+_TAG_TEXT = re.compile(r"<[A-Za-z/!?][^>]*>?")
+_RISKY_IN_TAG = re.compile(r"\bon[a-z]+\s*=|(?:java|vb|live)script\s*:|=\s*[\"'`]?\s*data\s*:|expression\s*\(|url\s*\(|&\{",
+                           re.IGNORECASE)
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*")
 _URL_IGNORED = re.compile(r"[\t\n\r]")  # browsers remove these anywhere in a URL
 
@@ -178,7 +184,8 @@ class _Sanitiser(HTMLParser):
                 self._remove(f"unsafe HTML event handler attribute {name!r}", True)
             elif name in _UNSAFE_ATTRIBUTES:
                 self._remove(f"unsafe HTML attribute {name!r}", True)
-            elif name in _URL_VALUED and not is_safe_url(value, IMAGE_SCHEMES if name == "src" else LINK_SCHEMES):
+            elif name in _URL_VALUED and (not is_safe_url(value, IMAGE_SCHEMES if name == "src" else LINK_SCHEMES)
+                                          or _RISKY_IN_TAG.search(_URL_IGNORED.sub("", value))):
                 self._remove(f"unsafe URL in HTML attribute {name!r}", True)
             elif name not in allowed:
                 self._remove(f"HTML attribute {name!r} is not allowed on <{tag}>", False)
@@ -264,9 +271,14 @@ def sanitise_value(text: str) -> Sanitised:
     if not _TAG_LIKE.search(text):
         return Sanitised(text, False)
     probe = sanitise_html(text)
-    if not probe.unsafe:
+    if not probe.unsafe and not _risky_tags(text):
         return Sanitised(text, False)  # markup-like but harmless: kept as the text it is
-    return Sanitised(probe.text, True, probe.removed, True)
+    return Sanitised(probe.text, True, probe.removed or ("markup that could run script",), True)
+
+
+def _risky_tags(text: str) -> bool:
+    return any(_RISKY_IN_TAG.search(_URL_IGNORED.sub("", html.unescape(m.group())))
+               for m in _TAG_TEXT.finditer(text))
 
 
 def html_issues(text: str) -> list[str]:
