@@ -234,8 +234,11 @@ def parse_annotation(obj: Any, path: str, ctx: ReadContext, *, default_target: s
             ctx.error(path, "annotation has no target")
     else:
         targets = parse_target(raw_target, join(path, target_key), ctx)
+    creator = _creator(obj.get("creator"))
+    if creator:
+        creator = clean_text(creator, join(path, "creator"), ctx) or None
     return Annotation(id=ident, motivations=motivations, bodies=bodies, targets=targets,
-                      creator=_creator(obj.get("creator")), created=first_string(obj.get("created")))
+                      creator=creator, created=first_string(obj.get("created")))
 
 
 def page_is_embedded(obj: Any) -> bool:

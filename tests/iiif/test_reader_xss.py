@@ -14,77 +14,12 @@ import pytest
 
 from iiif.model import Manifest
 from iiif.reader import read_bytes
-from tests.support.xss import PAYLOADS, SVG_PAYLOADS, assert_safe_svg, assert_safe_value
+from tests.support.xss import (PAYLOADS, SVG_PAYLOADS, assert_safe_svg, assert_safe_value, hostile_annotation_list_v2,
+                               hostile_manifest_v2, hostile_manifest_v3)
 
-BASE = "https://museum.example.org/iiif"
-CTX3 = "http://iiif.io/api/presentation/3/context.json"
-CTX2 = "http://iiif.io/api/presentation/2/context.json"
-TEXT_KEYS = {"label", "summary", "value"}
+TEXT_KEYS = {"label", "summary", "value", "creator"}
 # Payloads that are harmless under HTML5 parsing: nothing to remove.
 HARMLESS = {"\\\";alert('XSS');//", "<A HREF=\"http://www.google.com/ogle.com/\">XSS</A>"}
-
-
-def manifest_v3(payload: str, svg: str) -> dict:
-    canvas = f"{BASE}/c1"
-    return {
-        "@context": CTX3, "id": f"{BASE}/m.json", "type": "Manifest",
-        "label": {"en": [payload, f"Title {payload}"]},
-        "summary": {"en": [payload]},
-        "metadata": [{"label": {"en": [payload]}, "value": {"en": [payload], "none": [f"x {payload} y"]}}],
-        "requiredStatement": {"label": {"en": [payload]}, "value": {"en": [payload]}},
-        "rights": "javascript:alert(document.domain)",
-        "provider": [{"id": f"{BASE}/p", "type": "Agent", "label": {"en": [payload]}}],
-        "items": [{
-            "id": canvas, "type": "Canvas", "width": 100, "height": 80, "label": {"none": [payload]},
-            "items": [{"id": f"{canvas}/p", "type": "AnnotationPage", "items": [{
-                "id": f"{canvas}/a", "type": "Annotation", "motivation": "painting", "target": canvas,
-                "body": {"id": f"{BASE}/img.jpg", "type": "Image", "format": "image/jpeg", "width": 100, "height": 80,
-                         "label": {"en": [payload]}}}]}],
-            "annotations": [{"id": f"{canvas}/notes", "type": "AnnotationPage", "label": {"en": [payload]}, "items": [
-                {"id": f"{canvas}/n1", "type": "Annotation", "motivation": "commenting",
-                 "body": [{"type": "TextualBody", "value": payload, "format": "text/html"},
-                          {"type": "TextualBody", "value": payload, "format": "text/plain"},
-                          {"type": "TextualBody", "value": f"A note: {payload}"},
-                          {"id": "javascript:alert(1)", "type": "Text", "format": "text/html"}],
-                 "target": {"type": "SpecificResource", "source": canvas,
-                            "selector": {"type": "SvgSelector", "value": svg}}},
-                {"id": f"{canvas}/n2", "type": "Annotation", "motivation": "tagging",
-                 "body": {"type": "TextualBody", "value": f"tag {payload}"}, "target": f"{canvas}#xywh=1,2,3,4"},
-                {"id": f"{canvas}/n3", "type": "Annotation", "motivation": "commenting",
-                 "bodyValue": payload, "target": f"{canvas}#xywh=1,2,3,4"},
-            ]}],
-        }],
-    }
-
-
-def manifest_v2(payload: str) -> dict:
-    canvas = f"{BASE}/c1"
-    return {
-        "@context": CTX2, "@id": f"{BASE}/m2.json", "@type": "sc:Manifest",
-        "label": payload, "description": [{"@value": payload, "@language": "en"}],
-        "attribution": payload, "license": "jav&#x09;ascript:alert(1)",
-        "metadata": [{"label": payload, "value": payload}],
-        "sequences": [{"@type": "sc:Sequence", "canvases": [{
-            "@id": canvas, "@type": "sc:Canvas", "label": payload, "width": 100, "height": 80,
-            "images": [{"@type": "oa:Annotation", "motivation": "sc:painting", "on": canvas,
-                        "resource": {"@id": f"{BASE}/img.jpg", "@type": "dctypes:Image", "width": 100, "height": 80}}],
-        }]}],
-    }
-
-
-def annotation_list_v2(payload: str, svg: str) -> dict:
-    canvas = f"{BASE}/c1"
-    return {
-        "@context": CTX2, "@id": f"{BASE}/list.json", "@type": "sc:AnnotationList", "label": payload,
-        "resources": [{
-            "@id": f"{BASE}/list/a1", "@type": "oa:Annotation", "motivation": ["oa:commenting", "oa:tagging"],
-            "resource": [{"@type": "dctypes:Text", "format": "text/html", "chars": payload},
-                         {"@type": "oa:Tag", "chars": f"tag {payload}"}],
-            "on": {"@type": "oa:SpecificResource", "full": canvas, "selector": {
-                "@type": "oa:Choice", "default": {"@type": "oa:FragmentSelector", "value": "xywh=1,2,30,40"},
-                "item": {"@type": "oa:SvgSelector", "value": svg}}},
-        }],
-    }
 
 
 def walk(value: Any, key: str = "") -> Iterator[tuple[str, str]]:
@@ -123,7 +58,7 @@ def read(doc: dict):
 @pytest.mark.parametrize("number, payload", list(enumerate(PAYLOADS)))
 def test_v3_manifest_carries_no_unsafe_markup(number: int, payload: str) -> None:
     svg = SVG_PAYLOADS[number % len(SVG_PAYLOADS)]
-    result = read(manifest_v3(payload, svg))
+    result = read(hostile_manifest_v3(payload, svg))
     manifest = result.resource
     assert isinstance(manifest, Manifest)
     assert assert_model_is_safe(manifest, payload) > 0
@@ -139,18 +74,18 @@ def test_v3_manifest_carries_no_unsafe_markup(number: int, payload: str) -> None
 
 @pytest.mark.parametrize("number, payload", list(enumerate(PAYLOADS)))
 def test_v2_manifest_and_annotation_list_carry_no_unsafe_markup(number: int, payload: str) -> None:
-    result = read(manifest_v2(payload))
+    result = read(hostile_manifest_v2(payload))
     assert isinstance(result.resource, Manifest) and result.resource.rights is None
     assert_model_is_safe(result.resource, payload)
     assert any("license" in p.where and "dropped" in p.what for p in result.problems)
-    page = read(annotation_list_v2(payload, SVG_PAYLOADS[number % len(SVG_PAYLOADS)]))
+    page = read(hostile_annotation_list_v2(payload, SVG_PAYLOADS[number % len(SVG_PAYLOADS)]))
     assert_model_is_safe(page.resource, payload)
     assert page.resource.annotations[0].targets[0].polygon
 
 
 def test_clean_values_pass_through_untouched() -> None:
     """The same manifest with honest texts: nothing changed, no markup warning."""
-    doc = manifest_v3("Portrait <i>of</i> a lady", "<svg xmlns='http://www.w3.org/2000/svg'>"
+    doc = hostile_manifest_v3("Portrait <i>of</i> a lady", "<svg xmlns='http://www.w3.org/2000/svg'>"
                       "<path d='M10,10 L90,10 L90,60 Z'/></svg>")
     doc["rights"] = "http://creativecommons.org/publicdomain/mark/1.0/"
     doc["summary"] = {"en": ["<p>Oil on panel, <b>1510</b>; see <a href=\"https://example.org/x\">x</a></p>"]}
@@ -167,7 +102,7 @@ def test_clean_values_pass_through_untouched() -> None:
                                     "<img src=x onerror=alert(1)>", "All rights reserved",
                                     "https://example.org/<script>"])
 def test_rights_that_are_not_clean_http_uris_are_dropped_with_a_problem(rights: str) -> None:
-    doc = manifest_v3("x", SVG_PAYLOADS[0])
+    doc = hostile_manifest_v3("x", SVG_PAYLOADS[0])
     doc["rights"] = rights
     result = read(doc)
     assert result.resource.rights is None

@@ -1,5 +1,7 @@
 """Hostile markup for sanitiser tests, and an independent check of sanitised output.
 
+``hostile_*`` build IIIF documents that carry one payload in every text they have.
+
 ``PAYLOADS``: the OWASP XSS Filter Evasion Cheat Sheet
 (https://cheatsheetseries.owasp.org/cheatsheets/XSS_Filter_Evasion_Cheat_Sheet.html),
 written out here, plus a few mutation-XSS and HTML5 cases. ``SVG_PAYLOADS``: script in SVG
@@ -219,3 +221,77 @@ def assert_safe_value(text: str, where: str = "") -> None:
         assert not _DANGEROUS_NAMES.match(tag.group()), (where, tag.group(), text)
         assert not _DANGEROUS_ATTRS.search(tag.group()), (where, tag.group(), text)
         assert not tag.group().startswith(("<!", "<?")), (where, tag.group(), text)
+
+
+# --- documents carrying a payload everywhere --------------------------------------------
+
+BASE = "https://museum.example.org/iiif"
+CTX3 = "http://iiif.io/api/presentation/3/context.json"
+CTX2 = "http://iiif.io/api/presentation/2/context.json"
+
+
+def hostile_manifest_v3(payload: str, svg: str, base: str = BASE, page_ref: str | None = None) -> dict:
+    """A v3 manifest with ``payload`` in every text and ``svg`` as a selector."""
+    canvas = f"{base}/c1"
+    return {
+        "@context": CTX3, "id": f"{base}/m.json", "type": "Manifest",
+        "label": {"en": [payload, f"Title {payload}"]},
+        "summary": {"en": [payload]},
+        "metadata": [{"label": {"en": [payload]}, "value": {"en": [payload], "none": [f"x {payload} y"]}}],
+        "requiredStatement": {"label": {"en": [payload]}, "value": {"en": [payload]}},
+        "rights": "javascript:alert(document.domain)",
+        "provider": [{"id": f"{base}/p", "type": "Agent", "label": {"en": [payload]}}],
+        "items": [{
+            "id": canvas, "type": "Canvas", "width": 100, "height": 80, "label": {"none": [payload]},
+            "items": [{"id": f"{canvas}/p", "type": "AnnotationPage", "items": [{
+                "id": f"{canvas}/a", "type": "Annotation", "motivation": "painting", "target": canvas,
+                "body": {"id": f"{base}/img.jpg", "type": "Image", "format": "image/jpeg", "width": 100, "height": 80,
+                         "label": {"en": [payload]}}}]}],
+            "annotations": [{"id": f"{canvas}/notes", "type": "AnnotationPage", "label": {"en": [payload]}, "items": [
+                {"id": f"{canvas}/n1", "type": "Annotation", "motivation": "commenting",
+                 "creator": {"type": "Person", "name": payload},
+                 "body": [{"type": "TextualBody", "value": payload, "format": "text/html"},
+                          {"type": "TextualBody", "value": payload, "format": "text/plain"},
+                          {"type": "TextualBody", "value": f"A note: {payload}"},
+                          {"id": "javascript:alert(1)", "type": "Text", "format": "text/html"}],
+                 "target": {"type": "SpecificResource", "source": canvas,
+                            "selector": {"type": "SvgSelector", "value": svg}}},
+                {"id": f"{canvas}/n2", "type": "Annotation", "motivation": "tagging",
+                 "body": {"type": "TextualBody", "value": f"tag {payload}"}, "target": f"{canvas}#xywh=1,2,3,4"},
+                {"id": f"{canvas}/n3", "type": "Annotation", "motivation": "commenting",
+                 "bodyValue": payload, "target": f"{canvas}#xywh=1,2,3,4"},
+            ]}] + ([{"id": page_ref, "type": "AnnotationPage"}] if page_ref else []),
+        }],
+    }
+
+
+def hostile_manifest_v2(payload: str, base: str = BASE) -> dict:
+    """A v2 manifest with ``payload`` in every text and a script URL as licence."""
+    canvas = f"{base}/c1"
+    return {
+        "@context": CTX2, "@id": f"{base}/m2.json", "@type": "sc:Manifest",
+        "label": payload, "description": [{"@value": payload, "@language": "en"}],
+        "attribution": payload, "license": "jav&#x09;ascript:alert(1)",
+        "metadata": [{"label": payload, "value": payload}],
+        "sequences": [{"@type": "sc:Sequence", "canvases": [{
+            "@id": canvas, "@type": "sc:Canvas", "label": payload, "width": 100, "height": 80,
+            "images": [{"@type": "oa:Annotation", "motivation": "sc:painting", "on": canvas,
+                        "resource": {"@id": f"{base}/img.jpg", "@type": "dctypes:Image", "width": 100, "height": 80}}],
+        }]}],
+    }
+
+
+def hostile_annotation_list_v2(payload: str, svg: str, base: str = BASE) -> dict:
+    """A v2 AnnotationList: ``payload`` as HTML chars and a tag, ``svg`` in an oa:Choice."""
+    canvas = f"{base}/c1"
+    return {
+        "@context": CTX2, "@id": f"{base}/list.json", "@type": "sc:AnnotationList", "label": payload,
+        "resources": [{
+            "@id": f"{base}/list/a1", "@type": "oa:Annotation", "motivation": ["oa:commenting", "oa:tagging"],
+            "resource": [{"@type": "dctypes:Text", "format": "text/html", "chars": payload},
+                         {"@type": "oa:Tag", "chars": f"tag {payload}"}],
+            "on": {"@type": "oa:SpecificResource", "full": canvas, "selector": {
+                "@type": "oa:Choice", "default": {"@type": "oa:FragmentSelector", "value": "xywh=1,2,30,40"},
+                "item": {"@type": "oa:SvgSelector", "value": svg}}},
+        }],
+    }
