@@ -8,7 +8,7 @@ import re
 from typing import Any
 
 from iiif._context import ReadContext, join
-from iiif.html import IMAGE_SCHEMES, is_safe_url, url_scheme
+from iiif.html import IMAGE_SCHEMES, SCRIPT_SCHEMES, is_safe_url, url_scheme
 
 # Canonical spellings of the types the reader cares about; prefixes such as ``sc:``,
 # ``oa:``, ``dctypes:``, ``iiif:`` and ``cnt:`` are removed before the lookup.
@@ -199,5 +199,6 @@ def rights_uri(value: str | None, path: str, ctx: ReadContext, what: str = "righ
     scheme = url_scheme(text)
     why = (f"an unsafe {scheme}: URL" if scheme and scheme not in IMAGE_SCHEMES else
            "not a clean http(s) URI")
-    ctx.warn(path, f"{what} {text[:100]!r} is {why}; dropped")
+    report = ctx.error if scheme in SCRIPT_SCHEMES else ctx.warn
+    report(path, f"{what} {text[:100]!r} is {why}; dropped")
     return None

@@ -24,7 +24,7 @@ from iiif._values import (
     reference_id,
     reference_ids,
 )
-from iiif.html import LINK_SCHEMES, is_safe_url
+from iiif.html import LINK_SCHEMES, SCRIPT_SCHEMES, is_safe_url, url_scheme
 from iiif.language import clean_text, language_map
 from iiif.model import Annotation, AnnotationPage, Body
 from iiif.selectors import parse_target
@@ -172,7 +172,8 @@ def _safe_link(value: object, path: str, ctx: ReadContext) -> str | None:
     link = value.strip()
     if is_safe_url(link, LINK_ID_SCHEMES):
         return link
-    ctx.warn(path, f"annotation body link {link[:100]!r} has an unsafe or unknown scheme; dropped")
+    report = ctx.error if url_scheme(link) in SCRIPT_SCHEMES else ctx.warn
+    report(path, f"annotation body link {link[:100]!r} has an unsafe or unknown scheme; dropped")
     return None
 
 

@@ -41,6 +41,8 @@ ALLOWED_ATTRIBUTES = {"a": frozenset({"href"}), "img": frozenset({"src", "alt"})
 VOID_ELEMENTS = frozenset({"br", "img"})
 LINK_SCHEMES = frozenset({"http", "https", "mailto"})
 IMAGE_SCHEMES = frozenset({"http", "https"})
+# URL schemes that run code or carry a document of their own.
+SCRIPT_SCHEMES = frozenset({"javascript", "vbscript", "livescript", "data", "mocha"})
 
 # Elements whose content is code, another document or foreign markup: dropped whole.
 _DROP_WITH_CONTENT = frozenset({

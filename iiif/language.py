@@ -42,11 +42,14 @@ def language_map(value: Any, path: str, ctx: ReadContext) -> LanguageMap:
 
 def clean_text(text: str, path: str, ctx: ReadContext, *, html: bool | None = None) -> str:
     """``text`` sanitised by the IIIF rule (``html=True``: known to be HTML, e.g. a body
-    with format text/html); a warning names what was removed. "" when nothing is left."""
+    with format text/html). What was removed is reported: as an error when it could have
+    run script (the manifest then shows in ``loupe catalog problems``), else as a warning.
+    "" when nothing is left."""
     result = sanitise_html(text) if html else sanitise_value(text)
     if result.removed:
         left = "" if result.text else "; nothing was left, so the value is dropped"
-        ctx.warn(path, f"{'unsafe ' if result.unsafe else ''}markup removed: {'; '.join(result.removed)}{left}"[:500])
+        report = ctx.error if result.unsafe else ctx.warn  # unsafe markup: the curator must see it
+        report(path, f"{'unsafe ' if result.unsafe else ''}markup removed: {'; '.join(result.removed)}{left}"[:500])
     return result.text
 
 

@@ -134,7 +134,8 @@ def _svg_region(svg: str, path: str, ctx: ReadContext) -> Region:
     """The outline of an SvgSelector; the SVG kept is its sanitised geometry only."""
     svg, removed = sanitise_svg(svg)
     if removed:
-        ctx.warn(path, f"SVG selector: removed {', '.join(removed)} (only shapes and their geometry are kept)"[:500])
+        # Only what could act is reported (iiif.svg_sanitiser): an error, for the curator.
+        ctx.error(path, f"SVG selector: removed {', '.join(removed)} (only shapes and their geometry are kept)"[:500])
     try:
         shapes = [s for s in svg_shapes(svg) if s]
     except SvgError as e:

@@ -62,6 +62,7 @@ def test_hostile_texts_never_reach_the_catalog(settings, catalog, http_server) -
     with Harvester(settings.replace(rate_limit_per_host=1000.0, concurrency_per_host=4), catalog) as h:
         report = h.harvest(catalog.get_source(src.id), fetch_images=False)
     assert report.counts["new"] == len(PAYLOADS) + 10 and report.counts.get("failed", 0) == 0, report.problems
+    assert report.status == "completed_with_problems"
 
     checked = 0
     with catalog.session() as s:
@@ -77,6 +78,7 @@ def test_hostile_texts_never_reach_the_catalog(settings, catalog, http_server) -
                     checked += 1
             removed = [p for p in m.problems if "markup removed" in p["what"] or "SVG selector" in p["what"]]
             assert removed or m.uri.startswith(f"{http_server.base_url}/v2/"), m.uri
+            assert m.status == "problems", m.uri  # unsafe markup is an error: `loupe catalog problems` lists it
             assert any(("rights" in p["where"] or "license" in p["where"]) and "dropped" in p["what"]
                        for p in m.problems), m.uri
         for c in s.scalars(select(CanvasRow)):

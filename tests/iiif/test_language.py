@@ -66,13 +66,15 @@ def test_duplicates_collapsed():
     assert language_map(["x", "x"], "l", ReadContext(version=2)) == {"none": ["x"]}
 
 
-def test_every_language_value_is_sanitised_with_a_warning():
+def test_every_language_value_is_sanitised_with_a_problem():
     ctx = ReadContext(version=3)
-    lmap = language_map({"en": ["<span onmouseover='x()'>Hi</span>", "<span>Hi</span>"], "de": ["a < b"]},
-                        "label", ctx)
-    assert lmap == {"en": ["<span>Hi</span>"], "de": ["a < b"]}  # the two English values are now one
-    assert [(p.where, p.severity) for p in ctx.problems] == [("label.en", "warning")]
+    lmap = language_map({"en": ["<span onmouseover='x()'>Hi</span>", "<span>Hi</span>"], "de": ["a < b"],
+                         "fr": ["<div>Salut</div>"]}, "label", ctx)
+    # the two English values are now one; a harmless <div> is unwrapped
+    assert lmap == {"en": ["<span>Hi</span>"], "de": ["a < b"], "fr": ["<span>Salut</span>"]}
+    assert [(p.where, p.severity) for p in ctx.problems] == [("label.en", "error"), ("label.fr", "warning")]
     assert "onmouseover" in ctx.problems[0].what and "unsafe markup removed" in ctx.problems[0].what
+    assert "<div> is not allowed" in ctx.problems[1].what
 
 
 def test_value_with_nothing_left_is_dropped():

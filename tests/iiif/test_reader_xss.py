@@ -97,13 +97,16 @@ def test_clean_values_pass_through_untouched() -> None:
     assert not any("markup" in p.what or "SVG selector" in p.what for p in result.problems), result.problems
 
 
-@pytest.mark.parametrize("rights", ["javascript:alert(1)", " JavaScript:alert(1)", "java\tscript:alert(1)",
-                                    "data:text/html,<script>alert(1)</script>", "vbscript:msgbox(1)",
-                                    "<img src=x onerror=alert(1)>", "All rights reserved",
-                                    "https://example.org/<script>"])
-def test_rights_that_are_not_clean_http_uris_are_dropped_with_a_problem(rights: str) -> None:
+@pytest.mark.parametrize("rights, severity", [
+    ("javascript:alert(1)", "error"), (" JavaScript:alert(1)", "error"), ("java\tscript:alert(1)", "error"),
+    ("data:text/html,<script>alert(1)</script>", "error"), ("vbscript:msgbox(1)", "error"),
+    ("<img src=x onerror=alert(1)>", "warning"), ("All rights reserved", "warning"),
+    ("https://example.org/<script>", "warning"), ("urn:x-rights:1", "warning"),
+])
+def test_rights_that_are_not_clean_http_uris_are_dropped_with_a_problem(rights: str, severity: str) -> None:
+    """A script URL is an error (the manifest shows in ``loupe catalog problems``)."""
     doc = hostile_manifest_v3("x", SVG_PAYLOADS[0])
     doc["rights"] = rights
     result = read(doc)
     assert result.resource.rights is None
-    assert [p.severity for p in result.problems if p.where.endswith("rights")] == ["warning"]
+    assert [p.severity for p in result.problems if p.where.endswith("rights")] == [severity]
