@@ -50,8 +50,7 @@ from typing import Any, ContextManager, Protocol
 from urllib.parse import quote, unquote, urljoin, urlsplit
 
 from connector.errors import FetchError
-from connector.netguard import (NO_ALLOWANCE, CheckedTarget, PrivateAllowance, Resolver, check_url,
-                                system_resolver)
+from connector.netguard import NO_ALLOWANCE, CheckedTarget, PrivateAllowance, Resolver, check_url, system_resolver
 from connector.ratelimit import HostRateLimiter
 from connector.robots import ROBOTS_MAX_BYTES, RobotsCache
 from connector.transport import (

@@ -15,8 +15,14 @@ from connector.catalog import Catalog
 from connector.catalog.schema import CanvasRow, CollectionRow, ManifestRow, RegionRow
 from connector.harvest import Harvester
 from tests.connector.harvest_fixtures import CTX3, serve_json
-from tests.support.xss import (PAYLOADS, SVG_PAYLOADS, assert_safe_value, hostile_annotation_list_v2,
-                               hostile_manifest_v2, hostile_manifest_v3)
+from tests.support.xss import (
+    PAYLOADS,
+    SVG_PAYLOADS,
+    assert_safe_value,
+    hostile_annotation_list_v2,
+    hostile_manifest_v2,
+    hostile_manifest_v3,
+)
 
 
 @pytest.fixture

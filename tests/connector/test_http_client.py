@@ -12,7 +12,6 @@ from connector.http import IIIF_ACCEPT, FetchError, FetchPolicy
 from tests.support.httpserver import Reply, http_date
 
 
-
 def local(server) -> FetchPolicy:
     """Private addresses allowed for this test server's own host and port only."""
     return FetchPolicy.allowing(server.base_url)

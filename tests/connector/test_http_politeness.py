@@ -11,7 +11,6 @@ from connector.http import FetchError, FetchPolicy
 from tests.support.httpserver import Reply
 
 
-
 def local(server) -> FetchPolicy:
     """Private addresses allowed for this test server's own host and port only."""
     return FetchPolicy.allowing(server.base_url)

@@ -17,7 +17,6 @@ from tests.connector.test_http_guard import _make_certificate
 from tests.support.httpserver import Reply, TestHTTPServer
 
 
-
 def local(server) -> FetchPolicy:
     """Private addresses allowed for this test server's own host and port only."""
     return FetchPolicy.allowing(server.base_url)

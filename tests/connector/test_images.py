@@ -16,7 +16,6 @@ from iiif.image_api import plan_image_request
 from iiif.model import Box, Image, ImageService
 
 
-
 def local(server) -> FetchPolicy:
     """Private addresses allowed for this test server's own host and port only."""
     return FetchPolicy.allowing(server.base_url)

@@ -14,8 +14,15 @@ import pytest
 
 from iiif.model import Manifest
 from iiif.reader import read_bytes
-from tests.support.xss import (PAYLOADS, SVG_PAYLOADS, assert_safe_svg, assert_safe_value, hostile_annotation_list_v2,
-                               hostile_manifest_v2, hostile_manifest_v3)
+from tests.support.xss import (
+    PAYLOADS,
+    SVG_PAYLOADS,
+    assert_safe_svg,
+    assert_safe_value,
+    hostile_annotation_list_v2,
+    hostile_manifest_v2,
+    hostile_manifest_v3,
+)
 
 TEXT_KEYS = {"label", "summary", "value", "creator"}
 # Payloads that are harmless under HTML5 parsing: nothing to remove.
