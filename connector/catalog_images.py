@@ -36,11 +36,11 @@ def source_transport(source: SourceInfo | None, client: HttpClient, settings: Se
 
 
 def source_policy(source: SourceInfo | None) -> FetchPolicy:
-    """The source's allowance and politeness; the safe defaults for an image whose source
-    was removed meanwhile."""
+    """The source's private-network allowance (its own host and port, its ``allowed_hosts``)
+    and politeness; the safe defaults for an image whose source was removed meanwhile."""
     if source is None:
         return FetchPolicy()
-    return FetchPolicy(allow_private=source.allow_private, polite=source.polite)
+    return FetchPolicy.for_source(source)
 
 
 class CatalogImages:

@@ -3,7 +3,8 @@
 Per request, in this order:
 
 1. **Guard** (``connector.netguard``): http/https only; the host and every address it
-   resolves to must be public unless ``FetchPolicy.allow_private``. Repeated on every
+   resolves to must be public unless the host and port are in the source's allowance
+   (``FetchPolicy.private``); cloud metadata addresses never pass. Repeated on every
    redirect hop (redirects are followed here), and the connection is made to an address
    that was checked (``connector.transport``), so DNS rebinding cannot switch it.
 2. **robots.txt** (``connector.robots``), fetched once per origin through this same path.
@@ -49,7 +50,7 @@ from typing import Any, ContextManager, Protocol
 from urllib.parse import quote, unquote, urljoin, urlsplit
 
 from connector.errors import FetchError
-from connector.netguard import CheckedTarget, Resolver, check_url, system_resolver
+from connector.netguard import NO_ALLOWANCE, CheckedTarget, PrivateAllowance, Resolver, check_url, system_resolver
 from connector.ratelimit import HostRateLimiter
 from connector.robots import ROBOTS_MAX_BYTES, RobotsCache
 from connector.transport import (
@@ -80,14 +81,44 @@ def _is_retryable_status(status: int) -> bool:
     return status == 429 or (500 <= status < 600 and status not in (501, 505))
 
 
+class SourceLike(Protocol):
+    """What ``FetchPolicy.for_source`` reads of a source (``connector.catalog.SourceInfo``)."""
+
+    url: str
+    allow_private: bool
+    polite: bool
+
+
 @dataclass(frozen=True)
 class FetchPolicy:
     """How one source may be fetched."""
 
-    # Explicit allowance to reach loopback/private/link-local hosts (``--allow-private``).
-    allow_private: bool = False
+    # The (host, port) pairs this source may reach on loopback/private addresses
+    # (``--allow-private`` for the source's own host, ``--allow-host`` for others); empty:
+    # public addresses only. Never "any private address": see ``connector.netguard``.
+    private: PrivateAllowance = NO_ALLOWANCE
     # robots.txt and per-host rate/concurrency limits; off only for the loopback benchmark.
     polite: bool = True
+
+    @classmethod
+    def allowing(cls, *hosts: str, polite: bool = True) -> "FetchPolicy":
+        """Private addresses allowed on ``hosts``: ``HOST``, ``HOST:PORT`` or http(s) URLs
+        (a URL covers its own host and port). ValueError for an unusable entry."""
+        return cls(private=PrivateAllowance.of(hosts), polite=polite)
+
+    @classmethod
+    def for_source(cls, source: SourceLike) -> "FetchPolicy":
+        """The policy of a catalog source: with ``allow_private`` its own host and port (an
+        http(s) URL; a local list of URLs has none), plus its ``allowed_hosts``."""
+        entries = list(getattr(source, "allowed_hosts", None) or ())
+        if source.allow_private and source.url.startswith(("http://", "https://")):
+            entries.insert(0, source.url)
+        return cls(private=PrivateAllowance.of(entries), polite=source.polite)
+
+    @property
+    def allow_private(self) -> bool:
+        """Whether any host may be private (the allowance is not empty)."""
+        return bool(self.private)
 
 
 @dataclass
@@ -274,7 +305,7 @@ class HttpClient:
         current = url
         for _hop in range(self.settings.max_redirects + 1):
             try:
-                target = check_url(current, allow_private=policy.allow_private, resolver=self._resolver)
+                target = check_url(current, allow=policy.private, resolver=self._resolver)
                 if not policy.polite:
                     self._warn_if_impolite_off_loopback(target)
                 if check_robots and policy.polite and self.settings.respect_robots:

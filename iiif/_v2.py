@@ -18,6 +18,7 @@ from iiif._values import (
     raw_id,
     reference_id,
     reference_ids,
+    rights_uri,
     split_fragment,
     to_float,
     to_int,
@@ -34,12 +35,11 @@ def _descriptive(doc: dict, path: str, ctx: ReadContext, kind: str) -> dict:
     label = language_map(doc.get("label"), join(path, "label"), ctx)
     if not label:
         ctx.warn(join(path, "label"), f"{kind} has no label")
-    attribution = language_map(doc.get("attribution"), join(path, "attribution"), ctx, html=True)
+    attribution = language_map(doc.get("attribution"), join(path, "attribution"), ctx)
     licenses = reference_ids(doc.get("license"), join(path, "license"), ctx, "license")
     if len(licenses) > 1:
         ctx.warn(join(path, "license"), f"{len(licenses)} licenses given; the first is used as rights")
-    if licenses and not is_absolute_uri(licenses[0]):
-        ctx.warn(join(path, "license"), f"license {licenses[0]!r} is not a URI")
+    rights = rights_uri(licenses[0], join(path, "license"), ctx, "license") if licenses else None
     logos = reference_ids(doc.get("logo"), join(path, "logo"), ctx, "logo")
     if doc.get("viewingDirection") is not None:
         check_enum(doc["viewingDirection"], VIEWING_DIRECTIONS, join(path, "viewingDirection"), ctx, "viewingDirection")
@@ -48,9 +48,9 @@ def _descriptive(doc: dict, path: str, ctx: ReadContext, kind: str) -> dict:
         check_enum(hints, V2_VIEWING_HINTS, join(path, "viewingHint"), ctx, "viewingHint")
     return dict(
         label=label,
-        summary=language_map(doc.get("description"), join(path, "description"), ctx, html=True),
+        summary=language_map(doc.get("description"), join(path, "description"), ctx),
         metadata=metadata_list(doc.get("metadata"), join(path, "metadata"), ctx),
-        rights=licenses[0] if licenses else None,
+        rights=rights,
         required_statement=MetadataEntry(label=dict(ATTRIBUTION_LABEL), value=attribution) if attribution else None,
         # A logo becomes a provider; the attribution names it when there is one.
         provider=[Agent(label=dict(attribution), logo=logos)] if logos else [],

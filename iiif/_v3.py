@@ -15,6 +15,7 @@ from iiif._values import (
     raw_id,
     reference_id,
     reference_ids,
+    rights_uri,
     split_fragment,
     to_float,
     to_int,
@@ -34,9 +35,7 @@ def _rights(doc: dict, path: str, ctx: ReadContext) -> str | None:
     rights = first_string(value)
     if rights is None:
         ctx.warn(path, f"rights is not a URI: {value!r}"[:200])
-    elif not is_absolute_uri(rights):
-        ctx.warn(path, f"rights {rights!r} is not a URI")
-    return rights
+    return rights_uri(rights, path, ctx)
 
 
 def _providers(value: Any, path: str, ctx: ReadContext) -> list[Agent]:
@@ -71,7 +70,7 @@ def _descriptive(doc: dict, path: str, ctx: ReadContext, kind: str) -> dict:
         check_enum(doc["viewingDirection"], VIEWING_DIRECTIONS, join(path, "viewingDirection"), ctx, "viewingDirection")
     return dict(
         label=label,
-        summary=language_map(doc.get("summary"), join(path, "summary"), ctx, html=True),
+        summary=language_map(doc.get("summary"), join(path, "summary"), ctx),
         metadata=metadata_list(doc.get("metadata"), join(path, "metadata"), ctx),
         rights=_rights(doc, join(path, "rights"), ctx),
         required_statement=required,

@@ -8,6 +8,7 @@ import re
 from typing import Any
 
 from iiif._context import ReadContext, join
+from iiif.html import IMAGE_SCHEMES, SCRIPT_SCHEMES, is_safe_url, url_scheme
 
 # Canonical spellings of the types the reader cares about; prefixes such as ``sc:``,
 # ``oa:``, ``dctypes:``, ``iiif:`` and ``cnt:`` are removed before the lookup.
@@ -22,6 +23,7 @@ _KNOWN_TYPES = (
 )
 _CANONICAL = {t.lower(): t for t in _KNOWN_TYPES}
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:")
+_NOT_IN_URIS = re.compile(r"[\x00-\x20\x7f<>\"{}|\\^`]")  # RFC 3986 never has these unescaped
 
 
 def with_article(word: str) -> str:
@@ -182,4 +184,21 @@ def first_string(value: Any) -> str | None:
         ident = reference_id(item) if isinstance(item, dict) else None
         if ident:
             return ident
+    return None
+
+
+def rights_uri(value: str | None, path: str, ctx: ReadContext, what: str = "rights") -> str | None:
+    """A rights (v2 license) value kept only when it is an absolute http(s) URI, as the
+    licence URIs of Creative Commons and RightsStatements.org are: viewers make it a link,
+    so ``javascript:`` and friends, in any spelling, and free text are dropped with a warning."""
+    if value is None:
+        return None
+    text = value.strip()
+    if is_safe_url(text, IMAGE_SCHEMES, relative=False) and not _NOT_IN_URIS.search(text):
+        return text
+    scheme = url_scheme(text)
+    why = (f"an unsafe {scheme}: URL" if scheme and scheme not in IMAGE_SCHEMES else
+           "not a clean http(s) URI")
+    report = ctx.error if scheme in SCRIPT_SCHEMES else ctx.warn
+    report(path, f"{what} {text[:100]!r} is {why}; dropped")
     return None

@@ -24,7 +24,8 @@ from iiif._values import (
     reference_id,
     reference_ids,
 )
-from iiif.language import language_map
+from iiif.html import LINK_SCHEMES, SCRIPT_SCHEMES, is_safe_url, url_scheme
+from iiif.language import clean_text, language_map
 from iiif.model import Annotation, AnnotationPage, Body
 from iiif.selectors import parse_target
 
@@ -36,6 +37,8 @@ MOTIVATIONS = frozenset({
 })
 _CANONICAL = {m.lower(): m for m in MOTIVATIONS}
 _TEXT_TYPES = {"TextualBody", "ContentAsText"}
+# Schemes kept for a body's id or source (identifying and linking bodies name things by URI).
+LINK_ID_SCHEMES = LINK_SCHEMES | frozenset({"urn", "doi", "info", "tag"})
 
 
 def normalise_motivation(value: Any) -> str | None:
@@ -92,9 +95,11 @@ def _body(item: Any, path: str, ctx: ReadContext, inherited: str | None) -> list
         if not text:
             return []
         if is_absolute_uri(text) and " " not in text:
-            return [Body(type="SpecificResource", id=text, purpose=inherited)]
+            link = _safe_link(text, path, ctx)
+            return [Body(type="SpecificResource", id=link, purpose=inherited)] if link else []
         ctx.warn(path, "body is a bare string that is not a URI; read as text")
-        return [_text_body(text, None, None, inherited)]
+        text = _clean_body_text(text, None, path, ctx)
+        return [_text_body(text, None, None, inherited)] if text else []
     if not isinstance(item, dict):
         ctx.error(path, f"body is not an object or URI: {item!r}"[:200])
         return []
@@ -112,13 +117,15 @@ def _body(item: Any, path: str, ctx: ReadContext, inherited: str | None) -> list
         return bodies
     text = item.get("value", item.get("chars"))
     if "Tag" in types:
+        fmt = first_string(item.get("format"))
+        if isinstance(text, str):
+            text = _clean_body_text(text, fmt, join(path, "value"), ctx)
         if not isinstance(text, str) or not text.strip():
             ctx.warn(path, "tag has no text; ignored")
             return []
         return [Body(type="Tag", value=text, language=_language(item.get("language")),
-                     format=first_string(item.get("format")), purpose="tagging")]
-    ident = raw_id(item)
-    ident = ident.strip() if isinstance(ident, str) and ident.strip() else None
+                     format=fmt, purpose="tagging")]
+    ident = _safe_link(raw_id(item), path, ctx)
     if (set(types) & _TEXT_TYPES) or (kind in (None, "Text") and isinstance(text, str) and ident is None):
         if isinstance(text, dict):  # {"@value": ...} as chars
             text = text.get("@value")
@@ -126,10 +133,14 @@ def _body(item: Any, path: str, ctx: ReadContext, inherited: str | None) -> list
             ctx.warn(path, "textual body has no text; ignored")
             return []
         language = _language(item.get("language", item.get("@language")))
-        return [_text_body(text, language, first_string(item.get("format")), purpose, ident)]
+        fmt = first_string(item.get("format"))
+        text = _clean_body_text(text, fmt, join(path, "value" if "value" in item else "chars"), ctx)
+        if not text:
+            return []
+        return [_text_body(text, language, fmt, purpose, ident)]
     if kind == "SpecificResource":
         source = item.get("source", item.get("full"))
-        source_id = reference_id(source) or ident
+        source_id = _safe_link(reference_id(source), join(path, "source"), ctx) or ident
         if not source_id:
             ctx.warn(path, "SpecificResource body has no source; ignored")
             return []
@@ -140,6 +151,30 @@ def _body(item: Any, path: str, ctx: ReadContext, inherited: str | None) -> list
         return []
     return [Body(type=kind or "SpecificResource", id=ident, purpose=purpose,
                  format=first_string(item.get("format")), language=_language(item.get("language")))]
+
+
+def _clean_body_text(text: str, fmt: str | None, path: str, ctx: ReadContext) -> str:
+    """A body's text sanitised: as HTML when its format says text/html, else by the IIIF
+    rule (HTML when it looks like HTML). "" when nothing is left (the body is dropped)."""
+    is_html = (fmt or "").split(";", 1)[0].strip().lower() == "text/html"
+    clean = clean_text(text, path, ctx, html=is_html or None)
+    if text.strip() and not clean:
+        ctx.warn(path, "annotation body has no text left after sanitising; ignored")
+    return clean
+
+
+def _safe_link(value: object, path: str, ctx: ReadContext) -> str | None:
+    """A body's id or source as a link viewers may follow: dropped with a warning when its
+    scheme can run code (``javascript:``, ``data:``...; only http, https, mailto, urn, doi,
+    info and tag are kept) or is not a scheme at all."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    link = value.strip()
+    if is_safe_url(link, LINK_ID_SCHEMES):
+        return link
+    report = ctx.error if url_scheme(link) in SCRIPT_SCHEMES else ctx.warn
+    report(path, f"annotation body link {link[:100]!r} has an unsafe or unknown scheme; dropped")
+    return None
 
 
 def _text_body(text: str, language: str | None, fmt: str | None, purpose: str | None,
@@ -186,7 +221,9 @@ def parse_annotation(obj: Any, path: str, ctx: ReadContext, *, default_target: s
     bodies = parse_bodies(obj.get(body_key), join(path, body_key), ctx, motivations)
     if "bodyValue" in obj and isinstance(obj["bodyValue"], str):
         inherited = motivations[0] if len(motivations) == 1 else None
-        bodies.append(_text_body(obj["bodyValue"], None, "text/plain", inherited))
+        text = _clean_body_text(obj["bodyValue"], "text/plain", join(path, "bodyValue"), ctx)
+        if text:
+            bodies.append(_text_body(text, None, "text/plain", inherited))
     target_key = "target" if "target" in obj else "on"
     raw_target = obj.get(target_key)
     if raw_target is None:
@@ -198,8 +235,11 @@ def parse_annotation(obj: Any, path: str, ctx: ReadContext, *, default_target: s
             ctx.error(path, "annotation has no target")
     else:
         targets = parse_target(raw_target, join(path, target_key), ctx)
+    creator = _creator(obj.get("creator"))
+    if creator:
+        creator = clean_text(creator, join(path, "creator"), ctx) or None
     return Annotation(id=ident, motivations=motivations, bodies=bodies, targets=targets,
-                      creator=_creator(obj.get("creator")), created=first_string(obj.get("created")))
+                      creator=creator, created=first_string(obj.get("created")))
 
 
 def page_is_embedded(obj: Any) -> bool:

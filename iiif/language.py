@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from iiif._context import ReadContext, join
-from iiif.html import html_issues
+from iiif.html import sanitise_html, sanitise_value
 from iiif.model import LanguageMap, MetadataEntry
 
 NO_LANGUAGE = "none"
@@ -22,19 +22,35 @@ def _add(out: LanguageMap, language: str, text: str) -> None:
         values.append(text)
 
 
-def language_map(value: Any, path: str, ctx: ReadContext, *, html: bool = False) -> LanguageMap:
-    """Read a label, summary, metadata value... ``html=True`` also checks the HTML subset."""
-    out: LanguageMap = {}
+def language_map(value: Any, path: str, ctx: ReadContext) -> LanguageMap:
+    """Read a label, summary, metadata value...; every value is sanitised to IIIF's HTML
+    subset (``iiif.html``: HTML values reduced to it, text kept as text unless it carries
+    unsafe markup), with a warning for whatever was removed."""
+    raw: LanguageMap = {}
     if ctx.version >= 3 and value is not None and not isinstance(value, dict):
         ctx.warn(path, 'Presentation 3 expects a language map such as {"en": ["..."]}, '
                        f"not a {type(value).__name__}")
-    _collect(value, path, ctx, out, depth=0)
-    if html:
-        for texts in out.values():
-            for text in texts:
-                for issue in html_issues(text):
-                    ctx.warn(path, issue)
+    _collect(value, path, ctx, raw, depth=0)
+    out: LanguageMap = {}
+    for language, texts in raw.items():
+        for text in texts:
+            clean = clean_text(text, join(path, language), ctx)
+            if clean:
+                _add(out, language, clean)
     return out
+
+
+def clean_text(text: str, path: str, ctx: ReadContext, *, html: bool | None = None) -> str:
+    """``text`` sanitised by the IIIF rule (``html=True``: known to be HTML, e.g. a body
+    with format text/html). What was removed is reported: as an error when it could have
+    run script (the manifest then shows in ``loupe catalog problems``), else as a warning.
+    "" when nothing is left."""
+    result = sanitise_html(text) if html else sanitise_value(text)
+    if result.removed:
+        left = "" if result.text else "; nothing was left, so the value is dropped"
+        report = ctx.error if result.unsafe else ctx.warn  # unsafe markup: the curator must see it
+        report(path, f"{'unsafe ' if result.unsafe else ''}markup removed: {'; '.join(result.removed)}{left}"[:500])
+    return result.text
 
 
 def _collect(value: Any, path: str, ctx: ReadContext, out: LanguageMap, depth: int) -> None:
@@ -101,13 +117,17 @@ def _collect(value: Any, path: str, ctx: ReadContext, out: LanguageMap, depth: i
 def pick(lmap: LanguageMap, prefer: tuple[str, ...] = ("en", NO_LANGUAGE), sep: str = "; ") -> str:
     """One plain string from a language map: the preferred languages in order, then the
     first language present; several values are joined with ``sep``."""
-    for language in prefer:
+    for language in (*prefer, *lmap):
         if lmap.get(language):
-            return sep.join(lmap[language])
-    for texts in lmap.values():
-        if texts:
-            return sep.join(texts)
+            return _join(lmap[language], sep)
     return ""
+
+
+def _join(texts: list[str], sep: str) -> str:
+    """Values joined and sanitised again: two harmless text values can make unsafe markup
+    together (``Title <iframe src=//x`` and ``x>``)."""
+    joined = sep.join(texts)
+    return sanitise_value(joined).text if len(texts) > 1 else joined
 
 
 def metadata_entry(value: Any, path: str, ctx: ReadContext) -> MetadataEntry | None:
@@ -116,7 +136,7 @@ def metadata_entry(value: Any, path: str, ctx: ReadContext) -> MetadataEntry | N
         ctx.warn(path, f"metadata entry is not an object: {value!r}"[:200])
         return None
     label = language_map(value.get("label"), join(path, "label"), ctx)
-    text = language_map(value.get("value"), join(path, "value"), ctx, html=True)
+    text = language_map(value.get("value"), join(path, "value"), ctx)
     if not label and not text:
         ctx.warn(path, "metadata entry has neither label nor value; ignored")
         return None

@@ -17,6 +17,7 @@ from iiif._context import ReadContext, join
 from iiif._values import as_list, node_type, raw_id, reference_id, split_fragment, to_float
 from iiif.model import Box, Target
 from iiif.svg import SvgError, bounding_box, has_transform, svg_shapes
+from iiif.svg_sanitiser import sanitise_svg
 
 Point = tuple[float, float]
 Size = tuple[int | None, int | None]
@@ -130,6 +131,11 @@ def image_api_region(region: str, path: str, ctx: ReadContext, size: Size | None
 # --- selectors ---------------------------------------------------------------------------
 
 def _svg_region(svg: str, path: str, ctx: ReadContext) -> Region:
+    """The outline of an SvgSelector; the SVG kept is its sanitised geometry only."""
+    svg, removed = sanitise_svg(svg)
+    if removed:
+        # Only what could act is reported (iiif.svg_sanitiser): an error, for the curator.
+        ctx.error(path, f"SVG selector: removed {', '.join(removed)} (only shapes and their geometry are kept)"[:500])
     try:
         shapes = [s for s in svg_shapes(svg) if s]
     except SvgError as e:

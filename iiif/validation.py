@@ -50,11 +50,6 @@ def validate_v3(doc: dict, schema_path: str | os.PathLike | None = None) -> list
     return problems
 
 
-def load_schema(schema_path: str | os.PathLike | None = None) -> dict:
-    """The parsed schema (cached per path)."""
-    return _load_schema(_resolve(schema_path))
-
-
 def _resolve(schema_path: str | os.PathLike | None) -> str:
     path = schema_path or os.environ.get(SCHEMA_ENV)
     if not path:

@@ -1,3 +1,3 @@
-"""Plumbing shared by every Loupe package: settings and logging."""
+"""Below every Loupe package: the settings (``loupe_core.settings``) and the version."""
 
 __version__ = "0.1.0"

@@ -12,7 +12,6 @@ from .errors import bad_request
 LD_JSON = "application/ld+json"
 PRESENTATION_3_PROFILE = "http://iiif.io/api/presentation/3/context.json"
 SEARCH_1_PROFILE = "http://iiif.io/api/search/1/context.json"
-SEARCH_2_PROFILE = "http://iiif.io/api/search/2/context.json"
 FORMATS = ("json", "iiif")
 
 

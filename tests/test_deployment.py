@@ -326,10 +326,15 @@ def test_image_healthcheck_probes_the_web_port(loupe_port, http_port):
     assert run(http_port).returncode != 0, "a server without Loupe's /api/health is not Loupe"
 
 
-def test_worker_healthcheck_is_valid_python():
+def test_worker_healthcheck_asks_a_real_redis(redis_url):
+    """The workers' healthcheck, run as compose runs it, against a real redis-server: healthy
+    when the broker answers, unhealthy when nothing listens there."""
     argv = SERVICES["worker"]["healthcheck"]["test"]
     assert argv[:3] == ["CMD", "python", "-c"]
-    compile(argv[3], "<worker healthcheck>", "exec")
+    run = lambda url: subprocess.run([sys.executable, "-c", argv[3]], capture_output=True,  # noqa: E731
+                                     env={**os.environ, "LOUPE_REDIS_URL": url}, timeout=20)
+    assert run(redis_url).returncode == 0
+    assert run(f"redis://127.0.0.1:{_free_port()}/0").returncode != 0, "no broker must count as unhealthy"
 
 
 @pytest.mark.skipif(shutil.which("bash") is None, reason="bash is not installed")

@@ -1,5 +1,5 @@
-"""The suite's network guard (tests/support/offline.py) refuses off-machine connections
-before any packet is sent, and lets loopback through."""
+"""The suite's network guard (tests/support/offline.py, on for every test) refuses
+off-machine connections and lookups before any packet is sent, and lets loopback through."""
 
 from __future__ import annotations
 
@@ -7,13 +7,18 @@ import socket
 
 import pytest
 
-from tests.support.offline import OffMachineConnection
+from tests.support.netaudit import OffMachineTraffic
 
 
 @pytest.mark.parametrize("address", [("192.0.2.1", 80), ("8.8.8.8", 53)])
 def test_off_machine_connections_are_refused(address):
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s, pytest.raises(OffMachineConnection):
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s, pytest.raises(OffMachineTraffic):
         s.connect(address)
+
+
+def test_off_machine_name_lookups_are_refused():
+    with pytest.raises(OffMachineTraffic):
+        socket.getaddrinfo("huggingface.co", 443)
 
 
 def test_loopback_connections_go_through():

@@ -48,7 +48,10 @@ class Source(Base):
     url: Mapped[str] = mapped_column(String(2048), unique=True)
     kind: Mapped[str] = mapped_column(String(32))  # collection | manifest_list | change_discovery | manifest | static
     name: Mapped[str | None] = mapped_column(String(200), unique=True)
+    # Private-network allowance (``connector.netguard.PrivateAllowance``): the source's own
+    # host and port, and the extra ``HOST[:PORT]`` entries of ``allowed_hosts``.
     allow_private: Mapped[bool] = mapped_column(Boolean, default=False)
+    allowed_hosts: Mapped[list | None] = mapped_column(JSON, default=list)
     polite: Mapped[bool] = mapped_column(Boolean, default=True)
     # For static sources: the folder that holds the files behind ``url``.
     local_path: Mapped[str | None] = mapped_column(Text)

@@ -20,10 +20,12 @@ from sqlalchemy import create_engine, delete, event, func, or_, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from connector.netguard import PrivateAllowance
 from iiif.geometry import canvas_to_image
 from iiif.model import Annotation, AnnotationPage, Box, Image, ImageService, Manifest, MetadataEntry, Problem
 from loupe_core.settings import Settings
 
+from .migrations import add_missing_columns
 from .schema import (
     SCHEMA_VERSION,
     AnnotationPageRow,
@@ -60,11 +62,12 @@ class SourceInfo:
     last_harvest_at: datetime | None
     last_activity_time: str | None
     manifests: int = 0
+    allowed_hosts: tuple[str, ...] = ()  # HOST[:PORT] that may be private, besides the source's own
 
     @classmethod
     def of(cls, s: Source, manifests: int = 0) -> "SourceInfo":
         return cls(s.id, s.url, s.kind, s.name, s.allow_private, s.polite, s.local_path,
-                   s.last_harvest_at, s.last_activity_time, manifests)
+                   s.last_harvest_at, s.last_activity_time, manifests, tuple(s.allowed_hosts or ()))
 
 
 @dataclass(frozen=True)
@@ -143,6 +146,7 @@ class Catalog:
                 cur.execute("PRAGMA busy_timeout=30000")
                 cur.close()
         Base.metadata.create_all(engine)
+        add_missing_columns(engine)
         cat = cls(engine)
         with cat.session() as s:
             row = s.get(Meta, "schema_version")
@@ -161,10 +165,19 @@ class Catalog:
 
     # --- sources -------------------------------------------------------------------------
     def add_source(self, url: str, kind: str = "collection", *, allow_private: bool = False,
-                   local_path: str | None = None, name: str | None = None, polite: bool = True) -> SourceInfo:
-        """Add a source, or update the options of the one with this URL (idempotent)."""
+                   local_path: str | None = None, name: str | None = None, polite: bool = True,
+                   allowed_hosts: Iterable[str] = ()) -> SourceInfo:
+        """Add a source, or update the options of the one with this URL (idempotent).
+
+        ``allow_private`` lets the source's own host and port be private; ``allowed_hosts``
+        (``HOST`` for ports 80 and 443, or ``HOST:PORT``) names further hosts that may be."""
         if kind not in SOURCE_KINDS:
             raise CatalogError(f"unknown source kind {kind!r}; one of {', '.join(SOURCE_KINDS)}")
+        hosts = list(dict.fromkeys(h.strip() for h in allowed_hosts if h.strip()))
+        try:
+            PrivateAllowance.of(hosts)
+        except ValueError as e:
+            raise CatalogError(f"--allow-host: {e}") from None
         with self.session() as s:
             src = s.scalar(select(Source).where(Source.url == url))
             if name:
@@ -176,6 +189,7 @@ class Catalog:
                 s.add(src)
             src.kind = kind
             src.allow_private = allow_private
+            src.allowed_hosts = hosts
             src.polite = polite
             src.local_path = local_path
             if name:

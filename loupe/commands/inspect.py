@@ -29,8 +29,12 @@ def _is_url(target: str) -> bool:
 def _fetch(settings: Settings, url: str, allow_private: bool) -> tuple[bytes, str]:
     """Download with the connector's polite, safe client; exits with 2 on failure."""
     try:
+        policy = FetchPolicy.allowing(url) if allow_private else FetchPolicy()
+    except (ValueError, FetchError) as e:
+        _fail(f"cannot fetch {url}: {e}")
+    try:
         with HttpClient(settings) as client:
-            result = client.get_json(url, policy=FetchPolicy(allow_private=allow_private))
+            result = client.get_json(url, policy=policy)
     except FetchError as e:
         message = str(e)
         _fail(message if url in message else f"cannot fetch {url}: {message}")
@@ -82,7 +86,8 @@ def _print_text(source: str, summary: dict) -> None:
 @click.argument("target", metavar="PATH_OR_URL")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.option("--allow-private", is_flag=True,
-              help="Allow fetching from private/loopback addresses (off by default, against SSRF).")
+              help="Allow the URL's own host and port to be a private/loopback address (off by default, "
+                   "against SSRF); redirects to other private hosts stay refused.")
 @click.pass_obj
 def inspect_cmd(settings: Settings, target: str, as_json: bool, allow_private: bool) -> None:
     """Read a IIIF manifest, collection or annotation page and report what was understood.

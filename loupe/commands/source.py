@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import click
 
@@ -15,12 +16,16 @@ from loupe_core.settings import Settings
 KINDS = ("collection", "manifest_list", "change_discovery", "manifest", "static")
 
 
-def detect_kind(settings: Settings, url: str, allow_private: bool) -> str:
+def detect_kind(settings: Settings, url: str, allow_private: bool, allowed_hosts: tuple[str, ...] = ()) -> str:
     """Look at what the URL serves: a Collection, a Manifest, an activity stream or a list."""
 
+    try:
+        policy = FetchPolicy.allowing(*(((url,) if allow_private else ()) + tuple(allowed_hosts)))
+    except (ValueError, FetchError) as e:
+        raise click.UsageError(str(e)) from None
     with HttpClient(settings) as client:
         try:
-            r = client.get_json(url, policy=FetchPolicy(allow_private=allow_private))
+            r = client.get_json(url, policy=policy)
         except FetchError as e:
             raise click.ClickException(f"{e}\n(use --kind to add the source without checking it)") from None
     text = r.content.lstrip()[:1]
@@ -51,12 +56,16 @@ def source() -> None:
               help="What the URL is; detected by fetching it when omitted.")
 @click.option("--name", default=None, help="A short name to refer to the source.")
 @click.option("--allow-private", is_flag=True,
-              help="Allow loopback and private-network addresses for this source (off by default: SSRF guard).")
+              help="Let the source's own host and port be a loopback or private-network address (off by "
+                   "default: SSRF guard). Other private hosts and ports stay refused; cloud metadata always is.")
+@click.option("--allow-host", "allow_hosts", multiple=True, metavar="HOST[:PORT]",
+              help="Another host this source may reach on a private address (an image server, say); "
+                   "HOST alone means ports 80 and 443. Repeatable.")
 @click.option("--impolite", is_flag=True, hidden=True,
               help="Skip robots.txt and rate limits (only for benchmarks on your own servers).")
 @click.pass_obj
 def add(settings: Settings, url: str, kind: str | None, name: str | None, allow_private: bool,
-        impolite: bool) -> None:
+        allow_hosts: tuple[str, ...], impolite: bool) -> None:
     """Add a source: a IIIF Collection URL, a Change Discovery stream, a manifest URL, or a
     local file listing manifest URLs (one per line)."""
 
@@ -66,15 +75,25 @@ def add(settings: Settings, url: str, kind: str | None, name: str | None, allow_
             raise click.UsageError(f"{url} is a folder: publish it first with `loupe publish {url}`")
         if not path.is_file():
             raise click.UsageError(f"{url} is neither an http(s) URL nor an existing file")
+        if allow_private and not allow_hosts:
+            raise click.UsageError(f"{url} is a local file, so --allow-private has no host to allow: name the "
+                                   "private hosts its manifests are on with --allow-host HOST[:PORT]")
         url, kind = path.resolve().as_uri(), "manifest_list"
     elif kind is None:
-        kind = detect_kind(settings, url, allow_private)
+        kind = detect_kind(settings, url, allow_private, allow_hosts)
     cat = Catalog.open(settings)
     try:
-        src = cat.add_source(url, kind, allow_private=allow_private, name=name, polite=not impolite)
+        src = cat.add_source(url, kind, allow_private=allow_private, name=name, polite=not impolite,
+                             allowed_hosts=allow_hosts)
     except CatalogError as e:
         raise click.ClickException(str(e)) from None
-    click.echo(f"source {src.id} added: {src.url} ({src.kind}{', private addresses allowed' if allow_private else ''})")
+    allowed = ([f"private address allowed for {_own_host(src.url)}"] if allow_private and src.url.startswith("http")
+               else []) + [f"private address allowed for {h}" for h in src.allowed_hosts]
+    click.echo(f"source {src.id} added: {src.url} ({', '.join([src.kind, *allowed])})")
+
+
+def _own_host(url: str) -> str:
+    return urlsplit(url).netloc.rpartition("@")[2]
 
 
 @source.command("list")
@@ -87,6 +106,7 @@ def list_(settings: Settings, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps([{
             "id": s.id, "url": s.url, "kind": s.kind, "name": s.name, "allow_private": s.allow_private,
+            "allowed_hosts": list(s.allowed_hosts),
             "manifests": s.manifests,
             "last_harvest_at": s.last_harvest_at.isoformat() if s.last_harvest_at else None,
         } for s in sources], indent=2))

@@ -153,7 +153,6 @@ _UPLOAD_ERRORS = {
     "413": {"$ref": "#/components/responses/TooLarge"},
     "415": {"$ref": "#/components/responses/UnsupportedMediaType"},
 }
-_REFERENCE = {"$ref": "#/components/schemas/Reference"}
 
 OPENAPI_PATHS: dict[str, Any] = {
     "/api/search": {"get": {

@@ -7,6 +7,7 @@ from typing import Iterator
 
 import pytest
 
+from tests.support import netaudit
 from tests.support.httpserver import TestHTTPServer
 
 
@@ -50,3 +51,12 @@ def make_client(settings) -> Iterator:
     yield make
     for client in clients:
         client.close()
+
+
+@pytest.fixture(autouse=True)
+def _loopback_only() -> Iterator[None]:
+    """Every connector test stays on this machine: a connection beyond loopback, or a DNS
+    lookup, raises ``OffMachineTraffic`` and fails the test (tests/support/netaudit.py)."""
+    with netaudit.loopback_only() as attempts:
+        yield
+    assert not attempts, f"the test tried to leave the machine: {attempts}"

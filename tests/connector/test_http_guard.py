@@ -15,7 +15,10 @@ from connector import netguard
 from connector.http import FetchError, FetchPolicy
 from tests.support.httpserver import TestHTTPServer
 
-LOCAL = FetchPolicy(allow_private=True)
+
+def local(server) -> FetchPolicy:
+    """Private addresses allowed for this test server's own host and port only."""
+    return FetchPolicy.allowing(server.base_url)
 FAST = {"rate_limit_per_host": 1000.0}
 
 
@@ -36,7 +39,7 @@ def test_localhost_name_is_refused_by_default(http_server, make_client) -> None:
 
 def test_allow_private_reaches_loopback(http_server, make_client) -> None:
     http_server.text("/x", "x")
-    assert make_client(**FAST).get(http_server.url("/x"), policy=LOCAL).content == b"x"
+    assert make_client(**FAST).get(http_server.url("/x"), policy=local(http_server)).content == b"x"
 
 
 def test_ipv6_loopback_with_allowance(make_client, http_server_factory) -> None:
@@ -45,7 +48,7 @@ def test_ipv6_loopback_with_allowance(make_client, http_server_factory) -> None:
     except OSError:
         pytest.skip("no IPv6 loopback here")
     server.text("/x", "six")
-    assert make_client(**FAST).get(server.url("/x"), policy=LOCAL).content == b"six"
+    assert make_client(**FAST).get(server.url("/x"), policy=local(server)).content == b"six"
     with pytest.raises(FetchError) as info:
         make_client(**FAST).get(server.url("/x"))
     assert info.value.kind == "blocked"
@@ -79,7 +82,7 @@ def test_connects_to_the_checked_address_and_keeps_the_host_name(http_server, ma
     http_server.text("/x", "pinned")
     client = make_client(resolver=resolver, respect_robots=False, **FAST)
     url = f"http://iiif.test:{http_server.port}/x"
-    assert client.get(url, policy=LOCAL).content == b"pinned"
+    assert client.get(url, policy=FetchPolicy.allowing(url)).content == b"pinned"
     assert http_server.requests_for("/x")[0].host == f"iiif.test:{http_server.port}"
     assert calls == ["iiif.test"]
 
@@ -102,11 +105,12 @@ def test_https_pinning_keeps_sni_and_certificate_checks_on_the_name(tmp_path, ma
         server.text("/x", "secure")
         client = make_client(ssl_context=ssl.create_default_context(cafile=str(cert)),
                              resolver=lambda host, port: ["127.0.0.1"], respect_robots=False, **FAST)
-        result = client.get(f"https://iiif.test:{server.port}/x", policy=LOCAL)
+        policy = FetchPolicy.allowing(f"iiif.test:{server.port}", f"other.test:{server.port}")
+        result = client.get(f"https://iiif.test:{server.port}/x", policy=policy)
         assert result.content == b"secure"
         # The same address under a name the certificate does not cover must fail verification.
         with pytest.raises(FetchError) as info:
-            client.get(f"https://other.test:{server.port}/x", policy=LOCAL)
+            client.get(f"https://other.test:{server.port}/x", policy=policy)
         assert info.value.kind == "network" and "TLS" in str(info.value)
 
 
@@ -115,6 +119,6 @@ def test_falls_back_to_the_next_checked_address_at_once(http_server, make_client
     without a retry or backoff, and only checked addresses are dialled."""
     http_server.text("/x", "second address")
     client = make_client(resolver=lambda host, port: ["127.0.0.3", "127.0.0.1"], respect_robots=False, **FAST)
-    result = client.get(f"http://two.test:{http_server.port}/x", policy=LOCAL)
+    result = client.get(f"http://two.test:{http_server.port}/x", policy=FetchPolicy.allowing(f"two.test:{http_server.port}"))
     assert result.content == b"second address"
     assert client.stats.retries == 0 and client.stats.requests == 2

@@ -10,7 +10,10 @@ import pytest
 from connector.http import FetchError, FetchPolicy
 from tests.support.httpserver import Reply
 
-LOCAL = FetchPolicy(allow_private=True)
+
+def local(server) -> FetchPolicy:
+    """Private addresses allowed for this test server's own host and port only."""
+    return FetchPolicy.allowing(server.base_url)
 FAST = {"rate_limit_per_host": 1000.0}
 
 
@@ -23,11 +26,11 @@ def test_robots_disallow_is_honoured_and_fetched_once(http_server, make_client) 
     http_server.text("/public/a", "a")
     http_server.text("/private/b", "b")
     client = make_client(**FAST)
-    assert client.get(http_server.url("/public/a"), policy=LOCAL).content == b"a"
+    assert client.get(http_server.url("/public/a"), policy=local(http_server)).content == b"a"
     with pytest.raises(FetchError) as info:
-        client.get(http_server.url("/private/b"), policy=LOCAL)
+        client.get(http_server.url("/private/b"), policy=local(http_server))
     assert info.value.kind == "robots" and "disallows" in str(info.value)
-    client.get(http_server.url("/public/a"), policy=LOCAL)
+    client.get(http_server.url("/public/a"), policy=local(http_server))
     assert http_server.requests_for("/private/b") == []
     assert len(http_server.requests_for("/robots.txt")) == 1
 
@@ -36,7 +39,7 @@ def test_group_for_loupe_wins_over_star(http_server, make_client) -> None:
     http_server.robots("User-agent: *\nAllow: /\n\nUser-agent: Loupe\nDisallow: /iiif/\n")
     http_server.text("/iiif/m.json", "{}")
     with pytest.raises(FetchError) as info:
-        make_client(**FAST).get(http_server.url("/iiif/m.json"), policy=LOCAL)
+        make_client(**FAST).get(http_server.url("/iiif/m.json"), policy=local(http_server))
     assert info.value.kind == "robots" and "'loupe'" in str(info.value)
 
 
@@ -45,7 +48,7 @@ def test_crawl_delay_raises_the_interval(http_server, make_client) -> None:
     http_server.text("/x", "x")
     client = make_client(**FAST)
     for _ in range(3):
-        client.get(http_server.url("/x"), policy=LOCAL)
+        client.get(http_server.url("/x"), policy=local(http_server))
     times = [r.time for r in http_server.requests_for("/x")]
     assert all(gap >= 0.22 for gap in gaps(times)), gaps(times)
 
@@ -56,10 +59,10 @@ def test_robots_status_codes(http_server, make_client, status: int, allowed: boo
     http_server.text("/x", "x")
     client = make_client(**FAST)
     if allowed:
-        assert client.get(http_server.url("/x"), policy=LOCAL).content == b"x"
+        assert client.get(http_server.url("/x"), policy=local(http_server)).content == b"x"
     else:
         with pytest.raises(FetchError) as info:
-            client.get(http_server.url("/x"), policy=LOCAL)
+            client.get(http_server.url("/x"), policy=local(http_server))
         assert info.value.kind == "robots" and f"HTTP {status}" in str(info.value)
 
 
@@ -68,10 +71,10 @@ def test_robots_server_error_disallows_temporarily(http_server, make_client) -> 
     http_server.text("/x", "x")
     client = make_client(max_retries=0, robots_error_retry_s=0.3, **FAST)
     with pytest.raises(FetchError) as info:
-        client.get(http_server.url("/x"), policy=LOCAL)
+        client.get(http_server.url("/x"), policy=local(http_server))
     assert info.value.kind == "robots" and "503" in str(info.value) and "RFC 9309" in str(info.value)
     time.sleep(0.35)
-    assert client.get(http_server.url("/x"), policy=LOCAL).content == b"x"
+    assert client.get(http_server.url("/x"), policy=local(http_server)).content == b"x"
     assert len(http_server.requests_for("/robots.txt")) == 2
 
 
@@ -80,7 +83,7 @@ def test_rate_limit_per_host(http_server, make_client) -> None:
     client = make_client(rate_limit_per_host=5.0, respect_robots=False)
     started = time.monotonic()
     for _ in range(3):
-        client.get(http_server.url("/x"), policy=LOCAL)
+        client.get(http_server.url("/x"), policy=local(http_server))
     assert time.monotonic() - started >= 0.4
     assert all(gap >= 0.17 for gap in gaps([r.time for r in http_server.requests_for("/x")]))
 
@@ -89,10 +92,11 @@ def test_two_hosts_do_not_block_each_other(http_server, make_client) -> None:
     """127.0.0.1 and localhost are different hosts to the limiter (same server here)."""
     http_server.text("/x", "x")
     client = make_client(rate_limit_per_host=4.0, respect_robots=False)
+    policy = FetchPolicy.allowing(http_server.base_url, f"localhost:{http_server.port}")
 
     def three(host: str) -> None:
         for _ in range(3):
-            client.get(http_server.url("/x", host=host), policy=LOCAL)
+            client.get(http_server.url("/x", host=host), policy=policy)
 
     started = time.monotonic()
     threads = [threading.Thread(target=three, args=(host,)) for host in ("127.0.0.1", "localhost")]
@@ -110,7 +114,7 @@ def test_two_hosts_do_not_block_each_other(http_server, make_client) -> None:
 def test_concurrency_per_host(http_server, make_client) -> None:
     http_server.route("/slow", Reply(body=b"s", delay_s=0.2))
     client = make_client(rate_limit_per_host=0.0, concurrency_per_host=1, respect_robots=False)
-    threads = [threading.Thread(target=client.get, args=(http_server.url("/slow"),), kwargs={"policy": LOCAL})
+    threads = [threading.Thread(target=client.get, args=(http_server.url("/slow"),), kwargs={"policy": local(http_server)})
                for _ in range(3)]
     started = time.monotonic()
     for t in threads:
@@ -127,7 +131,7 @@ def test_impolite_policy_skips_robots_and_rate_limit(http_server, make_client) -
     client = make_client(rate_limit_per_host=1.0)
     started = time.monotonic()
     for _ in range(5):
-        client.get(http_server.url("/x"), policy=FetchPolicy(allow_private=True, polite=False))
+        client.get(http_server.url("/x"), policy=FetchPolicy.allowing(http_server.base_url, polite=False))
     assert time.monotonic() - started < 0.5
     assert http_server.requests_for("/robots.txt") == []
 
@@ -135,7 +139,7 @@ def test_impolite_policy_skips_robots_and_rate_limit(http_server, make_client) -
 def test_respect_robots_setting_off(http_server, make_client) -> None:
     http_server.robots("User-agent: *\nDisallow: /\n")
     http_server.text("/x", "x")
-    assert make_client(respect_robots=False, **FAST).get(http_server.url("/x"), policy=LOCAL).content == b"x"
+    assert make_client(respect_robots=False, **FAST).get(http_server.url("/x"), policy=local(http_server)).content == b"x"
     assert http_server.requests_for("/robots.txt") == []
 
 
@@ -150,7 +154,7 @@ def test_unreachable_host_is_not_hammered(make_client) -> None:
     client = make_client(max_retries=1, **FAST)
     for _ in range(2):
         with pytest.raises(FetchError) as info:
-            client.get(f"http://127.0.0.1:{port}/x", policy=LOCAL)
+            client.get(f"http://127.0.0.1:{port}/x", policy=FetchPolicy.allowing(f"127.0.0.1:{port}"))
         assert info.value.kind == "network" and "robots.txt" in str(info.value)
     assert client.stats.requests == 2  # one robots.txt attempt and one retry, nothing after
 
@@ -175,7 +179,7 @@ def test_thread_pool_respects_limits_and_fetches_robots_once(http_server, make_c
     client = make_client(rate_limit_per_host=50.0, concurrency_per_host=2)
     urls = [http_server.url(f"/item?n={i}") for i in range(16)]
     with ThreadPoolExecutor(8) as pool:
-        bodies = list(pool.map(lambda u: client.get(u, policy=LOCAL).content, urls))
+        bodies = list(pool.map(lambda u: client.get(u, policy=local(http_server)).content, urls))
     assert bodies == [f"/item?n={i}".encode() for i in range(16)]
     assert in_flight["max"] == 2
     assert len(http_server.requests_for("/robots.txt")) == 1

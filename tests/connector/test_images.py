@@ -15,7 +15,10 @@ from connector.images import FetchedImage, ImageError, ImageFetcher
 from iiif.image_api import plan_image_request
 from iiif.model import Box, Image, ImageService
 
-LOCAL = FetchPolicy(allow_private=True)
+
+def local(server) -> FetchPolicy:
+    """Private addresses allowed for this test server's own host and port only."""
+    return FetchPolicy.allowing(server.base_url)
 
 RED, GREEN, BLUE, WHITE = (255, 0, 0), (0, 255, 0), (0, 0, 255), (255, 255, 255)
 
@@ -50,7 +53,7 @@ def fetcher(settings, monkeypatch):
 
 def test_png_is_fetched_at_the_default_bounded_size(http_server, fetcher) -> None:
     http_server.bytes("/a.png", encode(quadrants(1200, 800), "PNG"), "image/png")
-    got = fetcher.fetch(Image(id=http_server.url("/a.png")), policy=LOCAL)
+    got = fetcher.fetch(Image(id=http_server.url("/a.png")), policy=local(http_server))
     assert (got.width, got.height, got.format, got.source_format) == (1024, 683, "PNG", "PNG")
     assert got.path.is_file() and got.path.suffix == ".png" and not got.from_cache
     with PILImage.open(got.path) as stored:
@@ -61,7 +64,7 @@ def test_png_is_fetched_at_the_default_bounded_size(http_server, fetcher) -> Non
 
 def test_jpeg_with_max_side(http_server, fetcher) -> None:
     http_server.bytes("/a.jpg", encode(quadrants(1200, 800), "JPEG", quality=95), "image/jpeg")
-    got = fetcher.fetch(Image(id=http_server.url("/a.jpg")), max_side=300, policy=LOCAL)
+    got = fetcher.fetch(Image(id=http_server.url("/a.jpg")), max_side=300, policy=local(http_server))
     assert (got.width, got.height, got.format) == (300, 200, "JPEG")
     assert (got.scale_x, got.scale_y, got.offset_x, got.offset_y) == pytest.approx((4, 4, 0, 0))
     im = got.open()
@@ -72,22 +75,22 @@ def test_webp_and_tiff_are_normalised_to_jpeg(http_server, fetcher) -> None:
     http_server.bytes("/a.webp", encode(quadrants(400, 200), "WEBP"), "image/webp")
     http_server.bytes("/a.tif", encode(quadrants(400, 200), "TIFF"), "image/tiff")
     for path, source in (("/a.webp", "WEBP"), ("/a.tif", "TIFF")):
-        got = fetcher.fetch(Image(id=http_server.url(path)), max_side=100, policy=LOCAL)
+        got = fetcher.fetch(Image(id=http_server.url(path)), max_side=100, policy=local(http_server))
         assert (got.width, got.height, got.format, got.source_format) == (100, 50, "JPEG", source)
 
 
 def test_transparency_is_flattened_onto_white(http_server, fetcher) -> None:
     http_server.bytes("/alpha.png", encode(PILImage.new("RGBA", (20, 10), (0, 0, 0, 0)), "PNG"), "image/png")
-    got = fetcher.fetch(Image(id=http_server.url("/alpha.png")), policy=LOCAL)
+    got = fetcher.fetch(Image(id=http_server.url("/alpha.png")), policy=local(http_server))
     assert got.open().getpixel((5, 5)) == WHITE
 
 
 def test_the_decoded_format_counts_not_the_content_type(http_server, fetcher) -> None:
     http_server.bytes("/png-as-jpeg", encode(quadrants(40, 20), "PNG"), "image/jpeg")
-    assert fetcher.fetch(Image(id=http_server.url("/png-as-jpeg")), policy=LOCAL).source_format == "PNG"
+    assert fetcher.fetch(Image(id=http_server.url("/png-as-jpeg")), policy=local(http_server)).source_format == "PNG"
     http_server.bytes("/gif-as-png", encode(quadrants(40, 20), "GIF"), "image/png")
     with pytest.raises(ImageError) as info:
-        fetcher.fetch(Image(id=http_server.url("/gif-as-png")), policy=LOCAL)
+        fetcher.fetch(Image(id=http_server.url("/gif-as-png")), policy=local(http_server))
     assert info.value.kind == "invalid" and "unsupported image format GIF" in str(info.value)
 
 
@@ -96,10 +99,10 @@ def test_corrupt_and_truncated_images(http_server, fetcher) -> None:
     http_server.bytes("/truncated.jpg", jpeg[: len(jpeg) // 2], "image/jpeg")
     http_server.bytes("/garbage.jpg", b"\xff\xd8 this is not really a jpeg", "image/jpeg")
     with pytest.raises(ImageError) as info:
-        fetcher.fetch(Image(id=http_server.url("/truncated.jpg")), policy=LOCAL)
+        fetcher.fetch(Image(id=http_server.url("/truncated.jpg")), policy=local(http_server))
     assert "corrupt or truncated JPEG" in info.value.reason and "/truncated.jpg" in str(info.value)
     with pytest.raises(ImageError) as info:
-        fetcher.fetch(Image(id=http_server.url("/garbage.jpg")), policy=LOCAL)
+        fetcher.fetch(Image(id=http_server.url("/garbage.jpg")), policy=local(http_server))
     assert "not a readable image" in info.value.reason
 
 
@@ -116,7 +119,7 @@ def test_decompression_bomb_is_refused_before_decoding(http_server, fetcher) -> 
     assert len(bomb) < 100
     http_server.bytes("/bomb.png", bomb, "image/png")
     with pytest.raises(ImageError) as info:
-        fetcher.fetch(Image(id=http_server.url("/bomb.png")), policy=LOCAL)
+        fetcher.fetch(Image(id=http_server.url("/bomb.png")), policy=local(http_server))
     assert info.value.kind == "too_large" and "pixels" in str(info.value)
 
 
@@ -127,7 +130,7 @@ def test_pixel_limit_comes_from_settings(http_server, settings, monkeypatch) -> 
     http_server.bytes("/big.png", encode(quadrants(150, 100), "PNG"), "image/png")
     with HttpClient(tuned) as client:
         with pytest.raises(ImageError) as info:
-            ImageFetcher(tuned, client).fetch(Image(id=http_server.url("/big.png")), policy=LOCAL)
+            ImageFetcher(tuned, client).fetch(Image(id=http_server.url("/big.png")), policy=local(http_server))
     assert info.value.kind == "too_large" and "150x100 = 15,000 pixels" in str(info.value)
 
 
@@ -136,7 +139,7 @@ def test_region_without_service_maps_back_to_declared_coordinates(http_server, f
     the declared full-image coordinates."""
     http_server.bytes("/q.jpg", encode(quadrants(1200, 800), "JPEG", quality=95), "image/jpeg")
     image = Image(id=http_server.url("/q.jpg"), width=2400, height=1600)
-    got = fetcher.fetch(image, region=Box(1200, 0, 1200, 800), max_side=150, policy=LOCAL)
+    got = fetcher.fetch(image, region=Box(1200, 0, 1200, 800), max_side=150, policy=local(http_server))
     assert (got.width, got.height) == (150, 100)
     assert (got.offset_x, got.offset_y) == pytest.approx((1200, 0))
     assert (got.scale_x, got.scale_y) == pytest.approx((8, 8))
@@ -147,7 +150,7 @@ def test_region_without_service_maps_back_to_declared_coordinates(http_server, f
 def test_large_jpeg_is_decoded_in_draft_mode_with_a_correct_mapping(http_server, fetcher) -> None:
     http_server.bytes("/big.jpg", encode(quadrants(3200, 1600), "JPEG", quality=90), "image/jpeg")
     got = fetcher.fetch(Image(id=http_server.url("/big.jpg")), region=Box(0, 800, 1600, 800), max_side=200,
-                        policy=LOCAL)
+                        policy=local(http_server))
     assert (got.width, got.height) == (200, 100)
     assert (got.offset_x, got.offset_y, got.scale_x, got.scale_y) == pytest.approx((0, 800, 8, 8))
     assert near(got.open().getpixel((100, 50)), BLUE)
@@ -159,7 +162,7 @@ def test_exif_orientation_of_a_static_jpeg_is_applied(http_server, fetcher) -> N
     exif = PILImage.Exif()
     exif[0x0112] = 6  # display rotated 90 degrees clockwise
     http_server.bytes("/phone.jpg", encode(stored, "JPEG", exif=exif.tobytes()), "image/jpeg")
-    got = fetcher.fetch(Image(id=http_server.url("/phone.jpg")), policy=LOCAL)
+    got = fetcher.fetch(Image(id=http_server.url("/phone.jpg")), policy=local(http_server))
     assert (got.width, got.height) == (100, 200)
     im = got.open()
     assert near(im.getpixel((50, 20)), RED) and near(im.getpixel((50, 180)), BLUE)
@@ -168,17 +171,17 @@ def test_exif_orientation_of_a_static_jpeg_is_applied(http_server, fetcher) -> N
 def test_cache_hit_makes_no_second_request(http_server, fetcher, settings) -> None:
     http_server.bytes("/c.jpg", encode(quadrants(600, 400), "JPEG"), "image/jpeg")
     image = Image(id=http_server.url("/c.jpg"))
-    first = fetcher.fetch(image, max_side=100, policy=LOCAL)
-    second = fetcher.fetch(image, max_side=100, policy=LOCAL)
+    first = fetcher.fetch(image, max_side=100, policy=local(http_server))
+    second = fetcher.fetch(image, max_side=100, policy=local(http_server))
     assert second.from_cache and not first.from_cache
     assert (second.path, second.width, second.scale_x) == (first.path, first.width, first.scale_x)
     assert second.path.is_relative_to(settings.image_cache_dir)
     with HttpClient(fetcher.settings) as other_client:  # a later process: the disk cache is enough
-        assert ImageFetcher(fetcher.settings, other_client).fetch(image, max_side=100, policy=LOCAL).from_cache
+        assert ImageFetcher(fetcher.settings, other_client).fetch(image, max_side=100, policy=local(http_server)).from_cache
     assert len(http_server.requests_for("/c.jpg")) == 1
     assert not list(settings.image_cache_dir.rglob(".tmp-*"))
     # Another size is another entry.
-    assert not fetcher.fetch(image, max_side=50, policy=LOCAL).from_cache
+    assert not fetcher.fetch(image, max_side=50, policy=local(http_server)).from_cache
 
 
 def serve_planned(http_server, service: ImageService, region: Box | None, max_side: int,
@@ -202,7 +205,7 @@ def test_level2_service_crops_and_scales_on_the_server(http_server, fetcher) -> 
     service = ImageService(id=http_server.url("/iiif/q"), version=3, level=2, width=1000, height=500)
     path = serve_planned(http_server, service, Box(500, 250, 500, 250), 100, source)
     got = fetcher.fetch(Image(id=http_server.url("/q.jpg"), service=service), region=Box(500, 250, 500, 250),
-                        max_side=100, policy=LOCAL)
+                        max_side=100, policy=local(http_server))
     assert "/500,250,500,250/100,50/" in path
     assert (got.width, got.height) == (100, 50)
     assert (got.offset_x, got.offset_y, got.scale_x, got.scale_y) == pytest.approx((500, 250, 5, 5))
@@ -219,7 +222,7 @@ def test_level0_service_whole_image_then_local_crop(http_server, fetcher) -> Non
     assert request.local_crop is not None  # level 0 cannot crop: this test exercises the local path
     serve_planned(http_server, service, region, 100, source)
     got = fetcher.fetch(Image(id="http://unused.example/", service=service), region=region, max_side=100,
-                        policy=LOCAL)
+                        policy=local(http_server))
     assert max(got.width, got.height) <= 100
     x0, y0 = got.to_full(0, 0)
     x1, y1 = got.to_full(got.width, got.height)
@@ -236,9 +239,9 @@ def test_service_without_size_reads_info_json_once(http_server, fetcher) -> None
     sized = ImageService(id=base, version=3, level=2, width=800, height=400)
     serve_planned(http_server, sized, None, 200, source)
     image = Image(id=http_server.url("/unused.jpg"), service=ImageService(id=base, version=3, level=2))
-    got = fetcher.fetch(image, max_side=200, policy=LOCAL)
+    got = fetcher.fetch(image, max_side=200, policy=local(http_server))
     assert (got.width, got.height, got.scale_x) == (200, 100, pytest.approx(4))
-    assert fetcher.fetch(image, max_side=200, policy=LOCAL).from_cache
+    assert fetcher.fetch(image, max_side=200, policy=local(http_server)).from_cache
     assert len(http_server.requests_for("/iiif/info-needed/info.json")) == 1
 
 

@@ -7,7 +7,7 @@ import ipaddress
 import pytest
 
 from connector.errors import FetchError
-from connector.netguard import address_problem, check_url
+from connector.netguard import PrivateAllowance, address_problem, check_url
 
 PUBLIC_V4 = "93.184.215.14"
 PUBLIC_V6 = "2606:2800:21f:cb07:6820:80da:af6b:8b2c"
@@ -94,7 +94,7 @@ def test_public_name_resolving_to_metadata_address_is_blocked() -> None:
     with pytest.raises(FetchError) as info:
         check_url("http://evil.example.com/latest/meta-data/", resolver=resolve)
     assert info.value.kind == "blocked"
-    assert "--allow-private" in str(info.value) and "evil.example.com" in str(info.value)
+    assert "never fetched" in str(info.value) and "evil.example.com" in str(info.value)
 
 
 def test_redirect_target_public_to_private_is_refused() -> None:
@@ -139,15 +139,16 @@ def test_special_names_are_blocked_before_dns(host: str) -> None:
                                  "data:text/plain,hi", "javascript:alert(1)", "example.org/no-scheme"])
 def test_only_http_and_https(url: str) -> None:
     with pytest.raises(FetchError) as info:
-        check_url(url, allow_private=True)
+        check_url(url, allow=PrivateAllowance.of(["example.org", "localhost"]))
     assert info.value.kind == "scheme"
     assert url in str(info.value)
 
 
-def test_allow_private_accepts_private_addresses_but_still_resolves() -> None:
+def test_allowance_accepts_private_addresses_of_its_hosts_but_still_resolves() -> None:
     resolve = resolver_for({"intranet.example.org": ["192.168.0.7"], "localhost": ["127.0.0.1"]})
-    assert check_url("http://intranet.example.org/", allow_private=True, resolver=resolve).addresses == ("192.168.0.7",)
-    assert check_url("http://localhost:8080/", allow_private=True, resolver=resolve).port == 8080
+    allow = PrivateAllowance.of(["http://intranet.example.org/collection.json", "localhost:8080"])
+    assert check_url("http://intranet.example.org/", allow=allow, resolver=resolve).addresses == ("192.168.0.7",)
+    assert check_url("http://localhost:8080/", allow=allow, resolver=resolve).port == 8080
 
 
 def test_unresolvable_host_is_a_network_error() -> None:

@@ -66,12 +66,21 @@ def test_duplicates_collapsed():
     assert language_map(["x", "x"], "l", ReadContext(version=2)) == {"none": ["x"]}
 
 
-def test_html_checked_only_when_asked():
-    ctx = ReadContext(version=2)
-    language_map("<span onmouseover='x()'>Hi</span>", "label", ctx)
-    assert ctx.problems == []
-    language_map("<span onmouseover='x()'>Hi</span>", "description", ctx, html=True)
-    assert ctx.problems[0].where == "description" and "onmouseover" in ctx.problems[0].what
+def test_every_language_value_is_sanitised_with_a_problem():
+    ctx = ReadContext(version=3)
+    lmap = language_map({"en": ["<span onmouseover='x()'>Hi</span>", "<span>Hi</span>"], "de": ["a < b"],
+                         "fr": ["<div>Salut</div>"]}, "label", ctx)
+    # the two English values are now one; a harmless <div> is unwrapped
+    assert lmap == {"en": ["<span>Hi</span>"], "de": ["a < b"], "fr": ["<span>Salut</span>"]}
+    assert [(p.where, p.severity) for p in ctx.problems] == [("label.en", "error"), ("label.fr", "warning")]
+    assert "onmouseover" in ctx.problems[0].what and "unsafe markup removed" in ctx.problems[0].what
+    assert "<div> is not allowed" in ctx.problems[1].what
+
+
+def test_value_with_nothing_left_is_dropped():
+    ctx = ReadContext(version=3)
+    assert language_map({"en": ["<script>alert(1)</script>"], "de": ["Titel"]}, "summary", ctx) == {"de": ["Titel"]}
+    assert "value is dropped" in ctx.problems[0].what
 
 
 @pytest.mark.parametrize("lmap, expected", [

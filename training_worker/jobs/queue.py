@@ -1,6 +1,7 @@
 """Submitting, cancelling and retrying jobs: a row in the store, then a message to the broker.
 
-``send(job_id, attempt)`` delivers the message (``training_worker.broker.sender``). Without
+``send(job_id, attempt)`` delivers the message (``training_worker.broker.job_queue`` makes a
+queue that sends to the broker's actor). Without
 one (the command line in the embedded default, where the broker lives inside the server
 process) jobs are only recorded as queued; the server's embedded worker picks them up.
 """
