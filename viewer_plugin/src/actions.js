@@ -5,7 +5,8 @@
  */
 
 import {
-  addOrUpdateCompanionWindow, getConfig, getWindow, miradorSlice, setCanvas, updateWindow,
+  addCompanionWindow, addOrUpdateCompanionWindow, getCompanionWindowsForContent, getConfig, getWindow, miradorSlice,
+  setCanvas, updateWindow,
 } from 'mirador';
 import { LoupeApi, LoupeError } from './api.js';
 import { contentStateTarget } from './contentState.js';
@@ -41,12 +42,23 @@ export const startCorrection = (correction) => ({ correction, type: ActionTypes.
 export const updateCorrection = (patch) => ({ patch, type: ActionTypes.UPDATE_CORRECTION });
 export const endCorrection = () => ({ type: ActionTypes.END_CORRECTION });
 
-/** Open the plugin's side panel in a window (and the window's sidebar, which holds it). */
+/**
+ * Open the plugin's panel in a window, unless it is open: in the sidebar (opening it), or
+ * where config ``loupe.panelPosition`` says ("far-bottom" suits phones: the image stays in view).
+ */
 export function openPanel(windowId) {
   return (dispatch, getState) => {
-    const window = getWindow(getState(), { windowId });
+    const state = getState();
+    const position = loupeConfig(state).panelPosition || 'left';
+    const window = getWindow(state, { windowId });
+    if (position !== 'left') {
+      const shown = getCompanionWindowsForContent(state, { content: PANEL_KEY, windowId })
+        .some((cw) => cw.position === position || (cw.position === 'left' && window && window.sideBarOpen));
+      if (!shown) dispatch(addCompanionWindow(windowId, { content: PANEL_KEY, position }));
+      return;
+    }
     if (window && !window.sideBarOpen) dispatch(updateWindow(windowId, { sideBarOpen: true }));
-    dispatch(addOrUpdateCompanionWindow(windowId, { content: PANEL_KEY, position: 'left' }));
+    dispatch(addOrUpdateCompanionWindow(windowId, { content: PANEL_KEY, position }));
   };
 }
 

@@ -35,16 +35,10 @@ export function canvasToWorldRect(xywh, canvasWorldRect, canvasSize) {
   return [cx + xywh[0] * sx, cy + xywh[1] * sy, xywh[2] * sx, xywh[3] * sy];
 }
 
-/**
- * The OpenSeadragon viewport (``{x, y, zoom}``, what Mirador keeps per window) that shows
- * ``worldRect`` whole in a container of ``containerSize`` pixels, with ``margin`` around it.
- * OpenSeadragon's zoom is 1 / (width of the visible part in world units).
- */
-export function viewportForRect(worldRect, containerSize, margin = 0.15) {
-  const [x, y, w, h] = worldRect;
-  const aspect = containerSize.width / containerSize.height;
-  const visibleWidth = Math.max(w, h * aspect) * (1 + 2 * margin);
-  return { x: x + w / 2, y: y + h / 2, zoom: 1 / visibleWidth };
+/** ``rect`` grown by ``margin`` (a fraction of its size) on every side: a view around a region. */
+export function paddedRect(rect, margin = 0.15) {
+  const [x, y, w, h] = rect;
+  return [x - w * margin, y - h * margin, w * (1 + 2 * margin), h * (1 + 2 * margin)];
 }
 
 /** Whether a drag is large enough to be a selection rather than a click (screen pixels). */

@@ -17,7 +17,7 @@ import {
   endCorrection, PANEL_KEY,
 } from './actions.js';
 import {
-  getCanvas, getVisibleCanvasIds, getWindow, receiveAnnotation, updateViewport,
+  getCanvas, getVisibleCanvasIds, getWindow, receiveAnnotation,
 } from 'mirador';
 import { LoupePanel } from './components/LoupePanel.jsx';
 import { SidebarButton } from './components/SidebarButton.jsx';
@@ -50,7 +50,7 @@ const viewerLayer = {
   component: ViewerLayer,
   config: pluginConfig,
   mapDispatchToProps: {
-    focusDone, loadPages, receiveAnnotation, regionDrawn, setTool, updateViewport,
+    focusDone, loadPages, receiveAnnotation, regionDrawn, setTool,
   },
   mapStateToProps: (state, { windowId }) => {
     const loupe = loupeState(state);

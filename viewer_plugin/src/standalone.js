@@ -12,12 +12,13 @@
  * ``open`` also takes ``contentState`` (the value of a ``?iiif-content=`` link): the window
  * then opens that manifest and canvas, zoomed to its region.
  */
-import Mirador from 'mirador';
+import Mirador, { OSDReferences } from 'mirador';
 import { focusRegion } from './actions.js';
 import { contentStateTarget, CONTENT_STATE_PARAM } from './contentState.js';
 import { loupePlugin } from './index.js';
 
-export { Mirador, loupePlugin, CONTENT_STATE_PARAM };
+// OSDReferences.get(windowId).current is a window's OpenSeadragon viewer (for page scripts and tests).
+export { Mirador, OSDReferences, loupePlugin, CONTENT_STATE_PARAM };
 export * from './index.js';
 
 const WINDOW_ID = 'loupe-window';
@@ -27,7 +28,8 @@ const WINDOW_ID = 'loupe-window';
  * is its Redux store). Throws an Error saying what is missing or unreadable.
  */
 export function open({
-  catalog = [], contentState = null, endpoint, id, manifest = null, miradorConfig = {}, viewerUrl = null,
+  catalog = [], contentState = null, endpoint, id, manifest = null, miradorConfig = {}, panelPosition = null,
+  viewerUrl = null,
 }) {
   let target = { canvasId: null, manifestId: manifest, xywh: null };
   if (contentState) target = contentStateTarget(contentState);
@@ -37,7 +39,7 @@ export function open({
   const viewer = Mirador.viewer({
     catalog: catalog.map((manifestId) => ({ manifestId })),
     id,
-    loupe: { endpoint, ...(viewerUrl ? { viewerUrl } : {}) },
+    loupe: { endpoint, ...(panelPosition ? { panelPosition } : {}), ...(viewerUrl ? { viewerUrl } : {}) },
     osdConfig: { crossOriginPolicy: 'Anonymous' },
     windows: [windowConfig],
     ...miradorConfig,

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
-  canvasToWorldRect, isSelection, spanRect, viewportForRect, worldToCanvasRect,
+  canvasToWorldRect, isSelection, paddedRect, spanRect, worldToCanvasRect,
 } from '../src/geometry.js';
 
 test('a drag in any direction spans the same rectangle', () => {
@@ -19,9 +19,6 @@ test('world and canvas rectangles convert both ways, with the layout offset and 
   assert.equal(worldToCanvasRect([0, 0, 100, 100], laidOut, size), null);
 });
 
-test('the viewport for a region shows it whole, centred', () => {
-  const view = viewportForRect([100, 100, 200, 100], { height: 500, width: 1000 }, 0);
-  assert.deepEqual(view, { x: 200, y: 150, zoom: 1 / 200 });
-  const tall = viewportForRect([0, 0, 100, 400], { height: 500, width: 1000 }, 0);
-  assert.equal(tall.zoom, 1 / 800); // height 400 at aspect 2 needs 800 units of width
+test('a view around a region leaves a margin on every side', () => {
+  assert.deepEqual(paddedRect([100, 100, 200, 100], 0.1), [80, 90, 240, 120]);
 });

@@ -11,6 +11,18 @@
     show('The viewer script did not load; reload the page, or rebuild viewer_plugin/.');
     return;
   }
+  // Wide screens open with Loupe's panel beside the image; phones with the image alone, and
+  // the panel opens below it when a region is drawn.
+  const wide = window.matchMedia('(min-width: 900px)').matches;
+  const miradorConfig = {
+    window: {
+      defaultSideBarPanel: 'loupe',
+      defaultSidebarPanelHeight: 360,
+      defaultSidebarPanelWidth: wide ? 340 : 280,
+      sideBarOpen: wide,
+      sideBarPanel: 'loupe',
+    },
+  };
   try {
     window.loupeViewer = window.LoupeMirador.open({
       catalog: JSON.parse(data.catalog || '[]'),
@@ -18,6 +30,8 @@
       endpoint: data.endpoint,
       id: 'viewer',
       manifest: data.manifest || null,
+      miradorConfig,
+      panelPosition: wide ? 'left' : 'far-bottom',
       viewerUrl: window.location.origin + window.location.pathname,
     });
   } catch (e) {

@@ -9,7 +9,7 @@ import Stack from '@mui/material/Stack';
 import Typography from '@mui/material/Typography';
 import { MachineSection } from './MachineSection.jsx';
 import { RegionSection } from './RegionSection.jsx';
-import { ResultsSection } from './ResultsSection.jsx';
+import { ResultsSection, TextSearchForm } from './ResultsSection.jsx';
 
 export const API_KEY_STORAGE = 'loupe-api-key';
 
@@ -28,6 +28,12 @@ function storeKey(key) {
   } catch {
     // see storedKey
   }
+}
+
+/** The panel's content. Mirador's CompanionWindow gives its children a ``parentactions``
+ * prop; this component takes it so that it does not reach the DOM. */
+function PanelBody({ children, parentactions = null }) { // eslint-disable-line no-unused-vars
+  return <Stack spacing={2} sx={{ p: 2 }} data-loupe="panel">{children}</Stack>;
 }
 
 function Heading({ children }) {
@@ -76,12 +82,13 @@ export function LoupePanel({
 
   return (
     <CompanionWindow title="Loupe" id={id} windowId={windowId}>
-      <Stack spacing={2} sx={{ p: 2 }} data-loupe="panel">
+      <PanelBody>
         {!endpoint && (
           <Typography color="error" role="alert">
             No Loupe service is configured: set loupe.endpoint in Mirador&apos;s config.
           </Typography>
         )}
+        <TextSearchForm onSearch={(request) => search(windowId, request)} />
         <section aria-label="Selected region">
           <Heading>Region</Heading>
           <RegionSection
@@ -96,14 +103,8 @@ export function LoupePanel({
         </section>
         <Divider />
         <section aria-label="Search results">
-          <Heading>Search</Heading>
-          <ResultsSection
-            search={own.search}
-            options={own.searchOptions}
-            onOpen={openResult}
-            onOptions={onOptions}
-            onSearch={(request) => search(windowId, request)}
-          />
+          <Heading>Results</Heading>
+          <ResultsSection search={own.search} options={own.searchOptions} onOpen={openResult} onOptions={onOptions} />
         </section>
         <Divider />
         <section aria-label="Machine annotations">
@@ -122,7 +123,7 @@ export function LoupePanel({
             onReview={(facts, decision) => review(facts, decision)}
           />
         </section>
-      </Stack>
+      </PanelBody>
     </CompanionWindow>
   );
 }

@@ -188,6 +188,7 @@ export function MachineSection({
         min={0}
         max={1}
         step={0.01}
+        shiftStep={0.1}
         value={filter.minConfidence}
         disabled={!filter.visible}
         onChange={(event, value) => onFilter({ minConfidence: value })}

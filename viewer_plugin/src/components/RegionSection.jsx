@@ -107,12 +107,16 @@ export function RegionSection({
         <Button size="small" variant="contained" data-loupe="search-region" onClick={() => onSearch({ type: 'region' })}>
           Find similar
         </Button>
-        <Button size="small" onClick={onStartTool}>New region</Button>
+        <Button size="small" onClick={onStartTool}>Redraw</Button>
         <Button size="small" onClick={onClear}>Clear</Button>
       </Stack>
       {canvas && <CopyButtons copies={regionCopies(selection, canvas, viewerUrl)} />}
-      <form onSubmit={submitComposed} data-loupe="composed-form">
-        <Stack spacing={1}>
+      <details data-loupe="composed">
+        <summary style={{ cursor: 'pointer' }}>
+          <Typography variant="body2" component="span">Change it with words…</Typography>
+        </summary>
+        <form onSubmit={submitComposed} data-loupe="composed-form">
+        <Stack spacing={1} sx={{ pt: 1 }}>
           <TextField
             label="…but changed by (e.g. at night)"
             value={text}
@@ -129,13 +133,15 @@ export function RegionSection({
             min={0}
             max={1}
             step={0.05}
+            shiftStep={0.25}
             value={weight}
             onChange={(event, value) => setWeight(value)}
             aria-labelledby="loupe-text-weight"
           />
           <Button size="small" variant="outlined" type="submit">Search region + words</Button>
         </Stack>
-      </form>
+        </form>
+      </details>
     </Stack>
   );
 }

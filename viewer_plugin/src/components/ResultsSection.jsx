@@ -68,32 +68,49 @@ function ResultItem({ onOpen, result }) {
   );
 }
 
-export function ResultsSection({
-  onOpen, onOptions, onSearch, options, search,
-}) {
+/** Search by words (the panel's first field). */
+export function TextSearchForm({ onSearch }) {
   const [words, setWords] = useState('');
-  const results = visibleResults(search, options);
   const submit = (event) => {
     event.preventDefault();
     onSearch({ text: words, type: 'text' });
   };
+  return (
+    <form onSubmit={submit} data-loupe="text-form" role="search">
+      <Stack direction="row" spacing={1}>
+        <TextField
+          label="Search by words"
+          value={words}
+          size="small"
+          fullWidth
+          onChange={(event) => setWords(event.target.value)}
+          slotProps={{ htmlInput: { 'data-loupe': 'text-query', enterKeyHint: 'search', maxLength: 1000 } }}
+        />
+        <Button size="small" variant="outlined" type="submit" sx={{ flexShrink: 0 }}>Search</Button>
+      </Stack>
+    </form>
+  );
+}
+
+export function ResultsSection({
+  onOpen, onOptions, options, search,
+}) {
+  const results = visibleResults(search, options);
   const describe = search.query && DESCRIBE[search.query.type] ? DESCRIBE[search.query.type](search.query) : '';
   const hidden = ((search.response && search.response.results) || []).length - results.length;
   return (
     <Stack spacing={1}>
-      <form onSubmit={submit} data-loupe="text-form">
-        <Stack direction="row" spacing={1}>
-          <TextField
-            label="Search by words"
-            value={words}
-            size="small"
-            fullWidth
-            onChange={(event) => setWords(event.target.value)}
-            slotProps={{ htmlInput: { 'data-loupe': 'text-query', enterKeyHint: 'search', maxLength: 1000 } }}
-          />
-          <Button size="small" variant="outlined" type="submit">Search</Button>
-        </Stack>
-      </form>
+      {search.status === 'idle' && (
+        <Typography variant="body2" color="text.secondary">Results of a search by region or by words appear here.</Typography>
+      )}
+      {search.status === 'loading' && <LinearProgress aria-label="Searching" />}
+      {search.status === 'error' && <Alert severity="error" role="alert" data-loupe="search-error">{search.error}</Alert>}
+      {search.status === 'done' && (
+        <Typography variant="body2" data-loupe="status" aria-live="polite">
+          {`${results.length} result${results.length === 1 ? '' : 's'} ${describe}`}
+          {hidden > 0 ? ` (${hidden} on this image hidden)` : ''}
+        </Typography>
+      )}
       <TextField
         select
         size="small"
@@ -104,7 +121,7 @@ export function ResultsSection({
       >
         {KIND_OPTIONS.map(([value, label]) => <MenuItem key={value} value={value}>{label}</MenuItem>)}
       </TextField>
-      <Stack direction="row" useFlexGap sx={{ flexWrap: 'wrap' }}>
+      <Stack direction="row" useFlexGap sx={{ flexWrap: 'wrap', mt: '0 !important' }}>
         <FormControlLabel
           control={<Checkbox size="small" checked={options.onePerCanvas} onChange={(e) => onOptions({ onePerCanvas: e.target.checked })} />}
           label={<Typography variant="body2">One per artwork</Typography>}
@@ -121,14 +138,6 @@ export function ResultsSection({
           label={<Typography variant="body2">Hide this image</Typography>}
         />
       </Stack>
-      {search.status === 'loading' && <LinearProgress aria-label="Searching" />}
-      {search.status === 'error' && <Alert severity="error" role="alert" data-loupe="search-error">{search.error}</Alert>}
-      {search.status === 'done' && (
-        <Typography variant="body2" data-loupe="status" aria-live="polite">
-          {`${results.length} result${results.length === 1 ? '' : 's'} ${describe}`}
-          {hidden > 0 ? ` (${hidden} on this image hidden)` : ''}
-        </Typography>
-      )}
       {results.length > 0 && (
         <ul data-loupe="results" style={{ margin: 0, padding: 0 }}>
           {results.map((r) => <ResultItem key={r.id} result={r} onOpen={onOpen} />)}

@@ -15,19 +15,32 @@ import Button from '@mui/material/Button';
 import { SelectRegionIcon } from './icons.jsx';
 import { pageForMirador } from '../annotations.js';
 import {
-  canvasToWorldRect, isSelection, spanRect, viewportForRect, worldToCanvasRect,
+  canvasToWorldRect, isSelection, paddedRect, spanRect, worldToCanvasRect,
 } from '../geometry.js';
 
 const SELECTION_COLOUR = '#d500f9';
 
-/** An OpenSeadragon Point without importing OpenSeadragon (Mirador bundles its own copy). */
+/**
+ * An OpenSeadragon Point without importing OpenSeadragon (Mirador bundles its own copy):
+ * made from one the viewport returns, since ``Point.plus`` accepts any {x, y}.
+ */
 function osdPoint(viewer, x, y) {
-  const Point = viewer.viewport.getCenter(true).constructor;
-  return new Point(x, y);
+  return viewer.viewport.getCenter(true).times(0).plus({ x, y });
 }
 
 function canvasSize(miradorCanvas) {
   return { height: miradorCanvas.getHeight(), width: miradorCanvas.getWidth() };
+}
+
+/**
+ * Move the view to a world rectangle (with a margin). An OpenSeadragon Rect is a clone of the
+ * viewport's bounds with new values; Mirador records the new view when the animation ends.
+ */
+function showWorldRect(viewer, worldRect) {
+  const [x, y, width, height] = paddedRect(worldRect);
+  const rect = viewer.viewport.getBounds(true).clone();
+  Object.assign(rect, { degrees: 0, height, width, x, y });
+  viewer.viewport.fitBounds(rect, false);
 }
 
 /** Screen pixels (relative to the viewer) of a canvas rectangle, or null when off this world. */
@@ -138,7 +151,7 @@ function RegionTool({ canvasWorld, manifestId, onCancel, onDrawn, viewer, mode }
         <div
           data-loupe="drag-box"
           style={{
-            border: `2px dashed ${SELECTION_COLOUR}`, height: rect[3], left: rect[0], pointerEvents: 'none',
+            border: `2px dashed ${SELECTION_COLOUR}`, boxSizing: 'border-box', height: rect[3], left: rect[0], pointerEvents: 'none',
             position: 'absolute', top: rect[1], width: rect[2],
           }}
         />
@@ -154,7 +167,7 @@ function SelectionBox({ rect, label }) {
       title={label}
       style={{
         border: `2px solid ${SELECTION_COLOUR}`, boxShadow: '0 0 0 1px rgba(255,255,255,0.8)', height: rect[3],
-        left: rect[0], pointerEvents: 'none', position: 'absolute', top: rect[1], width: rect[2], zIndex: 40,
+        boxSizing: 'border-box', left: rect[0], pointerEvents: 'none', position: 'absolute', top: rect[1], width: rect[2], zIndex: 40,
       }}
     />
   );
@@ -162,7 +175,7 @@ function SelectionBox({ rect, label }) {
 
 export function ViewerLayer({
   canvasWorld, correction = null, decided, endpoint, focus, focusDone, loadPages, machineFilter, manifestId,
-  pages, receiveAnnotation, regionDrawn, selection, setTool, tool, updateViewport, viewer, windowId,
+  pages, receiveAnnotation, regionDrawn, selection, setTool, tool, viewer, windowId,
 }) {
   const canvasIds = useMemo(() => (canvasWorld ? canvasWorld.canvasIds : []), [canvasWorld]);
   const canvasKey = canvasIds.join('\n');
@@ -188,8 +201,7 @@ export function ViewerLayer({
     const worldRect = focus.xywh
       ? canvasToWorldRect(focus.xywh, canvasWorld.canvasToWorldCoordinates(focus.canvasId), canvasSize(canvas))
       : canvasWorld.canvasToWorldCoordinates(focus.canvasId);
-    const container = viewer.viewport.getContainerSize();
-    updateViewport(windowId, viewportForRect(worldRect, { height: container.y, width: container.x }));
+    showWorldRect(viewer, worldRect);
     focusDone(windowId);
   }, [focus, ready, canvasKey]); // eslint-disable-line react-hooks/exhaustive-deps
 
@@ -203,7 +215,7 @@ export function ViewerLayer({
   const rect = shown && shown.xywh && pixelRect(viewer, canvasWorld, shown.canvasId, shown.xywh);
   return (
     <>
-      <div style={{ left: 8, position: 'absolute', top: 8, zIndex: 46 }}>
+      <div style={{ position: 'absolute', right: 8, top: 8, zIndex: 46 }}>
         <Button
           data-loupe="select-region"
           variant="contained"
