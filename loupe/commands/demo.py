@@ -90,7 +90,8 @@ def demo(ctx: click.Context, folder: Path, port: int | None, serve: bool, as_jso
     if serve:
         from loupe.commands.serve import serve as serve_cmd
 
-        click.echo(f"search page: http://127.0.0.1:{port}/  API docs: http://127.0.0.1:{port}/docs", err=True)
+        click.echo(f"search page: http://127.0.0.1:{port}/  viewer (Mirador + Loupe): http://127.0.0.1:{port}/viewer  "
+                   f"API docs: http://127.0.0.1:{port}/docs", err=True)
         ctx.invoke(serve_cmd, host="127.0.0.1", port=port, no_jobs=False)
 
 

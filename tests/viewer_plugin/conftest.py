@@ -20,7 +20,6 @@ from typing import Iterator
 
 import pytest
 
-from tests.search_service.conftest import indexed_demo  # noqa: F401 - the session's indexed demo
 from tests.search_service.web.conftest import browser, screenshot_dir  # noqa: F401 - Chromium, screenshots
 
 PLUGIN = Path(__file__).resolve().parents[2] / "viewer_plugin"
@@ -47,9 +46,10 @@ class ViewerServer:
 
     def region_ids(self) -> dict[str, int]:
         """Catalog ids of the suggestions by label."""
+        from sqlalchemy import select
+
         from connector.catalog import Catalog
         from connector.catalog.schema import RegionRow
-        from sqlalchemy import select
 
         catalog = Catalog.open(self.settings)
         try:
@@ -83,10 +83,11 @@ def built_bundle() -> Path:
 
 def write_suggestions(settings, manifest: str, canvas: str) -> tuple[int, int]:  # noqa: ANN001
     """The SUGGESTIONS as proposed machine tags on the canvas; returns the canvas size."""
+    from sqlalchemy import select
+
     from connector.catalog import Catalog
     from connector.catalog.schema import CanvasRow, ManifestRow
-    from search_service.tagging.machine_tags import Proposal, replace_proposals
-    from sqlalchemy import select
+    from loupe_tagging.machine_tags import Proposal, replace_proposals
 
     catalog = Catalog.open(settings)
     try:
@@ -104,7 +105,7 @@ def write_suggestions(settings, manifest: str, canvas: str) -> tuple[int, int]: 
 
 
 @pytest.fixture(scope="module")
-def viewer_server(indexed_demo, built_bundle, tmp_path_factory) -> Iterator[ViewerServer]:  # noqa: ANN001, F811
+def viewer_server(indexed_demo, built_bundle, tmp_path_factory) -> Iterator[ViewerServer]:  # noqa: ANN001
     from werkzeug.serving import make_server
 
     from connector.catalog import Catalog

@@ -13,7 +13,16 @@ import pytest
 
 from iiif.writers.content_state import decode_content_state
 from tests.viewer_plugin.browser import (
-    ACCEPTED, HUMAN, PROPOSED, WINDOW, count_colour, drag_box, mirador_items, view, viewer_path, wait_colour,
+    ACCEPTED,
+    HUMAN,
+    PROPOSED,
+    WINDOW,
+    count_colour,
+    drag_box,
+    mirador_items,
+    view,
+    viewer_path,
+    wait_colour,
     wait_for_canvas,
 )
 from tests.viewer_plugin.conftest import CURATOR_KEY, SUGGESTIONS
