@@ -213,7 +213,7 @@ def test_without_a_key_a_visitor_cannot_review(open_viewer, viewer_server):
     assert viewer_server.review_state("angel") == "proposed"
 
 
-def test_a_curator_accepts_and_rejects_suggestions_and_the_server_keeps_them(open_viewer, viewer_server):
+def test_a_curator_accepts_and_rejects_suggestions_and_the_server_keeps_them(open_viewer, viewer_server, screenshot_dir):
     page = open_annunciation(open_viewer, viewer_server)
     page.fill("[data-loupe=api-key]", CURATOR_KEY)
     page.press("[data-loupe=api-key]", "Enter")
@@ -224,6 +224,7 @@ def test_a_curator_accepts_and_rejects_suggestions_and_the_server_keeps_them(ope
     wait_review(viewer_server, "lily", "accepted")
     page.wait_for_selector("[data-loupe=machine-annotation][data-kind=accepted]")
     wait_colour(page, ACCEPTED, present=True)  # drawn as accepted: solid green
+    page.screenshot(path=str(screenshot_dir / "viewer-desktop-reviewed.png"))
 
     item(page, "skull").locator("[data-loupe=reject]").click()
     wait_review(viewer_server, "skull", "rejected")
