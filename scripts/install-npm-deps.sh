@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the npm packages of the web parts (lens/, viewer_plugin/) when missing or stale.
+# Installs the npm packages of the web parts (lens/, viewer_plugin/) when missing or stale,
+# then builds the viewer plugin.
 set -euo pipefail
 for dir in lens viewer_plugin; do
   [ -f "$dir/package.json" ] || continue
@@ -15,3 +16,14 @@ for dir in lens viewer_plugin; do
   fi
   touch "$stamp"
 done
+
+# Build the viewer plugin's bundle (viewer_plugin/dist/, served at /viewer) when missing or
+# older than its sources.
+plugin=viewer_plugin
+bundle="$plugin/dist/loupe-mirador.js"
+if [ -f "$plugin/build.mjs" ]; then
+  if [ ! -f "$bundle" ] || [ -n "$(find "$plugin/src" "$plugin/build.mjs" "$plugin/package-lock.json" -newer "$bundle" -print -quit)" ]; then
+    echo "building $plugin"
+    (cd "$plugin" && npm run --silent build)
+  fi
+fi

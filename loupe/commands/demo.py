@@ -91,7 +91,8 @@ def demo(ctx: click.Context, folder: Path, port: int | None, serve: bool, as_jso
             click.echo(f"index: {indexed['message']}")
         click.echo(f"collection: {collection_url}")
     if serve:
-        click.echo(f"search page: http://127.0.0.1:{port}/  API docs: http://127.0.0.1:{port}/docs", err=True)
+        click.echo(f"search page: http://127.0.0.1:{port}/  viewer (Mirador + Loupe): http://127.0.0.1:{port}/viewer  "
+                   f"API docs: http://127.0.0.1:{port}/docs", err=True)
         ctx.invoke(serve_cmd, host="127.0.0.1", port=port, no_jobs=False)
 
 
