@@ -1,4 +1,5 @@
-"""Jobs: persisted state, the context handlers get, the handler registry, and ``run_job``.
+"""Jobs: persisted state, the context handlers get, parameters and kinds, the handler
+registry, and ``run_job``.
 
 Nothing here imports dramatiq: the broker side is ``training_worker.broker``.
 """
