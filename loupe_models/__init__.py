@@ -1,5 +1,6 @@
-"""Every model of Loupe by name: the registry, weight resolution, model identity (the vector
-names in ``identity``), loading, and batched embedding.
+"""Every model of Loupe by name: the registry (CLIP models, and image-only backbones such as
+EfficientNet-Lite0), weight resolution, model identity (the vector names in ``identity``),
+loading, and batched embedding.
 
 Used by training_worker/ (indexing jobs), search_service/ (queries) and the ``loupe`` CLI.
 Importing this package imports no machine-learning library; torch and open_clip load when a
@@ -15,7 +16,8 @@ from __future__ import annotations
 from importlib import import_module
 from typing import Any
 
-from loupe_models.errors import ModelDependencyMissing, ModelError, ModelWeightsMissing, UnknownModel
+from loupe_models.errors import (ModelDependencyMissing, ModelError, ModelWeightsMissing, TextNotSupported,
+                                 UnknownModel)
 from loupe_models.identity import vector_name, vector_name_for
 from loupe_models.registry import MODELS, RANDOM, ModelSpec, Preprocess, get_spec, model_names
 from loupe_models.weights import Weights, find_local_weights, resolve_weights
@@ -23,6 +25,7 @@ from loupe_models.weights import Weights, find_local_weights, resolve_weights
 # Names served lazily, each from its module, so that `import loupe_models` stays light.
 _LAZY = {
     "ClipModel": "loupe_models.clip_model",
+    "ImageModel": "loupe_models.image_model",
     "ModelCache": "loupe_models.loading",
     "PROCESS_MODELS": "loupe_models.loading",
     "load_model": "loupe_models.loading",
@@ -37,7 +40,7 @@ _LAZY = {
 __all__ = [
     "MODELS", "RANDOM", "ModelSpec", "Preprocess", "get_spec", "model_names",
     "Weights", "find_local_weights", "resolve_weights", "vector_name", "vector_name_for",
-    "ModelError", "ModelWeightsMissing", "ModelDependencyMissing", "UnknownModel",
+    "ModelError", "ModelWeightsMissing", "ModelDependencyMissing", "UnknownModel", "TextNotSupported",
     *_LAZY,
 ]
 

@@ -24,6 +24,8 @@ class ClipModel:
     two at once would only compete, and a search waits at most one batch behind an indexing job.
     """
 
+    encodes_text = True  # False for image-only models (`loupe_models.image_model.ImageModel`)
+
     def __init__(self, spec: ModelSpec, module: "torch.nn.Module", preprocess: Callable,
                  weights: Weights, *, device: str, precision: str, batch_size: int,
                  tokenizer_factory: Callable[[], Callable]) -> None:

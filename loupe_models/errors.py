@@ -62,3 +62,24 @@ class ModelWeightsMissing(ModelError, FileNotFoundError):
 
     def __reduce__(self):
         return type(self), (self.model, self.expected, self.directory, self.reason, self.hf_repo, self.hf_files)
+
+
+class TextNotSupported(ModelError, TypeError):
+    """An image-only model (an image backbone, no text tower) was asked to encode text."""
+
+    def __init__(self, model: str, clip_model: str, expected: Path) -> None:
+        self.model = model
+        self.clip_model = clip_model
+        self.expected = expected
+        super().__init__(
+            f"model {model!r} encodes images only: text search and composed (image + text) "
+            f"search need a CLIP model's weights. Put the {clip_model} checkpoint at {expected} "
+            f"(or point LOUPE_MODEL_PATH at it, or fill the Hugging Face cache), then "
+            f"`loupe index --model {clip_model}`; search by image, by region and 'similar' work "
+            f"with {model!r} as it is.")
+
+    def __str__(self) -> str:
+        return self.args[0]
+
+    def __reduce__(self):
+        return type(self), (self.model, self.clip_model, self.expected)

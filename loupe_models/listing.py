@@ -42,5 +42,5 @@ def describe_models(settings: Settings) -> list[ModelStatus]:
         if missing:
             where = f"needs package {', '.join(missing)}; {where}"
         rows.append(ModelStatus(spec.name, spec.pretrained, spec.dim, weights is not None and not missing,
-                                spec.name == settings.model, where, ", ".join(spec.languages)))
+                                spec.name == settings.model, where, ", ".join(spec.languages) or "(images only)"))
     return rows

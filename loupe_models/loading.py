@@ -1,4 +1,4 @@
-"""Building models from registry entries, and the per-process model cache."""
+"""Building models from registry entries (CLIP or image-only, by kind), and the per-process model cache."""
 
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ from loupe_models import hardware
 from loupe_models.clip_model import ClipModel
 from loupe_models.errors import ModelDependencyMissing, ModelError
 from loupe_models.hardware import choose_device, choose_precision, configure_torch, torch_dtype
-from loupe_models.registry import CONFIG_DIR, ModelSpec, get_spec
+from loupe_models.image_model import build_image_model
+from loupe_models.registry import CONFIG_DIR, IMAGE, ModelSpec, get_spec
 from loupe_models.weights import Weights, resolve_weights
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -47,16 +48,20 @@ def missing_requirements(spec: ModelSpec) -> list[str]:
     return [m for m in spec.requires if importlib.util.find_spec(m) is None]
 
 
-def create_open_clip_model(spec: ModelSpec, weights: Weights) -> OpenClipParts:
-    """The plain open_clip model in fp32 with the entry's preprocessing, weights loaded.
-
-    Random initialisation happens only when `weights` says so (test models, or the speed
-    benchmark's explicit --random-weights), and is seeded so that it is reproducible."""
+def require_packages(spec: ModelSpec) -> None:
     missing = missing_requirements(spec)
     if missing:
         raise ModelDependencyMissing(
             f"model {spec.name!r} needs the Python package(s) {', '.join(missing)}: "
             f"pip install {' '.join(missing)}")
+
+
+def create_open_clip_model(spec: ModelSpec, weights: Weights) -> OpenClipParts:
+    """The plain open_clip model in fp32 with the entry's preprocessing, weights loaded.
+
+    Random initialisation happens only when `weights` says so (test models, or the speed
+    benchmark's explicit --random-weights), and is seeded so that it is reproducible."""
+    require_packages(spec)
     import open_clip
     import torch
     from open_clip.transform import PreprocessCfg, image_transform_v2
@@ -119,6 +124,15 @@ def _make_tokenizer(spec: ModelSpec) -> Callable:
                          "multilingual models need their tokenizer in the Hugging Face cache") from e
 
 
+def build_model(spec: ModelSpec, weights: Weights, settings: Settings) -> ClipModel:
+    """The model of entry `spec` by its kind: a CLIP model, or an image-only model (an
+    `ImageModel`, which is a ClipModel whose `encode_texts` raises TextNotSupported)."""
+    if spec.kind == IMAGE:
+        require_packages(spec)
+        return build_image_model(spec, weights, settings)
+    return build_clip_model(spec, weights, settings)
+
+
 class ModelCache:
     """Models loaded in one process, keyed by (name, weights, device, precision).
 
@@ -139,7 +153,7 @@ class ModelCache:
         with self._lock:  # held while loading, so that two threads never load the same model twice
             model = self._models.get(key)
             if model is None:
-                model = self._models[key] = build_clip_model(spec, weights, settings)
+                model = self._models[key] = build_model(spec, weights, settings)
                 self.loads += 1
             return model
 

