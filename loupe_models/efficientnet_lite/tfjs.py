@@ -39,10 +39,19 @@ class GraphModelExport:
         return self.bytes / 1e6
 
 
+def quiet_tensorflowjs() -> None:
+    """Environment for importing tensorflowjs: oneDNN off (see above), and no welcome message
+    from TensorFlow Decision Forests (which it imports): where stdout is not a terminal (jobs,
+    pytest) that message imports IPython, which is not installed, and the import fails."""
+    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+    os.environ.setdefault("TFDF_DISABLE_WELCOME_MESSAGE", "1")
+
+
 def snap(values: np.ndarray, quantize: str | None) -> np.ndarray:
     """`values` as the browser sees them after `quantize` (the converter's own arithmetic)."""
     if quantize is None:
         return values
+    quiet_tensorflowjs()
     from tensorflowjs.quantization import dequantize_weights, quantize_weights  # imports TensorFlow
 
     data, meta = quantize_weights(values.astype(np.float32), QUANTIZATIONS[quantize])
@@ -66,7 +75,7 @@ def export_graph_model(model, folder: str | os.PathLike, quantize: str | None = 
     loupe.json."""
     if quantize is not None and quantize not in QUANTIZATIONS:
         raise ValueError(f"quantize={quantize!r}: use one of {', '.join(QUANTIZATIONS)} or None")
-    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+    quiet_tensorflowjs()
     from tensorflowjs.converters.tf_saved_model_conversion_v2 import convert_keras_model_to_graph_model
 
     folder = Path(folder)

