@@ -16,8 +16,7 @@ from __future__ import annotations
 from importlib import import_module
 from typing import Any
 
-from loupe_models.errors import (ModelDependencyMissing, ModelError, ModelWeightsMissing, TextNotSupported,
-                                 UnknownModel)
+from loupe_models.errors import ModelDependencyMissing, ModelError, ModelWeightsMissing, TextNotSupported, UnknownModel
 from loupe_models.identity import vector_name, vector_name_for
 from loupe_models.registry import MODELS, RANDOM, ModelSpec, Preprocess, get_spec, model_names
 from loupe_models.weights import Weights, find_local_weights, resolve_weights

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from importlib import import_module
-from typing import Callable, NoReturn, Sequence
+from typing import TYPE_CHECKING, Callable, NoReturn, Sequence
 
 import numpy as np
 
@@ -22,13 +22,16 @@ from loupe_models.hardware import choose_device, choose_precision, configure_tor
 from loupe_models.registry import CLIP, MODELS, ModelSpec, Preprocess, get_spec
 from loupe_models.weights import Weights, models_dir_files
 
+if TYPE_CHECKING:  # pragma: no cover
+    import torch
+
 log = logging.getLogger(__name__)
 
 
 class ImageModel(ClipModel):
     encodes_text = False
 
-    def __init__(self, spec: ModelSpec, module, preprocess: Callable, weights: Weights, *,
+    def __init__(self, spec: ModelSpec, module: "torch.nn.Module", preprocess: Callable, weights: Weights, *,
                  device: str, precision: str, batch_size: int, text_error: TextNotSupported) -> None:
         super().__init__(spec, module, preprocess, weights, device=device, precision=precision,
                          batch_size=batch_size, tokenizer_factory=self._no_text)

@@ -4,7 +4,8 @@ Built from the same block table as timm's, layer by layer in the PyTorch module'
 that the checkpoint's tensors fit by position (`load_torch_tensors`). Symmetric padding as
 PyTorch pads (explicit ZeroPadding2D before strided convolutions; "same" is symmetric for odd
 kernels at stride 1). Only standard ops: the graph converts to TensorFlow.js and runs on its
-WebGL, WASM and CPU backends. Imports TensorFlow: import this module only where it is needed.
+WebGL, WASM and CPU backends. Imports TensorFlow (and torch, to read the checkpoint): import
+this module only where a Keras model is built (a job's handler module, a test).
 
 Input: (N, size, size, 3) RGB floats in 0-255 (what ``tf.browser.fromPixels`` gives, resized);
 the normalisation is inside the graph. Output: GeM-pooled features, L2-normalised.
@@ -12,14 +13,30 @@ the normalisation is inside the graph. Output: GeM-pooled features, L2-normalise
 
 from __future__ import annotations
 
+import os
 from typing import Sequence
 
 import numpy as np
-import tf_keras as keras
-import tensorflow as tf
 
-from loupe_models.efficientnet_lite.arch import BLOCKS, BN_EPS, GEM_EPS, GEM_P, HEAD, PIXEL_MEAN, PIXEL_STD, STEM
-from loupe_models.errors import ModelError
+# oneDNN's graph rewrites made TensorFlow.js conversions fail on these machines; the switch is
+# read when TensorFlow loads, so it is set before the import.
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+
+import tensorflow as tf  # noqa: E402
+import tf_keras as keras  # noqa: E402
+
+from loupe_models.efficientnet_lite.arch import (  # noqa: E402
+    BLOCKS,
+    BN_EPS,
+    GEM_EPS,
+    GEM_P,
+    HEAD,
+    PIXEL_MEAN,
+    PIXEL_STD,
+    STEM,
+)
+from loupe_models.efficientnet_lite.torch_model import read_checkpoint  # noqa: E402
+from loupe_models.errors import ModelError  # noqa: E402
 
 L = keras.layers
 
@@ -39,8 +56,8 @@ class GeM(L.Layer):
         return {**super().get_config(), "p": self.p, "eps": self.eps, "normalize": self.normalize}
 
 
-def _conv_bn(x, filters: int, kernel: int = 1, stride: int = 1, depthwise: bool = False, act: bool = True,
-             folded: bool = False):
+def _conv_bn(x: tf.Tensor, filters: int, kernel: int = 1, stride: int = 1, depthwise: bool = False,
+             act: bool = True, folded: bool = False) -> tf.Tensor:
     """Convolution, batch norm, ReLU6; `folded`: the batch norm folded into the convolution's bias."""
     if stride > 1:
         x = L.ZeroPadding2D(kernel // 2)(x)
@@ -117,10 +134,8 @@ def load_torch_tensors(model: keras.Model, tensors: Sequence[np.ndarray]) -> int
     return len(values)
 
 
-def from_checkpoint(path, size: int = 224, head: bool = True, normalize: bool = True) -> keras.Model:
+def from_checkpoint(path: str | os.PathLike, size: int = 224, head: bool = True, normalize: bool = True) -> keras.Model:
     """The Keras model with the checkpoint's weights (the registry's file: `resolve_weights`)."""
-    from loupe_models.efficientnet_lite.torch_model import read_checkpoint  # torch, only to read the file
-
     model = build(size, head, normalize)
     load_torch_tensors(model, torch_tensors(read_checkpoint(path)))
     return model

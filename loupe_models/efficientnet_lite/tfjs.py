@@ -8,8 +8,9 @@ on the grid. (Quantising per tensor costs accuracy: without snapping, browser an
 features agree at cosine 0.93 on a real image.) ``loupe.json`` beside ``model.json`` says
 what the browser feeds in and gets out.
 
-Run with TF_ENABLE_ONEDNN_OPTS=0 (set here before TensorFlow loads). Test every export in a
-browser before trusting it: converters produce graphs that some backends cannot run.
+Imports TensorFlow (through `keras_model`, which sets TF_ENABLE_ONEDNN_OPTS=0 first). Test
+every export in a browser before trusting it: converters produce graphs that some backends
+cannot run.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from loupe_models.efficientnet_lite.arch import GEM_P, PIXEL_MEAN, PIXEL_STD
+from loupe_models.efficientnet_lite.keras_model import fold_batch_norms, keras
 
 QUANTIZATIONS = {"uint8": np.uint8, "uint16": np.uint16, "float16": np.float16}
 META_FILE = "loupe.json"
@@ -40,10 +42,9 @@ class GraphModelExport:
 
 
 def quiet_tensorflowjs() -> None:
-    """Environment for importing tensorflowjs: oneDNN off (see above), and no welcome message
-    from TensorFlow Decision Forests (which it imports): where stdout is not a terminal (jobs,
-    pytest) that message imports IPython, which is not installed, and the import fails."""
-    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+    """Before importing tensorflowjs: no welcome message from TensorFlow Decision Forests (which
+    it imports). Where stdout is not a terminal (jobs, pytest) that message imports IPython,
+    which is not installed, and the import fails."""
     os.environ.setdefault("TFDF_DISABLE_WELCOME_MESSAGE", "1")
 
 
@@ -58,17 +59,15 @@ def snap(values: np.ndarray, quantize: str | None) -> np.ndarray:
     return dequantize_weights(data, meta, np.float32)
 
 
-def browser_model(model, quantize: str | None = "uint8"):
+def browser_model(model: keras.Model, quantize: str | None = "uint8") -> keras.Model:
     """A Keras model computing what the exported graph computes in the browser: `model`
     (from `keras_model.build`) with batch norms folded and weights snapped to `quantize`."""
-    from loupe_models.efficientnet_lite.keras_model import fold_batch_norms  # imports TensorFlow
-
     folded = fold_batch_norms(model)
     folded.set_weights([snap(w, quantize) for w in folded.get_weights()])
     return folded
 
 
-def export_graph_model(model, folder: str | os.PathLike, quantize: str | None = "uint8",
+def export_graph_model(model: keras.Model, folder: str | os.PathLike, quantize: str | None = "uint8",
                        **meta) -> GraphModelExport:
     """Write `model` (from `keras_model.build`, batch norms and all) as a TensorFlow.js graph
     model into `folder`, weights quantised to `quantize` (None: float32). `meta` goes into
