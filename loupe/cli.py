@@ -33,6 +33,7 @@ COMMANDS: dict[str, str] = {
     "serve": "loupe.commands.serve:serve",
     "search": "loupe.commands.search:search",
     "tag": "loupe.commands.tag:tag",
+    "augment": "loupe.commands.augment:augment",
 }
 
 

@@ -3,13 +3,14 @@ handler, checks, ``KIND``) plus one line here (see the README's Layout)."""
 
 from __future__ import annotations
 
-from training_worker import indexing, tagging
+from training_worker import augmentation, indexing, tagging
 from training_worker.jobs import HandlerRegistry, UnknownJobKind
 from training_worker.jobs.kind import JobKind
 
 JOB_KINDS: dict[str, JobKind] = {kind.name: kind for kind in (
     indexing.KIND,
     tagging.KIND,
+    augmentation.KIND,
 )}
 
 

@@ -38,12 +38,15 @@ def augment(samples: Sequence[Sample], views_per_sample: int, seed: int = 0,
     (started fresh: safe from a threaded server). Samples given as files are read in the
     workers, so only paths and the views travel between processes."""
     tasks = [(s, range(views_per_sample), seed, camera, tuple(neighbours)) for s in samples]
+    processes = min(processes, len(tasks))
     if processes <= 1:
         yield from (views_of(*task) for task in tasks)
         return
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(processes, mp_context=context, initializer=_worker_start) as pool:
+    pool = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"), initializer=_worker_start)
+    try:
         yield from pool.map(_views_of_task, tasks, chunksize=1)
+    finally:  # also when the caller stops early (a cancelled job): drop what has not started
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _views_of_task(task: tuple) -> list[View]:
