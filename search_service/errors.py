@@ -25,7 +25,13 @@ from loupe_index.errors import (
     UnknownVectorError,
     VectorIndexError,
 )
-from loupe_models.errors import ModelDependencyMissing, ModelError, ModelWeightsMissing, UnknownModel
+from loupe_models.errors import (
+    ModelDependencyMissing,
+    ModelError,
+    ModelWeightsMissing,
+    TextNotSupported,
+    UnknownModel,
+)
 from training_worker.jobs import JobError, JobNotFound
 from training_worker.jobs.kind import UnknownReference
 from training_worker.jobs.params import ParamError
@@ -96,6 +102,7 @@ DOMAIN_ANSWERS: tuple[tuple[type[Exception] | tuple[type[Exception], ...], int, 
     (UnknownVectorError, 409, "unknown_vector"),
     (IndexLockedError, 503, "index_locked"),
     (VectorIndexError, 503, "index_unavailable"),
+    (TextNotSupported, 409, "needs_clip_model"),  # text asked of an image-only vector: says where CLIP goes
     (ModelWeightsMissing, 503, "model_weights_missing"),
     (UnknownModel, 503, "unknown_model"),
     ((ModelDependencyMissing, ModelError), 503, "model_unavailable"),

@@ -18,7 +18,7 @@ import click
 
 from loupe_core.settings import Settings
 from loupe_index import FilterError, SearchFilters, VectorIndexError
-from loupe_models import ModelWeightsMissing
+from loupe_models import ModelError, ModelWeightsMissing
 from search_service.params import SearchQuery
 from search_service.request_errors import RequestProblem
 from search_service.results import results_json
@@ -76,6 +76,8 @@ def search(settings: Settings, text: str | None, image_path: Path | None, text_w
     except ModelWeightsMissing as e:
         click.echo(f"Error: {e}", err=True)
         sys.exit(EXIT_WEIGHTS_MISSING)
+    except ModelError as e:  # text asked of an image-only model, among others: the message says what to do
+        raise click.ClickException(str(e)) from None
     except RequestProblem as e:
         raise click.ClickException(e.message) from None
     except VectorIndexError as e:

@@ -125,3 +125,14 @@ def test_registry_vectors_name_their_model():
     assert registry_model_for("loupe-tiny__random") == "loupe-tiny"
     assert registry_model_for("mobileclip2-s0__dfndr2b") == "MobileCLIP2-S0"
     assert registry_model_for("mobileclip2-s0__epoch_3-abc123") is None
+
+
+def test_text_asked_of_an_image_only_model_is_a_conflict_that_says_where_clip_goes():
+    from pathlib import Path
+
+    from loupe_models import TextNotSupported
+    from search_service.errors import _from_domain
+
+    answer = _from_domain(TextNotSupported("efficientnet-lite0", "MobileCLIP2-S0", Path("/m/open_clip_model.safetensors")))
+    assert (answer.status, answer.code) == (409, "needs_clip_model")
+    assert "/m/open_clip_model.safetensors" in answer.message and "text search" in answer.message
