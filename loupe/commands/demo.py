@@ -19,6 +19,9 @@ from loupe_models import ModelWeightsMissing
 
 DEMO_FOLDER = Path(__file__).resolve().parents[2] / "demo" / "collection"
 DEMO_NAME = "demo"
+# The image model whose weights come with the package index: image, region and "similar"
+# search work offline with it, whatever happens to the CLIP weights.
+IMAGE_MODEL = "efficientnet-lite0"
 
 
 @click.command("demo")
@@ -27,9 +30,12 @@ DEMO_NAME = "demo"
 @click.option("--port", type=int, default=None, help="Port to serve on (default: the port setting, 8600).")
 @click.option("--serve/--no-serve", default=True, show_default=True,
               help="Then serve search, the search page, the API and the collection (Ctrl-C stops).")
+@click.option("--image-model/--no-image-model", default=True, show_default=True,
+              help=f"Also index with {IMAGE_MODEL} (installed weights, no download): image and region search "
+                   "work even without CLIP weights.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.pass_context
-def demo(ctx: click.Context, folder: Path, port: int | None, serve: bool, as_json: bool) -> None:
+def demo(ctx: click.Context, folder: Path, port: int | None, serve: bool, image_model: bool, as_json: bool) -> None:
     """Publish the bundled collection as static IIIF, serve it on 127.0.0.1, add it as an
     allowed source, harvest it over HTTP through the same connector as any remote
     collection, index it with the model (LOUPE_MODEL; MODEL=loupe-tiny with make), print what
@@ -37,7 +43,8 @@ def demo(ctx: click.Context, folder: Path, port: int | None, serve: bool, as_jso
     collection until Ctrl-C.
 
     Without the model's weights the demo says where to put them and still serves the
-    harvested collection and IIIF Content Search."""
+    harvested collection, IIIF Content Search, and image and region search with the image
+    model {IMAGE_MODEL} (its weights come with the package)."""
     settings: Settings = ctx.obj
 
     settings.ensure_dirs()
@@ -67,9 +74,13 @@ def demo(ctx: click.Context, folder: Path, port: int | None, serve: bool, as_jso
         catalog.close()
         # Still serving: images missing from the cache are fetched from the collection.
         click.echo(f"4/4 indexing with {settings.model}", err=True)
-        indexed = _index(settings, source.id, progress=not as_json)
+        indexed = _index(settings, source.id, None, progress=not as_json)
+        image_indexed = None
+        if image_model and settings.model != IMAGE_MODEL:
+            click.echo(f"   and with {IMAGE_MODEL} (image and region search without CLIP weights)", err=True)
+            image_indexed = _index(settings, source.id, IMAGE_MODEL, progress=not as_json)
     summary = {"published": _published_summary(published), "harvest": report.as_dict(), "catalog": stats,
-               "index": indexed, "collection_url": collection_url}
+               "index": indexed, "image_index": image_indexed, "collection_url": collection_url}
     if as_json:
         click.echo(json.dumps(summary))
     else:
@@ -80,11 +91,15 @@ def demo(ctx: click.Context, folder: Path, port: int | None, serve: bool, as_jso
                    f"{c.get('failed', 0)} failed, {len(report.problems)} problems ({report.seconds:.1f} s)")
         click.echo(f"catalog: {stats['manifests']} manifests, {stats['canvases']} canvases, "
                    f"{stats['images']} images, {stats['regions']} annotated regions ({settings.catalog})")
+        if image_indexed and not image_indexed.get("error"):
+            click.echo(f"image index ({IMAGE_MODEL}): {image_indexed['message']}")
         if indexed.get("weights_missing"):
-            click.echo(f"not indexed: {indexed['error']}")
-            click.echo("Search by text and image needs the model: put the weights where the message says, "
-                       "or try the demo with the tiny test model: make demo MODEL=loupe-tiny "
-                       "(random weights: the plumbing works, the rankings mean nothing).")
+            click.echo(f"not indexed with {settings.model}: {indexed['error']}")
+            offline = (f"Search by image, by region and 'similar' work now with {IMAGE_MODEL}; search by text and "
+                       "composed search need the CLIP weights" if image_indexed and not image_indexed.get("error")
+                       else "Search needs the model's weights")
+            click.echo(f"{offline}: put them where the message says, or try the demo with the tiny test model: "
+                       "make demo MODEL=loupe-tiny (random weights: the plumbing works, the rankings mean nothing).")
         elif indexed.get("error"):
             click.echo(f"indexing failed: {indexed['error']}")
         else:
@@ -96,11 +111,12 @@ def demo(ctx: click.Context, folder: Path, port: int | None, serve: bool, as_jso
         ctx.invoke(serve_cmd, host="127.0.0.1", port=port, no_jobs=False)
 
 
-def _index(settings: Settings, source_id: int, progress: bool) -> dict:
-    """Index the demo source in this process; a model without weights is reported, not fatal."""
+def _index(settings: Settings, source_id: int, model: str | None, progress: bool) -> dict:
+    """Index the demo source with ``model`` (None: the model setting) in this process; a model
+    without weights is reported, not fatal. The first model indexed is the active one."""
     try:
-        record = run_here(settings, "index", {"source": str(source_id)}, progress=progress, desc="indexing",
-                          weights_fatal=False)
+        record = run_here(settings, "index", {"source": str(source_id), "model": model}, progress=progress,
+                          desc=f"indexing ({model or settings.model})", weights_fatal=False)
     except ModelWeightsMissing as e:  # the message says where to put them
         return {"error": str(e), "weights_missing": True}
     except click.ClickException as e:  # another expected error: said, with the job to look at

@@ -21,8 +21,9 @@ def _env(data_dir, **extra) -> dict:
     return dict(os.environ, LOUPE_DATA_DIR=str(data_dir), LOUPE_IMAGE_MAX_SIDE="256", **extra)
 
 
-def _demo(data_dir, port, **env):
-    out = subprocess.run([sys.executable, "-m", "loupe", "demo", "--no-serve", "--json", "--port", str(port)],
+def _demo(data_dir, port, *options, **env):
+    out = subprocess.run([sys.executable, "-m", "loupe", "demo", "--no-serve", "--json", "--port", str(port),
+                          *options],
                          env=_env(data_dir, **env), capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -30,7 +31,7 @@ def _demo(data_dir, port, **env):
 
 def test_demo_publishes_harvests_over_http_and_indexes(tmp_path):
     port = _free_port()
-    first = _demo(tmp_path / "var", port, LOUPE_MODEL="loupe-tiny")
+    first = _demo(tmp_path / "var", port, "--no-image-model", LOUPE_MODEL="loupe-tiny")
     assert first["collection_url"] == f"http://127.0.0.1:{port}/published/demo/collection.json"
     assert first["published"]["published"] == 30 and first["published"]["problems"] == 0
     counts = first["harvest"]["counts"]
@@ -52,11 +53,16 @@ def test_demo_without_weights_says_where_to_put_them_and_still_harvests(tmp_path
     assert out["catalog"]["manifests"] == 30
     assert out["index"]["weights_missing"] is True
     assert "open_clip_model.safetensors" in out["index"]["error"] and "loupe-tiny" in out["index"]["error"]
+    # ... and the image model, whose weights come with its package, indexed everything offline
+    image = out["image_index"]
+    assert image["state"] == "succeeded" and image["result"]["indexed"] == 30, image
+    assert image["result"]["vector"].startswith("efficientnet-lite0__")
+    assert image["result"]["active"] == image["result"]["vector"]  # the only vector: searches use it
 
 
 def test_demo_serves_search_and_the_collection(tmp_path):
     port = _free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "loupe", "demo", "--port", str(port)],
+    proc = subprocess.Popen([sys.executable, "-m", "loupe", "demo", "--no-image-model", "--port", str(port)],
                             env=_env(tmp_path / "var", LOUPE_MODEL="loupe-tiny"),
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
