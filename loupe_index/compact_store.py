@@ -19,8 +19,8 @@ rescored: the answer is exact.
 Writes. A batch is appended to the slot files and synced, then committed to SQLite in one
 transaction: the commit is when a point exists, so a process killed at any moment loses no
 committed point, and what it left half-written is never referred to (the next open cuts it
-off). A replaced point takes a new slot and its old slot dies; when dead slots outnumber
-the living, ``compact`` rewrites the files into a new generation and switches in one commit.
+off). A replaced point takes a new slot and its old slot dies; when dead slots are as many
+as the living, ``compact`` rewrites the files into a new generation and switches in one commit.
 
 Readers never wait for the writer: a search works on a snapshot of the in-memory arrays
 (``_Arrays``) that writes extend and then publish, and reads payloads through its own
@@ -381,7 +381,7 @@ class CompactStore(Store):
     # --- compaction ----------------------------------------------------------------------
     def _compact_if_worth_it(self, vec: _Vector) -> None:
         dead = vec.files.rows - vec.count
-        if dead >= self.compact_min_dead and dead > vec.count:
+        if dead >= max(self.compact_min_dead, vec.count):
             self.compact(vec.name)
 
     def compact(self, name: str) -> None:
