@@ -23,8 +23,9 @@ off). A replaced point takes a new slot and its old slot dies; when dead slots a
 as the living, ``compact`` rewrites the files into a new generation and switches in one commit.
 
 Readers never wait for the writer: a search works on a snapshot of the in-memory arrays
-(``_Arrays``) that writes extend and then publish, and reads payloads through its own
-SQLite connection (WAL lets readers run beside the one writer).
+(``_Arrays``: codes, ids, filter fields of each slot) that writes extend and then publish,
+and reads the current payloads by id through its own SQLite connection (WAL lets readers
+run beside the one writer).
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ import sqlite3
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ContextManager, Iterator, Sequence
+from typing import Any, Callable, ContextManager, Iterator, Sequence
 
 import numpy as np
 
@@ -50,7 +51,7 @@ from .export import ExportedPoint
 from .filters import SearchFilters
 from .quantized import Scanner, quantize
 from .results import SearchHit
-from .slot_files import STORED_ROW, SlotFiles
+from .slot_files import ID_BYTES, STORED_ROW, SlotFiles
 from .store import DELETE_FIELDS, Store
 
 log = logging.getLogger(__name__)
@@ -88,11 +89,13 @@ def _points_schema(table: str) -> str:
 
 @dataclass(frozen=True)
 class _Arrays:
-    """What searches read: slots ``0 .. n`` of one vector. Writers fill rows beyond ``n``
-    and publish a copy with a larger ``n``; ``alive`` changes in place."""
+    """What searches read: slots ``0 .. n`` of one vector, never changed once published.
+    Writers fill rows beyond ``n`` (invisible here), then publish a new ``_Arrays`` with a
+    larger ``n`` and a new copy of ``alive`` (half a megabyte at 500,000 points)."""
 
     codes: np.ndarray  # (capacity, dim) int8
     steps: np.ndarray  # (capacity,) float32
+    ids: np.ndarray  # (capacity,) the point id of each slot, ASCII bytes
     columns: FilterColumns
     alive: np.ndarray  # (capacity,) bool
     files: SlotFiles
@@ -112,6 +115,8 @@ class _Vector:
     files: SlotFiles
     count: int
     arrays: _Arrays | None = None
+    # Odd while a compaction renumbers slots; a lookup by slot that saw it change starts again.
+    epoch: int = 0
 
     @property
     def table(self) -> str:
@@ -304,12 +309,16 @@ class CompactStore(Store):
         if len(last) < len(ids):
             keep = sorted(last.values())
             ids, unit, payloads = [ids[i] for i in keep], unit[keep], [payloads[i] for i in keep]
+        bad = next((pid for pid in ids if len(pid) > ID_BYTES or not pid.isascii()), None)
+        if bad is not None:
+            raise VectorIndexError(f"point id {bad!r} is not a UUID; Loupe's point ids are (loupe_index.point_id)")
         with self._lock:
             vec = self._require(name)
             codes, steps = quantize(unit)
             fields, added = self._vocab.encode(payloads)
             rows = np.empty(len(ids), dtype=STORED_ROW)
             rows["step"] = steps
+            rows["id"] = [pid.encode("ascii") for pid in ids]
             for f in ROW_DTYPE.names:
                 rows[f] = fields[f]
             try:
@@ -330,7 +339,7 @@ class CompactStore(Store):
                 raise
             vec.count += len(ids) - len(old)
             if vec.arrays is not None:
-                self._publish(vec, start, codes, steps, fields, np.fromiter(old.values(), dtype=np.int64))
+                self._publish(vec, start, codes, steps, rows, np.fromiter(old.values(), dtype=np.int64))
             self._compact_if_worth_it(vec)
 
     def _slots_of(self, vec: _Vector, ids: Sequence[str]) -> dict[str, int]:
@@ -341,8 +350,10 @@ class CompactStore(Store):
                                           f"({','.join('?' * len(chunk))})", chunk).fetchall())
         return found
 
-    def _publish(self, vec: _Vector, start: int, codes: np.ndarray, steps: np.ndarray, fields: np.ndarray,
+    def _publish(self, vec: _Vector, start: int, codes: np.ndarray, steps: np.ndarray, rows: np.ndarray,
                  dead: np.ndarray) -> None:
+        """Show committed rows to searches, and retire the old slots of replaced points, in
+        one step: a search sees a point before or after, never neither nor both."""
         arrays = vec.arrays
         assert arrays is not None
         end = start + len(codes)
@@ -350,10 +361,12 @@ class CompactStore(Store):
             arrays = _grown(arrays, max(end, arrays.capacity * 3 // 2 + 1024))
         arrays.codes[start:end] = codes
         arrays.steps[start:end] = steps
-        arrays.columns.set(start, fields)
-        arrays.alive[dead] = False  # a replaced point disappears for a moment rather than showing twice
-        arrays.alive[start:end] = True
-        vec.arrays = dataclasses.replace(arrays, n=max(arrays.n, end))
+        arrays.ids[start:end] = rows["id"]
+        arrays.columns.set(start, rows)
+        alive = arrays.alive.copy()
+        alive[start:end] = True
+        alive[dead] = False
+        vec.arrays = dataclasses.replace(arrays, alive=alive, n=max(arrays.n, end))
 
     def delete_where(self, field: str, values: Sequence[str]) -> int:
         if field not in DELETE_FIELDS:
@@ -374,7 +387,9 @@ class CompactStore(Store):
                 vec = self._vectors[name]
                 vec.count -= len(slots)
                 if vec.arrays is not None and slots:
-                    vec.arrays.alive[np.array(slots, dtype=np.int64)] = False
+                    alive = vec.arrays.alive.copy()
+                    alive[np.array(slots, dtype=np.int64)] = False
+                    vec.arrays = dataclasses.replace(vec.arrays, alive=alive)
                 self._compact_if_worth_it(vec)
             return sum(len(s) for s in dead.values())
 
@@ -401,6 +416,7 @@ class CompactStore(Store):
                                sync=False)
                 new.sync()
                 self._db.execute("CREATE TEMP TABLE IF NOT EXISTS remap (old INTEGER PRIMARY KEY, new INTEGER)")
+                vec.epoch += 1  # from here on, slot numbers in SQLite may not be those of vec.arrays
                 with self._transaction():
                     self._db.execute("DELETE FROM remap")
                     self._db.executemany("INSERT INTO remap (old, new) VALUES (?, ?)",
@@ -409,14 +425,17 @@ class CompactStore(Store):
                     self._db.execute("UPDATE vectors SET generation = ? WHERE name = ?", (generation, name))
                     self._db.execute("DELETE FROM remap")
             except BaseException:
+                if vec.epoch % 2:  # rolled back: nothing was renumbered
+                    vec.epoch += 1
                 new.close()
                 new.remove()
                 raise
-            old_files, loaded = vec.files, vec.arrays is not None
-            vec.files, vec.generation, vec.arrays = new, generation, None
+            old_files = vec.files
+            vec.files, vec.generation = new, generation
+            if vec.arrays is not None:
+                vec.arrays = self._load(vec)
+            vec.epoch += 1
             old_files.remove()  # searches still holding the old arrays keep reading the old files
-            if loaded:
-                self._arrays(vec)
             log.info("index: compacted %s from %d slots to %d", name, old_files.rows, new.rows)
 
     # --- reading -------------------------------------------------------------------------
@@ -437,6 +456,8 @@ class CompactStore(Store):
         rows = files.read_all_rows(n)
         steps = np.zeros(capacity, dtype=np.float32)
         steps[:n] = rows["step"]
+        ids = np.zeros(capacity, dtype=STORED_ROW["id"])
+        ids[:n] = rows["id"]
         columns = FilterColumns(capacity)
         columns.set(0, rows)
         alive = np.zeros(capacity, dtype=bool)
@@ -447,7 +468,7 @@ class CompactStore(Store):
                                    f"but its files hold {n}; restore an export (VectorIndex.import_export)")
         alive[slots] = True
         log.debug("index: loaded %d points of %s (%d slots)", len(slots), vec.name, n)
-        return _Arrays(codes, steps, columns, alive, files, n)
+        return _Arrays(codes, steps, ids, columns, alive, files, n)
 
     def warm(self, name: str) -> None:
         self._arrays(self._require(name))
@@ -466,16 +487,32 @@ class CompactStore(Store):
             return {r[0] for r in db.execute(
                 f"SELECT DISTINCT content_key FROM {vec.table} WHERE kind = 'image' AND content_key IS NOT NULL")}
 
+    def _consistently(self, vec: _Vector, read: Callable[[], Any]) -> Any:
+        """``read()`` again until no compaction renumbered slots meanwhile."""
+        while True:
+            epoch = vec.epoch
+            if epoch % 2:  # a compaction is switching over: wait for it
+                with self._lock:
+                    continue
+            result = read()
+            if vec.epoch == epoch:
+                return result
+
     def vector_of(self, name: str, point_id: str) -> np.ndarray | None:
         vec = self._require(name)
-        with self._reading() as db:
-            row = db.execute(f"SELECT slot FROM {vec.table} WHERE id = ?", (point_id,)).fetchone()
-        return None if row is None else vec.files.read_vectors([row[0]])[0].copy()
+
+        def read() -> np.ndarray | None:
+            files = vec.files
+            with self._reading() as db:
+                row = db.execute(f"SELECT slot FROM {vec.table} WHERE id = ?", (point_id,)).fetchone()
+            return None if row is None else files.read_vectors([row[0]])[0].copy()
+
+        return self._consistently(vec, read)
 
     def search(self, name: str, query: np.ndarray, filters: SearchFilters, *, offset: int, limit: int,
                one_per_canvas: bool) -> list[SearchHit]:
         vec = self._require(name)
-        arrays = self._arrays(vec)
+        arrays = self._arrays(vec)  # a consistent snapshot: its slots, ids and files belong together
         n = arrays.n
         q = (query / np.linalg.norm(query)).astype(np.float32)
         mask = arrays.columns.mask(filters, self._vocab, n)
@@ -499,10 +536,11 @@ class CompactStore(Store):
                 k *= 4
             first = np.sort(first)
             slots, scores = slots[first], scores[first]
-        slots, scores = slots[offset:need], scores[offset:need]
-        payloads = self._payloads(vec, slots)
-        return [SearchHit(payloads[s][0], float(score), payloads[s][1])
-                for s, score in zip(slots.tolist(), scores.tolist()) if s in payloads]  # else deleted meanwhile
+        ids = [pid.decode("ascii") for pid in arrays.ids[slots[:need]]]
+        payloads = self._payloads(vec, ids[offset:need])
+        return [SearchHit(pid, float(score), payloads[pid])
+                for pid, score in zip(ids[offset:need], scores[offset:need].tolist())
+                if pid in payloads]  # else deleted meanwhile
 
     def _ranked(self, arrays: _Arrays, q: np.ndarray, keep: np.ndarray, selected: int,
                 k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -518,14 +556,14 @@ class CompactStore(Store):
         order = np.lexsort((candidates, -scores))
         return candidates[order], scores[order]
 
-    def _payloads(self, vec: _Vector, slots: np.ndarray) -> dict[int, tuple[str, dict[str, Any]]]:
-        if not len(slots):
+    def _payloads(self, vec: _Vector, ids: list[str]) -> dict[str, dict[str, Any]]:
+        """Current payloads by id (the committed ones: a point deleted meanwhile has none)."""
+        if not ids:
             return {}
-        wanted = slots.tolist()
         with self._reading() as db:
-            rows = db.execute(f"SELECT slot, id, payload FROM {vec.table} WHERE slot IN "
-                              f"({','.join('?' * len(wanted))})", wanted).fetchall()
-        return {slot: (pid, json.loads(payload)) for slot, pid, payload in rows}
+            rows = db.execute(f"SELECT id, payload FROM {vec.table} WHERE id IN ({','.join('?' * len(ids))})",
+                              ids).fetchall()
+        return {pid: json.loads(payload) for pid, payload in rows}
 
     def points(self, name: str) -> Iterator[ExportedPoint]:
         vec = self._require(name)
@@ -543,9 +581,11 @@ def _grown(arrays: _Arrays, capacity: int) -> _Arrays:
     codes[:used] = arrays.codes
     steps = np.zeros(capacity, dtype=np.float32)
     steps[:used] = arrays.steps
+    ids = np.zeros(capacity, dtype=arrays.ids.dtype)
+    ids[:used] = arrays.ids
     alive = np.zeros(capacity, dtype=bool)
     alive[:used] = arrays.alive
-    return dataclasses.replace(arrays, codes=codes, steps=steps, alive=alive,
+    return dataclasses.replace(arrays, codes=codes, steps=steps, ids=ids, alive=alive,
                                columns=arrays.columns.resized(capacity, used))
 
 

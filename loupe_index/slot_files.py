@@ -2,8 +2,8 @@
 
 Three files per model vector and generation (compaction starts a new generation):
 ``.vectors`` (float32 unit vectors: the record, read back to rescore and export), ``.codes``
-(int8 codes, loaded into memory for the scan) and ``.rows`` (the code step and the filter
-fields). ``append`` writes all three and syncs them before returning, so that a row that
+(int8 codes, loaded into memory for the scan) and ``.rows`` (the code step, the point's id
+and the filter fields; a slot belongs to one id for ever: a replaced point gets a new slot). ``append`` writes all three and syncs them before returning, so that a row that
 SQLite refers to after its commit is on disk. A process killed in the middle of ``append``
 leaves a torn or unreferenced tail, which the next open cuts off: the files always end at
 the same whole row.
@@ -19,7 +19,8 @@ import numpy as np
 
 from .columns import ROW_DTYPE
 
-STORED_ROW = np.dtype([("step", "<f4"), *ROW_DTYPE.descr])
+ID_BYTES = 36  # a point id: a UUID as text
+STORED_ROW = np.dtype([("step", "<f4"), ("id", f"S{ID_BYTES}"), *ROW_DTYPE.descr])
 SUFFIXES = (".vectors", ".codes", ".rows")
 
 

@@ -326,3 +326,39 @@ def test_points_move_between_the_compact_store_and_qdrant_without_re_encoding(se
     for pid in here:
         assert here[pid][1] == there[pid][1]
         assert np.allclose(here[pid][0], there[pid][0], atol=1e-6)
+
+
+def test_searches_during_compactions_see_the_right_payloads(settings):
+    """A compaction renumbers slots; a search overlapping it never pairs a point with another's payload."""
+    points = random_points(3_000, 32, seed=9)
+    with VectorIndex.open(settings) as index:
+        index.store.compact_min_dead = 500
+        index.ensure_vector(VECTOR, 32)
+        index.upsert(points, VECTOR, batch_size=1_000)
+        index.warm()
+        done = threading.Event()
+        checked = [0]
+        errors: list[BaseException] = []
+
+        def read() -> None:
+            try:
+                while not done.is_set():
+                    p = points[(checked[0] * 37) % len(points)]
+                    hit = index.search(p.vector, VECTOR, limit=3).hits[0]
+                    assert (hit.id, hit.payload) == (p.id, p.payload(VECTOR))
+                    v = index.vector_of(p.id, VECTOR)
+                    assert v is not None and float(v @ np.asarray(p.vector)) > 0
+                    checked[0] += 1
+            except BaseException as e:  # noqa: BLE001 - reported below
+                errors.append(e)
+
+        reader = threading.Thread(target=read)
+        reader.start()
+        generations = []
+        for _ in range(4):  # each round replaces every point: their old slots die, compaction follows
+            index.upsert(points, VECTOR, batch_size=1_000)
+            generations.append(index.store._vectors[VECTOR].generation)
+        done.set()
+        reader.join(30)
+    assert not errors, errors[0]
+    assert checked[0] > 0 and generations[-1] >= 4
