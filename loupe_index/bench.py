@@ -103,23 +103,28 @@ FILTER_CASES: dict[str, tuple[SearchFilters, Callable[[dict[str, np.ndarray]], n
 }
 
 
-def exact_top10(n: int, dim: int, seed: int, queries: np.ndarray, keep: Callable | None = None) -> list[list[str]]:
-    """Ids of the exact float32 top 10 of each query among the synthetic points (``keep``:
-    a filter over ``attributes``)."""
-    q = queries / np.linalg.norm(queries, axis=1, keepdims=True)
+def exact_top10(n: int, dim: int, seed: int, asked: list[tuple[np.ndarray, Callable | None]]) -> list[list[list[str]]]:
+    """Ids of the exact float32 top 10 of each query among the synthetic points, for each
+    ``(queries, keep)`` asked (``keep``: a filter over ``attributes``, or None), in one pass
+    over the vectors."""
+    q = np.concatenate([qs / np.linalg.norm(qs, axis=1, keepdims=True) for qs, _ in asked])
+    groups = np.cumsum([0] + [len(qs) for qs, _ in asked])
     best_scores = np.full((len(q), 10), -np.inf, dtype=np.float32)
     best_rows = np.zeros((len(q), 10), dtype=np.int64)
     for start, chunk in synthetic_vectors(n, dim, seed):
+        rows = np.arange(start, start + len(chunk))
         scores = q @ chunk.T
-        if keep is not None:
-            scores[:, ~keep(attributes(np.arange(start, start + len(chunk))))] = -np.inf
+        features = attributes(rows)
+        for (_, keep), lo, hi in zip(asked, groups[:-1], groups[1:]):
+            if keep is not None:
+                scores[lo:hi, ~keep(features)] = -np.inf
         scores = np.concatenate([best_scores, scores], axis=1)
-        rows = np.concatenate([best_rows, np.broadcast_to(np.arange(start, start + len(chunk)), scores[:, 10:].shape)],
-                              axis=1)
+        rows = np.concatenate([best_rows, np.broadcast_to(rows, (len(q), len(rows)))], axis=1)
         top = np.argsort(-scores, axis=1, kind="stable")[:, :10]
         best_scores, best_rows = np.take_along_axis(scores, top, 1), np.take_along_axis(rows, top, 1)
-    return [[synthetic_point(int(r), np.zeros(1)).id for r, s in zip(rows, scores) if s > -np.inf]
-            for rows, scores in zip(best_rows, best_scores)]
+    ids = [[synthetic_point(int(r), np.zeros(1)).id for r, s in zip(rows, scores) if s > -np.inf]
+           for rows, scores in zip(best_rows, best_scores)]
+    return [ids[lo:hi] for lo, hi in zip(groups[:-1], groups[1:])]
 
 
 def recall(found: list[list[str]], truth: list[list[str]]) -> float:
@@ -201,15 +206,15 @@ def bench_store(local_index: str, points: int, dim: int, queries: dict[str, np.n
         with VectorIndex.open(settings, role="bench", exact_search=False) as index:
             out: dict[str, Any] = {"points": points, "upsert_per_s": fill(index, points, dim, seed)}
         out.update(measure(Path(tmp), local_index, queries))
+    asked = [(group, case) for group in queries for case in ("unfiltered", *FILTER_CASES)]
+    truths = exact_top10(points, dim, seed, [(queries[group], FILTER_CASES[case][1] if case in FILTER_CASES else None)
+                                             for group, case in asked])
     found, truth = [], []
-    for group, qs in queries.items():
-        for case in ("unfiltered", *FILTER_CASES):
-            keep = FILTER_CASES[case][1] if case in FILTER_CASES else None
-            t = exact_top10(points, dim, seed, qs, keep)
-            f = out[group][case].pop("ids")
-            out[group][case]["recall_at_10"] = recall(f, t)
-            found += f
-            truth += t
+    for (group, case), t in zip(asked, truths):
+        f = out[group][case].pop("ids")
+        out[group][case]["recall_at_10"] = recall(f, t)
+        found += f
+        truth += t
     out["recall_at_10"] = recall(found, truth)
     return out
 

@@ -122,10 +122,6 @@ class _Vector:
     def table(self) -> str:
         return f"points_{self.number}"
 
-    @property
-    def stem(self) -> str:
-        return _stem(self.number, self.generation)
-
 
 def _stem(number: int, generation: int) -> str:
     return f"v{number}.g{generation}"
