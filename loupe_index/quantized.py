@@ -62,7 +62,8 @@ class Scanner:
             else:
                 where = rows[lo:hi]
                 block, step = codes[where], steps[where]
-            scores = np.asarray(simsimd.cdist(q, block, metric="dot", threads=1), dtype=np.float64).ravel()
+            # float32 holds every int8 dot product of up to 1,040 dimensions exactly (< 2**24)
+            scores = np.asarray(simsimd.cdist(q, block, metric="dot", out_dtype="float32", threads=1)).ravel()
             scores *= step
             if mask is not None:
                 scores[~mask[lo:hi]] = -np.inf

@@ -94,10 +94,10 @@ def test_filtered_search_agrees_with_exact_filtered_search(big, case):
     matching = sum(map(keep, points))
     rng = np.random.default_rng(8)
     recall = []
+    by_id = {p.id: p for p in points}
     for q in rng.standard_normal((15, 128)):
         hits = index.search(q, VECTOR, limit=10, filters=filters).hits
         truth = exact_top(points, matrix, q, 10, keep)
-        by_id = {p.id: p for p in points}
         assert all(keep(by_id[h.id]) for h in hits)
         if matching <= MIN_CANDIDATES:  # every match is rescored: exactly the exact answer
             assert [h.id for h in hits] == truth
