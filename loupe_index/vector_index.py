@@ -293,8 +293,8 @@ class VectorIndex:
                 "import_export: no re-encoding) or run `loupe index` again.")
         if self.store.kind == "compact":
             message = (f"The index holds {total:,} points for {name}, more than local mode is measured for "
-                       f"({limit:,}): searches take longer with every point (about 50 ms at a million on 2 cores) "
-                       f"and memory grows by about 0.6 KB a point. {move}")
+                       f"({limit:,}): searches take longer with every point (up to about 50 ms at a million on 2 cores) "
+                       f"and memory grows by about 0.8 KB a point. {move}")
         else:
             message = (f"The index holds {total:,} points for {name}, more than Qdrant local mode is meant for "
                        f"({limit:,}): start-up, memory and indexing grow with every point. Use the compact store "
