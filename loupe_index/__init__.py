@@ -1,4 +1,5 @@
-"""The vector index: Loupe's points in Qdrant (local mode by default, a server by URL).
+"""The vector index: Loupe's points, in the compact store (local mode's default), Qdrant
+local mode, or a Qdrant server (by URL).
 
 Indexing jobs write it, the search service reads it; it lives here with its main reader.
 """

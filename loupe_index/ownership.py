@@ -1,5 +1,5 @@
-"""One process owns Qdrant local storage: a lock of our own, taken before Qdrant opens the
-folder, and an owner note beside it, so the process that is refused is told who holds it
+"""One process owns a local index (the compact store, or Qdrant local storage): a lock of our
+own, taken before the store opens, and an owner note beside it, so the process that is refused is told who holds it
 ("the server, pid 4321, since 10:02") and what to do, rather than Qdrant's generic error.
 
 Qdrant takes its own lock later on ``<folder>/.lock``; ours is a different file, because
@@ -22,13 +22,13 @@ log = logging.getLogger(__name__)
 
 LOCK_FILE = "loupe-index.lock"
 OWNER_FILE = "loupe-index.owner.json"
-SERVER_HINT = ("Qdrant local mode allows one process at a time: stop the other process (or let it do "
+SERVER_HINT = ("Local mode allows one process at a time: stop the other process (or let it do "
                "this work: the server runs indexing jobs itself), or run a Qdrant server and set "
                "LOUPE_QDRANT_URL so that several processes can share the index.")
 
 
 class LocalOwnership:
-    """The exclusive right of this object to use Qdrant local storage in ``folder``."""
+    """The exclusive right of this object to use the local index in ``folder``."""
 
     def __init__(self, folder: Path, role: str):
         self.folder = folder

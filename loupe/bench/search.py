@@ -1,16 +1,18 @@
-"""Search latency in the embedded default: encoding a query, then searching 20,000 points.
+"""Search in the embedded default: encoding a query, then searching the local index.
 
 Queries are what users send, one at a time: short texts, and images (decoded, preprocessed
 and encoded one by one, as an upload is). Points are synthetic but shaped like a real index
-(an image, an annotated region and views per canvas; several sources, kinds, years) and
-live in a real Qdrant local store with Loupe's exact in-memory search, as ``loupe serve``
-uses it. Search time and encoding time are reported separately.
+(an image, an annotated region and views per canvas; IIIF URIs, labels, sources, kinds,
+years; ``loupe_index.bench``) in the compact store, and for comparison in Qdrant local mode
+(fewer points by default: at 500,000 it needs about 8 GB and ten minutes). Each store is
+then opened and searched in a fresh process, as ``loupe serve`` would: encoding time,
+search time, opening time, memory added and recall@10 against exact float32 search are
+reported separately.
 """
 
 from __future__ import annotations
 
 import io
-import tempfile
 import time
 from pathlib import Path
 from typing import Any, Callable
@@ -19,8 +21,7 @@ import numpy as np
 from PIL import Image
 
 from loupe_core.settings import Settings
-from loupe_index import SearchFilters, VectorIndex
-from loupe_index.bench import synthetic_points
+from loupe_index.bench import bench_store
 from loupe_models import Weights, get_spec, resolve_weights
 from loupe_models.loading import build_clip_model
 
@@ -53,52 +54,54 @@ def _query_images(n: int, folder: Path | None) -> list[bytes]:
 
 
 def run(settings: Settings, model_name: str | None = None, points: int = 20_000, queries: int = 30,
-        random_weights: bool = False, folder: Path | None = None) -> dict[str, Any]:
+        random_weights: bool = False, folder: Path | None = None, qdrant_points: int = 50_000) -> dict[str, Any]:
     spec = get_spec(model_name or settings.model)
     weights = Weights.random(0) if random_weights else resolve_weights(spec, settings)
     model = build_clip_model(spec, weights, settings)
     texts = (TEXT_QUERIES * (queries // len(TEXT_QUERIES) + 1))[:queries]
     images = _query_images(queries, folder)
-    vector = "bench__search"
-    with tempfile.TemporaryDirectory(prefix="loupe-bench-search-") as tmp:
-        local = settings.replace(data_dir=Path(tmp), qdrant_url="", local_points_warning=10 ** 9)
-        index = VectorIndex.open(local, role="bench")
-        try:
-            index.ensure_vector(vector, model.dim)
-            index.upsert(synthetic_points(points, model.dim), vector)
-            # Warm up: first calls allocate and pick kernels; the in-memory copy loads.
-            for text in texts[:5]:
-                index.search(model.encode_texts([text])[0], vector)
-            for data in images[:3]:
-                model.encode_images([Image.open(io.BytesIO(data)).convert("RGB")])
+    # Warm up: first calls allocate and pick kernels.
+    for text in texts[:5]:
+        model.encode_texts([text])
+    for data in images[:3]:
+        model.encode_images([Image.open(io.BytesIO(data)).convert("RGB")])
 
-            def measure(encode: Callable, items: list, filters: SearchFilters | None = None) -> dict[str, float]:
-                enc, srch = [], []
-                for item in items:
-                    t0 = time.perf_counter()
-                    q = encode(item)
-                    t1 = time.perf_counter()
-                    index.search(q, vector, limit=20, filters=filters)
-                    t2 = time.perf_counter()
-                    enc.append((t1 - t0) * 1000)
-                    srch.append((t2 - t1) * 1000)
-                e50, e95 = _percentiles(enc)
-                s50, s95 = _percentiles(srch)
-                return {"encode_ms_p50": e50, "encode_ms_p95": e95, "search_ms_p50": s50, "search_ms_p95": s95}
+    def encode(one: Callable[[Any], np.ndarray], items: list) -> tuple[np.ndarray, dict[str, float]]:
+        vectors, times = [], []
+        for item in items:
+            t = time.perf_counter()
+            vectors.append(one(item))
+            times.append((time.perf_counter() - t) * 1000)
+        p50, p95 = _percentiles(times)
+        return np.stack(vectors).astype(np.float32), {"encode_ms_p50": p50, "encode_ms_p95": p95}
 
-            def encode_text(text: str) -> np.ndarray:
-                return model.encode_texts([text])[0]
+    text_vectors, text_encode = encode(lambda text: model.encode_texts([text])[0], texts)
+    image_vectors, image_encode = encode(
+        lambda data: model.encode_images([Image.open(io.BytesIO(data)).convert("RGB")])[0], images)
+    asked = {"text": text_vectors, "image": image_vectors}
 
-            def encode_image(data: bytes) -> np.ndarray:
-                return model.encode_images([Image.open(io.BytesIO(data)).convert("RGB")])[0]
+    def searched(result: dict[str, Any]) -> dict[str, Any]:
+        text, image = result["text"], result["image"]
+        return {"text": {**text_encode, **_latency(text["unfiltered"])},
+                "image": {**image_encode, **_latency(image["unfiltered"])},
+                "filtered": {**text_encode, **_latency(text["combined"])},
+                "filters": {case: _latency(text[case]) for case in ("source", "collection", "kind", "combined")}}
 
-            flt = SearchFilters(source="source-2", kind=["image", "region"], year_from=1500, year_to=1700)
-            return {
-                "points": index.count(vector), "model": spec.name, "dim": model.dim,
-                "weights": "random" if weights.is_random else str(weights.source),
-                "text": measure(encode_text, texts),
-                "image": measure(encode_image, images),
-                "filtered": measure(encode_text, texts, flt),
-            }
-        finally:
-            index.close()
+    compact = bench_store("compact", points, model.dim, asked)
+    out: dict[str, Any] = {
+        "points": points, "model": spec.name, "dim": model.dim,
+        "weights": "random" if weights.is_random else str(weights.source),
+        **searched(compact),
+        **{k: compact[k] for k in ("rss_mb", "open_s", "upsert_per_s", "recall_at_10")},
+    }
+    if qdrant_points:
+        qdrant = bench_store("qdrant", min(points, qdrant_points), model.dim, asked)
+        view = searched(qdrant)
+        out["qdrant_local"] = {**{k: qdrant[k] for k in ("points", "rss_mb", "open_s", "upsert_per_s", "recall_at_10")},
+                               **{k: _latency(view[k]) for k in ("text", "image", "filtered")},
+                               "filters": view["filters"]}
+    return out
+
+
+def _latency(case: dict[str, float]) -> dict[str, float]:
+    return {"search_ms_p50": case["search_ms_p50"], "search_ms_p95": case["search_ms_p95"]}

@@ -27,3 +27,9 @@ def test_bench_search_prints_the_documented_figures(tmp_path):
     for part in ("text", "image", "filtered"):
         assert set(out[part]) == {"encode_ms_p50", "encode_ms_p95", "search_ms_p50", "search_ms_p95"}
         assert out[part]["search_ms_p50"] > 0
+    assert set(out["filters"]) == {"source", "collection", "kind", "combined"}
+    assert out["recall_at_10"] == 1.0  # 300 points: every match is rescored
+    assert out["rss_mb"] > 0 and out["open_s"] > 0 and out["upsert_per_s"] > 0
+    qdrant = out["qdrant_local"]  # the same figures for Qdrant local mode, for comparison
+    assert qdrant["points"] == 300 and qdrant["recall_at_10"] == 1.0
+    assert {"rss_mb", "open_s", "upsert_per_s", "text", "image", "filtered", "filters"} <= set(qdrant)

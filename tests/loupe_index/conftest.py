@@ -1,5 +1,6 @@
-"""Fixtures for the vector index: a real Qdrant local storage under the test's data dir and
-a small synthetic collection of points with random unit vectors."""
+"""Fixtures for the vector index: real local stores under the test's data dir (the compact
+store, Qdrant local storage) and a small synthetic collection of points with random unit
+vectors."""
 
 from __future__ import annotations
 
@@ -45,12 +46,13 @@ def points() -> list[IndexPoint]:
 
 
 @pytest.fixture
-def open_index(settings) -> Iterator:
-    """``open_index(**setting_changes, exact_search=...)`` -> an open local index, closed after."""
+def index_opener(settings) -> Iterator:
+    """``index_opener(local_index, exact_search=..., **setting_changes)`` -> an open local
+    index in that store, closed after the test."""
     opened: list[VectorIndex] = []
 
-    def open_(exact_search: bool | None = None, role: str = "test", **changes) -> VectorIndex:
-        index = VectorIndex.open(settings.replace(**changes) if changes else settings, role=role,
+    def open_(local_index: str, exact_search: bool | None = None, role: str = "test", **changes) -> VectorIndex:
+        index = VectorIndex.open(settings.replace(local_index=local_index, **changes), role=role,
                                  exact_search=exact_search)
         opened.append(index)
         return index
@@ -60,10 +62,32 @@ def open_index(settings) -> Iterator:
         index.close()
 
 
-@pytest.fixture(params=[True, False], ids=["exact-mirror", "qdrant-local"])
-def filled(request, open_index, points) -> VectorIndex:
-    """An index holding ``points``, searched through the exact mirror or through Qdrant."""
-    index = open_index(exact_search=request.param)
+@pytest.fixture(params=["compact", "qdrant"])
+def local_index(request) -> str:
+    """Each local store in turn: the compact store, and Qdrant local mode on disk."""
+    return request.param
+
+
+@pytest.fixture
+def open_index(index_opener, local_index) -> Iterator:
+    """``open_index(**setting_changes, exact_search=...)`` -> an open local index of the
+    store under test, closed after."""
+
+    def open_(exact_search: bool | None = None, role: str = "test", **changes) -> VectorIndex:
+        return index_opener(changes.pop("local_index", local_index), exact_search=exact_search, role=role, **changes)
+
+    return open_
+
+
+SEARCH_PATHS = {"compact": ("compact", None), "exact-mirror": ("qdrant", True), "qdrant-local": ("qdrant", False)}
+
+
+@pytest.fixture(params=list(SEARCH_PATHS))
+def filled(request, index_opener, points) -> VectorIndex:
+    """An index holding ``points``, searched through the compact store, Qdrant local mode's
+    exact mirror, or Qdrant local mode's own search."""
+    store, exact = SEARCH_PATHS[request.param]
+    index = index_opener(store, exact_search=exact)
     index.ensure_vector(VECTOR, DIM)
     index.upsert(points, VECTOR)
     return index

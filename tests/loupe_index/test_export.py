@@ -28,8 +28,7 @@ def test_export_then_import_restores_everything(settings, open_index, points, tm
     assert [p.name for p in archive.parent.iterdir()] == ["index.tar.gz"]  # no partial files left
 
     def everything(ix, name):
-        return {r.id: (r.payload, np.asarray(r.vector[name])) for page in
-                ix._scroll(f"loupe__{name}", None, with_vectors=[name]) for r in page}
+        return {pid: (payload, vector) for pid, vector, payload in ix.points(name)}
 
     restored = open_index(data_dir=tmp_path / "elsewhere")
     assert restored.import_export(archive) == {VECTOR: len(points), "second__model": len(second)}

@@ -1,5 +1,6 @@
 """Searching: nearest neighbours, filters, pagination, one result per canvas — each through
-the exact in-memory mirror and through Qdrant local's own search, which must agree."""
+the compact store, Qdrant local mode's exact in-memory mirror and Qdrant local's own search,
+which must agree."""
 
 from __future__ import annotations
 
@@ -133,9 +134,9 @@ def test_bad_queries_are_refused_with_a_reason(filled):
         filled.search(np.ones(DIM), "other__model")
 
 
-def test_the_mirror_and_qdrant_agree(open_index, points):
+def test_the_mirror_and_qdrant_agree(index_opener, points):
     """Same ids, order and scores from both search paths, over random queries and filters."""
-    index = open_index(exact_search=True)
+    index = index_opener("qdrant", exact_search=True)
     index.ensure_vector(VECTOR, DIM)
     index.upsert(points, VECTOR)
     index.delete_for_images(["key-3"])  # exercise deleted rows in the mirror
@@ -159,7 +160,7 @@ def test_the_mirror_and_qdrant_agree(open_index, points):
                 assert (a2 and [h.id for h in a2.hits]) == (b2 and [h.id for h in b2.hits])
 
 
-def test_one_per_canvas_looks_past_a_canvas_that_fills_the_top(open_index):
+def test_one_per_canvas_looks_past_a_canvas_that_fills_the_top(index_opener):
     """500 near-duplicates on one canvas crowd the best scores; the other canvases still come."""
     rng = np.random.default_rng(12)
     q = rng.standard_normal(DIM)
@@ -168,16 +169,19 @@ def test_one_per_canvas_looks_past_a_canvas_that_fills_the_top(open_index):
              for i in range(500)]
     others = [IndexPoint(vector=rng.standard_normal(DIM), canvas=f"https://example.org/canvas/{c}",
                          content_key=f"k{c}", kind="image", xywh=None, manifest="m", image="i") for c in range(20)]
-    index = open_index(exact_search=True)
-    index.ensure_vector(VECTOR, DIM)
-    index.upsert(crowd + others, VECTOR)
+    index = index_opener("qdrant", exact_search=True)
+    compact = index_opener("compact", data_dir=index.settings.data_dir.parent / "compact")
     pages = []
-    for exact in (True, False):
-        index.exact_search = exact
-        first = index.search(q, VECTOR, limit=6, one_per_canvas=True)
-        second = index.search(q, VECTOR, limit=6, one_per_canvas=True, cursor=first.next_cursor)
+    for ix in (index, compact):
+        ix.ensure_vector(VECTOR, DIM)
+        ix.upsert(crowd + others, VECTOR)
+    for ix, exact in ((index, True), (index, False), (compact, None)):
+        if exact is not None:
+            ix.exact_search = exact
+        first = ix.search(q, VECTOR, limit=6, one_per_canvas=True)
+        second = ix.search(q, VECTOR, limit=6, one_per_canvas=True, cursor=first.next_cursor)
         pages.append([h.canvas for h in first.hits + second.hits])
-    assert pages[0] == pages[1]
+    assert pages[0] == pages[1] == pages[2]
     assert pages[0][0] == "https://example.org/canvas/crowd" and len(set(pages[0])) == 12
 
 

@@ -15,6 +15,7 @@ from qdrant_client.http import models as rest
 from loupe_index import SearchFilters, VectorIndex, VectorIndexError
 from loupe_index.config import collection_config, payload_indexes, search_params
 from loupe_index.filters import KEYWORD_FILTERS
+from loupe_index.qdrant_store import QdrantStore
 
 
 @pytest.fixture
@@ -56,7 +57,8 @@ def fake_server_index(server_settings) -> tuple[VectorIndex, mock.MagicMock]:
     client.get_aliases.return_value = models.CollectionsAliasesResponse(aliases=[])
     client.query_points.return_value = rest.QueryResponse(points=[])
     client.query_points_groups.return_value = rest.GroupsResult(groups=[])
-    return VectorIndex(client, server_settings, mode="server", location=server_settings.qdrant_url), client
+    store = QdrantStore(client, server_settings, mode="server", location=server_settings.qdrant_url)
+    return VectorIndex(store, server_settings), client
 
 
 def test_server_mode_creates_collections_indexes_and_the_alias(server_settings):
@@ -90,7 +92,7 @@ def test_server_mode_searches_with_quantization_rescoring_and_filters(server_set
 
 def test_server_mode_never_uses_the_local_mirror(server_settings):
     with pytest.raises(ValueError, match="local mode only"):
-        VectorIndex(mock.MagicMock(), server_settings, mode="server", location="x", exact_search=True)
+        QdrantStore(mock.MagicMock(), server_settings, mode="server", location="x", exact_search=True)
 
 
 def test_an_unreachable_server_is_reported_with_what_to_check(settings):

@@ -166,7 +166,7 @@ def test_search_keeps_working_while_indexing(open_index, points):
     assert index.count() == len(points) + len(more)
 
 
-def test_status_describes_the_index(open_index, points):
+def test_status_describes_the_index(open_index, points, local_index):
     index = open_index()
     assert index.status()["active"] is None and index.count() == 0
     with pytest.raises(VectorIndexError, match="loupe index"):
@@ -174,15 +174,17 @@ def test_status_describes_the_index(open_index, points):
     index.ensure_vector(VECTOR, DIM)
     index.upsert(points[:10], VECTOR)
     status = index.status()
-    assert status["mode"] == "local" and status["location"].endswith("qdrant")
+    assert status["mode"] == "local" and status["location"].endswith(local_index)
+    assert status["store"] == {"compact": "compact", "qdrant": "qdrant-local"}[local_index]
     assert status["vectors"] == {VECTOR: {"dim": DIM, "points": 10}} and status["active"] == VECTOR
 
 
 def test_local_storage_commits_in_wal_mode(open_index, settings):
-    """Qdrant local commits every point separately; WAL makes that affordable (see local_storage)."""
+    """Qdrant local commits every point separately; WAL makes that affordable (see
+    local_storage). The compact store's readers rely on WAL not to wait for the writer."""
     index = open_index()
     index.ensure_vector(VECTOR, DIM)
-    files = list((settings.index_dir / "qdrant").rglob("storage.sqlite"))
+    files = list(settings.index_dir.rglob("*.sqlite"))
     assert len(files) == 1
     with sqlite3.connect(files[0]) as conn:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
@@ -196,7 +198,7 @@ def test_a_search_does_not_wait_for_a_write_in_progress(open_index, points):
     writing, done = threading.Event(), threading.Event()
 
     def slow_write() -> None:  # holds the storage as a long upsert batch would
-        with index._guard:
+        with index.store.write_lock:
             writing.set()
             done.wait(10)
 

@@ -64,15 +64,7 @@ def expected_points(settings: Settings) -> dict[str, int]:
 
 
 def points_by_kind(settings: Settings, vector: str) -> dict[str, int]:
-    from qdrant_client import models
-
-    from loupe_index import VectorIndex
-    from loupe_index.names import collection_for
+    from loupe_index import SearchFilters, VectorIndex
 
     with VectorIndex.open(settings, role="test", exact_search=False) as index:
-        coll = collection_for(index.prefix, vector)
-        def of_kind(kind: str) -> models.Filter:
-            return models.Filter(must=[models.FieldCondition(key="kind", match=models.MatchValue(value=kind))])
-
-        return {kind: index.client.count(coll, count_filter=of_kind(kind), exact=True).count
-                for kind in ("image", "region", "view")}
+        return {kind: index.count(vector, SearchFilters(kind=kind)) for kind in ("image", "region", "view")}

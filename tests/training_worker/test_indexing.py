@@ -74,7 +74,7 @@ def test_a_broken_image_is_logged_and_counted_and_the_job_goes_on(demo_settings,
     assert (ended.result["failed"], ended.result["indexed"]) == (1, DEMO_IMAGES - 1)
     assert ended.progress_done == DEMO_IMAGES
     assert any(victim.canvas in line for line in ended.log)
-    assert "more than Qdrant local mode is meant for" in ended.result["warning"]
+    assert "more than local mode is measured for (100)" in ended.result["warning"]
     assert "WARNING: " in ended.message and "LOUPE_QDRANT_URL" in ended.message
 
 
