@@ -19,6 +19,7 @@ from flask import Blueprint, Response, current_app
 from loupe_core import __version__
 
 from .responses import json_response
+from .security_headers import inline_policy
 from .services import get_services
 from .urls import base_url
 
@@ -206,8 +207,7 @@ def openapi_json() -> Response:
 def docs() -> Response:
     html = resources.files("search_service").joinpath(DOCS_PAGE).read_text(encoding="utf-8")
     response = current_app.response_class(html, mimetype="text/html")
-    response.headers["Content-Security-Policy"] = ("default-src 'self'; script-src 'unsafe-inline'; "
-                                                   "style-src 'unsafe-inline'; img-src 'self' data:")
+    response.headers["Content-Security-Policy"] = inline_policy(html)
     return response
 
 
