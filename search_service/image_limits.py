@@ -4,10 +4,10 @@
 ``slots`` hold a slot; up to ``QUEUE_PER_SLOT`` times as many wait up to ``wait_s`` for one,
 and the rest are refused at once with ``Busy`` (answered 503 with Retry-After). A PNG is
 decoded whole, 4 bytes a pixel, before it is reduced, so the slots bound the memory uploads
-can take: about slots x max_upload_pixels x 4 bytes. When the last slot is given back,
-memory the allocator holds free is handed back to the system: glibc otherwise keeps the
-freed blocks of large images in its arenas, and the process stays large after a burst of
-uploads.
+can take: about slots x max_upload_pixels x 4 bytes. As a slot is given back, memory the
+allocator holds free is handed back to the system: glibc otherwise keeps the freed blocks of
+large images in the arena of the thread that used them, where the next request's thread
+does not find them, and the process grows with each burst of uploads and stays large.
 
 ``check_aspect``: the model enlarges an image's *shorter* side to its input size, so a 1 x
 80,000 image would become 256 x 20 million pixels on the way in; images and regions with one
@@ -38,7 +38,6 @@ class ImageGate:
         self._free = threading.Semaphore(self.slots)
         self._lock = threading.Lock()
         self._waiting = 0
-        self._working = 0
 
     @contextmanager
     def slot(self) -> Iterator[None]:
@@ -54,17 +53,11 @@ class ImageGate:
                 self._waiting -= 1
         if not acquired:
             raise self._refusal(f"none came free within {self.wait_s:g} s")
-        with self._lock:
-            self._working += 1
         try:
             yield
         finally:
-            with self._lock:
-                self._working -= 1
-                idle = self._working == 0
+            release_free_memory()
             self._free.release()
-            if idle:
-                release_free_memory()
 
     def _refusal(self, why: str) -> Busy:
         return Busy(f"the server is busy with other image requests ({self.slots} at a time; {why}): "

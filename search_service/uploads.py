@@ -46,6 +46,11 @@ ACCEPTED_FORMATS = {"JPEG": "image/jpeg", "MPO": "image/jpeg", "PNG": "image/png
 _DATA_URL = re.compile(r"^data:[\w/+.-]*;base64,", re.IGNORECASE)
 # Room for base64's 4/3 growth and the other fields of a form or JSON body.
 _BODY_OVERHEAD = 256 * 1024
+# Decoded PNG and WEBP images are reduced by whole factors to no less than this many times
+# the size wanted, then resized (as Pillow's thumbnail does), a band of about this many
+# pixels at a time.
+REDUCING_GAP = 2.0
+BAND_PIXELS = 4_000_000
 
 
 @dataclass(frozen=True)
@@ -130,14 +135,37 @@ def decode_image(data: bytes, settings: Settings, *, field: str = IMAGE_FIELD) -
 
 
 def _decode_reduced(image: Image.Image, side: int) -> Image.Image:
-    """``image`` decoded to fit ``side`` x ``side``, EXIF orientation applied, RGB. A JPEG is
-    drafted (decoded at 1/2..1/8 scale) by ``thumbnail``; other formats are reduced after
-    decoding, before any conversion, so that only the decoded image is ever full size."""
-    if image.mode in ("1", "P"):  # reduced as RGB: resizing a palette image would only pick pixels
-        image = image.convert("RGB")
-    image.thumbnail((side, side), Image.Resampling.BICUBIC)
-    oriented = ImageOps.exif_transpose(image)
+    """``image`` decoded to fit ``side`` x ``side``, EXIF orientation applied, RGB.
+
+    A JPEG is drafted by ``thumbnail``: libjpeg decodes it at 1/2 to 1/8 scale. Other
+    formats are decoded whole, then reduced a band of rows at a time (``_reduce_rgb``), so
+    that no second full-size copy is ever made (converting the mode, or resizing an RGBA
+    image, which Pillow premultiplies first, would copy it whole)."""
+    if image.format in ("JPEG", "MPO"):
+        image.thumbnail((side, side), Image.Resampling.BICUBIC)
+        reduced = image
+    else:
+        width, height = image.size
+        scale = min(side / width, side / height, 1.0)
+        factor = max(1, int(1 / scale / REDUCING_GAP))
+        reduced = _reduce_rgb(image, factor)
+        reduced.info.update(image.info)  # EXIF and XMP, for the orientation
+        reduced.thumbnail((side, side), Image.Resampling.BICUBIC)
+    oriented = ImageOps.exif_transpose(reduced)
     return oriented if oriented.mode == "RGB" else oriented.convert("RGB")
+
+
+def _reduce_rgb(image: Image.Image, factor: int) -> Image.Image:
+    """``image`` as RGB, each ``factor`` x ``factor`` block of pixels averaged (``Image.reduce``),
+    converted and reduced a band of rows at a time."""
+    image.load()
+    width, height = image.size
+    out = Image.new("RGB", (-(-width // factor), -(-height // factor)))
+    rows = factor * max(1, BAND_PIXELS // (width * factor))
+    for top in range(0, height, rows):
+        band = image.crop((0, top, width, min(height, top + rows))).convert("RGB")
+        out.paste(band.reduce(factor) if factor > 1 else band, (0, top // factor))
+    return out
 
 
 def _too_large(size: int, settings: Settings, field: str) -> RequestProblem:
