@@ -42,9 +42,18 @@ class ImageGate:
     @contextmanager
     def slot(self) -> Iterator[None]:
         """Hold a slot for the duration of the block; ``Busy`` when none can be had."""
+        if not self._free.acquire(blocking=False):
+            self._wait_for_slot()
+        try:
+            yield
+        finally:
+            release_free_memory()
+            self._free.release()
+
+    def _wait_for_slot(self) -> None:
         with self._lock:
             if self._waiting >= self.queue:
-                raise self._refusal(f"{self._waiting} requests are waiting already")
+                raise self._refusal(f"{self._waiting} more are waiting already")
             self._waiting += 1
         try:
             acquired = self._free.acquire(timeout=self.wait_s)
@@ -53,11 +62,6 @@ class ImageGate:
                 self._waiting -= 1
         if not acquired:
             raise self._refusal(f"none came free within {self.wait_s:g} s")
-        try:
-            yield
-        finally:
-            release_free_memory()
-            self._free.release()
 
     def _refusal(self, why: str) -> Busy:
         return Busy(f"the server is busy with other image requests ({self.slots} at a time; {why}): "

@@ -20,7 +20,11 @@ from typing import Iterator
 
 import pytest
 
-from tests.search_service.web.conftest import browser, screenshot_dir, wait_under_csp  # noqa: F401 - Chromium, screenshots
+from tests.search_service.web.conftest import (  # noqa: F401 - Chromium, screenshots
+    browser,
+    screenshot_dir,
+    wait_under_csp,
+)
 
 PLUGIN = Path(__file__).resolve().parents[2] / "viewer_plugin"
 BUNDLE = PLUGIN / "dist" / "loupe-mirador.js"
