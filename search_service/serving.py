@@ -6,6 +6,10 @@ line (400) or HTTP version (505) are refused by the server itself (Python's http
 which would answer with an HTML page; here they are JSON like every other error of the
 service (``{"error": {"code", "message"}}``), with the headers of ``security_headers``.
 Behind gunicorn or a proxy, those servers answer such requests themselves.
+
+A connection on which the client sends nothing for ``IDLE_TIMEOUT_S`` is closed (a request
+whose body stops arriving is answered 400), so that clients which open connections and
+trickle bytes, or go silent, do not hold the server's threads for ever.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from .security_headers import DATA_POLICY, REFERRER_POLICY
 
+IDLE_TIMEOUT_S = 60.0
 MESSAGES = {
     HTTPStatus.REQUEST_URI_TOO_LONG: "the URL is longer than this server reads (65,536 bytes with the method); "
                                      "send long input in a JSON body",
@@ -43,6 +48,8 @@ class JSONErrorRequestHandler(WSGIRequestHandler):
             self.wfile.write(body)
 
 
-def make_json_server(host: str, port: int, app) -> BaseWSGIServer:  # noqa: ANN001 - a WSGI application
-    """A threaded werkzeug server whose own errors are JSON."""
-    return make_server(host, port, app, threaded=True, request_handler=JSONErrorRequestHandler)
+def make_json_server(host: str, port: int, app, *,  # noqa: ANN001 - a WSGI application
+                     idle_timeout_s: float = IDLE_TIMEOUT_S) -> BaseWSGIServer:
+    """A threaded werkzeug server whose own errors are JSON and whose connections time out."""
+    handler = type("LoupeRequestHandler", (JSONErrorRequestHandler,), {"timeout": idle_timeout_s})
+    return make_server(host, port, app, threaded=True, request_handler=handler)

@@ -34,7 +34,7 @@ def served(indexed_demo, tmp_path_factory) -> Iterator[Served]:  # noqa: ANN001
     root = tmp_path_factory.mktemp("served")
     settings = copy_data_dir(indexed_demo, root / "var")
     env = {"LOUPE_API_KEYS": KEYS_SETTING, "LOUPE_MAX_UPLOAD_PIXELS": "100000000", "LOUPE_IMAGE_SLOTS": "2"}
-    with serve(settings, root / "serve.log", env=env) as server:
+    with serve(settings, root / "serve.log", env=env, args=("--no-jobs",)) as server:
         yield server
 
 
@@ -304,6 +304,32 @@ def test_every_response_carries_the_security_headers(served):
     assert data.headers["access-control-allow-origin"] == "*"  # viewers elsewhere still read it
     behind_https_proxy = served.request("GET", "/api/health", headers={"X-Forwarded-Proto": "https"})
     assert behind_https_proxy.headers["strict-transport-security"].startswith("max-age=")
+
+
+def test_a_silent_or_trickling_client_is_let_go(make_app):
+    import socket
+
+    server = make_json_server("127.0.0.1", 0, make_app(), idle_timeout_s=0.5)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+
+    def send_and_read(data: bytes) -> tuple[float, bytes]:
+        with socket.create_connection(("127.0.0.1", server.server_port), timeout=10) as connection:
+            connection.sendall(data)
+            started, received = time.monotonic(), b""
+            while chunk := connection.recv(65536):
+                received += chunk
+            return time.monotonic() - started, received
+
+    try:
+        waited, received = send_and_read(b"GET /api/hea")  # a request line that never ends
+        assert waited < 5 and received == b""
+        head = b"POST /api/tag HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 5000\r\n\r\n"
+        waited, received = send_and_read(head + b'{"vocabulary": ')  # a body that stops arriving
+        assert waited < 5 and received.startswith(b"HTTP/1.1 400") and b'"error"' in received
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
 
 
 # --- cursors and keys ----------------------------------------------------------------------------
