@@ -57,7 +57,8 @@ class Settings:
     max_redirects: int = 5
 
     # --- Images ---------------------------------------------------------------------------
-    # Longest side of images fetched for indexing and training.
+    # Longest side of images fetched for indexing and training, and of uploads as decoded for
+    # search and tagging (so an upload of a collection's image looks as the indexed one did).
     image_max_side: int = 1024
     # Pillow's decompression-bomb limit (pixels).
     max_image_pixels: int = 100_000_000
@@ -133,14 +134,31 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8600
     # Comma-separated keys accepted for write and admin endpoints (LOUPE_API_KEYS). With none,
-    # those endpoints answer 403: nothing can be changed through the API.
+    # those endpoints answer 403: nothing can be changed through the API. Whitespace around
+    # each key is removed, here and in the key a request presents (HTTP drops it from header
+    # values anyway): "k1, k2 " is the keys "k1" and "k2", and a key never starts or ends
+    # with a space.
     api_keys: str = ""
     # The service's address as the outside world sees it (behind a proxy), for the ids of
     # IIIF documents and links; empty: taken from each request.
     public_url: str = ""
-    # Largest image upload accepted by the API (bytes, before decoding; pixels are limited by
-    # max_image_pixels). Formats: JPEG, PNG, WEBP.
+    # Largest image upload accepted by the API (bytes, before decoding). Formats: JPEG, PNG, WEBP.
     max_upload_bytes: int = 10 * 1024 * 1024
+    # Largest upload in pixels (width x height, read from the header before decoding). Lower
+    # than max_image_pixels: anyone may upload, and a PNG or WEBP is decoded whole (4 bytes a
+    # pixel) before it is reduced to image_max_side; a JPEG is decoded already reduced.
+    max_upload_pixels: int = 50_000_000
+    # Requests that decode an image and run the model at the same time (image and composed
+    # search, tagging); 0: the number of cores, at most 4 (the model runs one batch at a time
+    # and uses every core already). Uploads then hold at most about
+    # image_slots x max_upload_pixels x 4 bytes. Up to 4 x image_slots more requests wait up
+    # to image_slot_wait_s for a slot; beyond that a request is answered 503 with Retry-After.
+    image_slots: int = 0
+    image_slot_wait_s: float = 10.0
+    # Origins allowed to show the service's pages (search page, /viewer) inside a frame, as
+    # CSP frame-ancestors, space-separated, e.g. "https://www.museum.example". Empty: only
+    # this server's own pages may frame them (clickjacking protection).
+    frame_ancestors: str = ""
     # A IIIF viewer page that opens content-state links (`?iiif-content=`, e.g. your Mirador
     # or Universal Viewer page); every search result links to its region there. Empty: results
     # carry the encoded content state but no link.
@@ -242,6 +260,14 @@ class Settings:
     @property
     def api_key_set(self) -> frozenset[str]:
         return frozenset(k.strip() for k in self.api_keys.split(",") if k.strip())
+
+    @property
+    def image_slot_count(self) -> int:
+        """``image_slots``, or by default the cores available to this process (1 to 4)."""
+        if self.image_slots > 0:
+            return self.image_slots
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+        return max(1, min(4, cores))
 
 
 _FIELDS = {f.name: f for f in fields(Settings) if f.name != "source_file"}

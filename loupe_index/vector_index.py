@@ -25,7 +25,7 @@ from loupe_core.settings import Settings
 from loupe_models.identity import check_vector_name
 
 from .compact_store import CompactStore
-from .cursor import decode_cursor, encode_cursor, query_fingerprint
+from .cursor import MAX_OFFSET, decode_cursor, encode_cursor, query_fingerprint
 from .errors import QueryError, UnknownVectorError, VectorIndexError
 from .export import ExportedPoint, iter_points, read_manifest, write_export
 from .filters import SearchFilters
@@ -43,7 +43,7 @@ log = logging.getLogger(__name__)
 
 LOCAL_INDEXES = ("compact", "qdrant")
 MAX_LIMIT = 500  # hits per page
-MAX_DEPTH = 5_000  # deepest hit reachable by paging
+MAX_DEPTH = MAX_OFFSET  # deepest hit reachable by paging (cursors past it are refused)
 WRITE_BATCH = 256
 
 

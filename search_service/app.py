@@ -22,7 +22,10 @@ from loupe_core.settings import Settings
 from .cors import register_cors
 from .errors import register_error_handlers
 from .iiif_search import DEFAULT_PAGE_SIZE
+from .json_body import RequestJSONProvider
 from .openapi import MODULES_EXTENSION
+from .request_checks import register_request_checks
+from .security_headers import register_security_headers
 from .services import EXTENSION, Services
 from .uploads import body_limit
 
@@ -54,10 +57,13 @@ def create_app(settings: Settings, *, services: Services | None = None) -> Flask
         MAX_CONTENT_LENGTH=body_limit(settings),
         LOUPE_IIIF_PAGE_SIZE=DEFAULT_PAGE_SIZE,
     )
+    app.json = RequestJSONProvider(app)  # request bodies parsed within limits (depth, numbers, text)
     app.json.sort_keys = False  # type: ignore[attr-defined] - IIIF documents read best in their own order
     app.extensions[EXTENSION] = services
     register_error_handlers(app)
+    register_request_checks(app)
     register_cors(app)
+    register_security_headers(app, settings)
     app.extensions[MODULES_EXTENSION] = register_blueprints(app, BLUEPRINTS)
     return app
 

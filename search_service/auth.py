@@ -2,8 +2,10 @@
 
 ``@require_api_key`` on a view: the request must carry one of the keys of the ``api_keys``
 setting (LOUPE_API_KEYS, comma-separated) as ``X-API-Key: KEY`` or ``Authorization: Bearer
-KEY``. Without any key configured such endpoints answer 403 saying how to configure one, so
-a fresh installation is read-only rather than open. A missing or wrong key is 401. Views so
+KEY``. Whitespace around a key is ignored, in the setting and in the request (HTTP strips it
+from header values anyway), so no key starts or ends with a space. Without any key
+configured such endpoints answer 403 saying how to configure one, so a fresh installation
+is read-only rather than open. A missing or wrong key is 401. Views so
 marked are write endpoints: they never get CORS headers (see ``cors``), so a web page of
 another origin cannot call them from a visitor's browser.
 """

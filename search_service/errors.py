@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, Response, current_app, jsonify
+from flask import Flask, Response, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from connector.catalog import CatalogError
@@ -37,6 +37,7 @@ from training_worker.jobs.kind import UnknownReference
 from training_worker.jobs.params import ParamError
 
 from .request_errors import (
+    Busy,
     ImageUnavailable,
     InvalidRequest,
     NotInCatalog,
@@ -45,6 +46,13 @@ from .request_errors import (
 )
 
 log = logging.getLogger(__name__)
+
+FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
+
+
+# Longer messages are cut: one naming every field of a body with 100,000 unknown keys would
+# be as large as the body.
+MAX_MESSAGE = 2_000
 
 
 class ApiError(Exception):
@@ -61,7 +69,8 @@ class ApiError(Exception):
         self.headers = headers or {}
 
     def body(self) -> dict[str, Any]:
-        error: dict[str, Any] = {"code": self.code, "message": self.message}
+        message = self.message if len(self.message) <= MAX_MESSAGE else self.message[:MAX_MESSAGE] + " …"
+        error: dict[str, Any] = {"code": self.code, "message": message}
         if self.field:
             error["field"] = self.field
         return {"error": error}
@@ -88,6 +97,7 @@ def error_response(error: ApiError) -> Response:
 # job parameters) keeps them.
 DOMAIN_ANSWERS: tuple[tuple[type[Exception] | tuple[type[Exception], ...], int, str], ...] = (
     (InvalidRequest, 400, "invalid_parameter"),
+    (Busy, 503, "busy"),
     (NotInCatalog, 404, "not_found"),
     (TooLarge, 413, "upload_too_large"),
     (UnsupportedImage, 415, "unsupported_media_type"),
@@ -117,12 +127,25 @@ def _from_domain(exc: Exception) -> ApiError | None:
     for kinds, status, code in DOMAIN_ANSWERS:
         if isinstance(exc, kinds):
             field = getattr(exc, "field", None) or _FIELDS.get(type(exc))
-            return ApiError(status, getattr(exc, "code", None) or code, str(exc), field=field)
+            retry_after = getattr(exc, "retry_after_s", None)
+            headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
+            return ApiError(status, getattr(exc, "code", None) or code, str(exc), field=field, headers=headers)
     return None
 
 
-def _body_limit_message() -> str:
+def _too_large_message() -> str:
+    """What a 413 was for: the body as a whole, or a form's parts (werkzeug says neither)."""
     limit = current_app.config.get("MAX_CONTENT_LENGTH")
+    length = request.content_length
+    if length is not None and (not limit or length <= limit) and request.mimetype in FORM_TYPES:
+        parts = current_app.config.get("MAX_FORM_PARTS") or 1_000
+        memory = current_app.config.get("MAX_FORM_MEMORY_SIZE") or 500_000
+        return (f"the form has more parts (at most {parts:,}) or larger fields (at most {memory:,} bytes "
+                "besides files) than this server accepts")
+    return _body_limit_message(limit)
+
+
+def _body_limit_message(limit: int | None) -> str:
     services = current_app.extensions.get("loupe")
     image_limit = getattr(getattr(services, "settings", None), "max_upload_bytes", None)
     message = "the request body is larger than this server accepts"
@@ -144,7 +167,7 @@ def register_error_handlers(app: Flask) -> None:
         message = error.description or error.name
         if error.code == 413:
             code = "upload_too_large"
-            message = _body_limit_message()
+            message = _too_large_message()
         response = error_response(ApiError(error.code or 500, code, message))
         if error.code == 405 and error.valid_methods:
             response.headers["Allow"] = ", ".join(error.valid_methods)

@@ -19,6 +19,7 @@ from flask import Blueprint, Response, current_app
 from loupe_core import __version__
 
 from .responses import json_response
+from .security_headers import inline_policy
 from .services import get_services
 from .urls import base_url
 
@@ -161,15 +162,19 @@ COMPONENTS: dict[str, Any] = {
     "responses": {
         "BadRequest": _error("Invalid parameters.", "invalid_parameter", "'limit' must be a whole number from 1 to 100"),
         "NotFound": _error("Unknown resource.", "not_found", "the catalog has no canvas https://example.org/canvas/9"),
-        "TooLarge": _error("Upload too large (bytes or pixels).", "upload_too_large",
+        "TooLarge": _error("Upload too large (bytes: `upload_too_large`; pixels: `too_many_pixels`, setting "
+                           "`max_upload_pixels`).", "upload_too_large",
                            "the image is 12,000,000 bytes; the limit is 10,485,760 bytes (setting max_upload_bytes)"),
         "UnsupportedMediaType": _error("Not JPEG, PNG or WEBP.", "unsupported_media_type",
                                        "GIF images are not accepted: send JPEG, PNG or WEBP"),
         "Unauthorized": _error("Missing or wrong API key.", "missing_api_key", "this endpoint needs an API key"),
         "Forbidden": _error("No API keys configured on the server.", "api_keys_not_configured",
                             "set LOUPE_API_KEYS ..."),
-        "Unavailable": _error("Index or model not ready.", "index_unavailable",
-                              "the index holds no vectors yet: index the catalog first"),
+        "Unavailable": {**_error("Index or model not ready (`index_unavailable`, `model_unavailable`...), or the "
+                                 "server busy with other image requests (`busy`, with `Retry-After` in seconds).",
+                                 "index_unavailable", "the index holds no vectors yet: index the catalog first"),
+                        "headers": {"Retry-After": {"description": "With `busy`: seconds to wait before trying again.",
+                                                    "schema": {"type": "integer"}}}},
     },
 }
 
@@ -206,8 +211,7 @@ def openapi_json() -> Response:
 def docs() -> Response:
     html = resources.files("search_service").joinpath(DOCS_PAGE).read_text(encoding="utf-8")
     response = current_app.response_class(html, mimetype="text/html")
-    response.headers["Content-Security-Policy"] = ("default-src 'self'; script-src 'unsafe-inline'; "
-                                                   "style-src 'unsafe-inline'; img-src 'self' data:")
+    response.headers["Content-Security-Policy"] = inline_policy(html)
     return response
 
 

@@ -4,12 +4,15 @@ Query strings and forms are flat: ``limit``, ``cursor``, ``one_per_canvas`` and 
 ``source``, ``collection``, ``manifest``, ``canvas``, ``kind``, ``rights`` (repeat a
 parameter for several values; ``kind`` also takes a comma-separated list), ``year_from``,
 ``year_to``. JSON bodies carry the filters in an object ``filters`` (each a string or a list
-of strings; ``source`` may be a number). Unknown parameters are refused rather than ignored,
-so a misspelt filter never silently returns unfiltered results.
+of strings; ``source`` may be a number), at most ``MAX_FILTER_VALUES`` values each. Unknown
+parameters are refused rather than ignored, so a misspelt filter never silently returns
+unfiltered results. A cursor must look like one the service gave out (base64url text);
+``loupe_index.cursor`` checks what it says.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
 from typing import Any, Iterable, Mapping
 
@@ -22,7 +25,8 @@ from .request_errors import InvalidRequest
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
-MAX_CURSOR = 500
+MAX_CURSOR = 500  # characters; the cursors given out have under 100 (base64url)
+MAX_FILTER_VALUES = 200  # values of one filter
 LIST_FILTERS = ("source", "collection", "manifest", "canvas", "kind", "rights")
 YEAR_FILTERS = ("year_from", "year_to")
 FILTER_PARAMS = (*LIST_FILTERS, *YEAR_FILTERS)
@@ -32,6 +36,7 @@ URL_PARAMS = ("url", "image_url", "imageUrl", "uri", "href", "src")
 URL_REFUSAL = ("the server never fetches a URL sent by a client: upload the image (multipart field 'image' "
                "or JSON 'image_base64'), or name a region of the collection with 'reference': "
                "{'manifest', 'canvas', 'xywh'}")
+_CURSOR = re.compile(r"[A-Za-z0-9_-]+")
 _TRUE = ("1", "true", "yes", "on")
 _FALSE = ("0", "false", "no", "off", "")
 
@@ -130,6 +135,10 @@ def parse_float(raw: Any, name: str, *, default: float, low: float, high: float)
 
 
 def _filters(values: dict[str, Any]) -> SearchFilters:
+    for name in LIST_FILTERS:
+        if len(values.get(name, ())) > MAX_FILTER_VALUES:
+            raise InvalidRequest(f"filter {name!r} has {len(values[name]):,} values; at most {MAX_FILTER_VALUES}",
+                                 field=name, code="invalid_filter")
     bad_kinds = [k for k in values.get("kind", ()) if k not in KINDS]
     if bad_kinds:
         raise InvalidRequest(f"unknown kind {', '.join(map(repr, bad_kinds))}; use {', '.join(KINDS)}", field="kind")
@@ -168,7 +177,7 @@ def _limit(raw: str | None) -> int:
 def _cursor(raw: str | None) -> str | None:
     if raw is None or raw == "":
         return None
-    if len(raw) > MAX_CURSOR or not raw.isascii():
+    if len(raw) > MAX_CURSOR or not _CURSOR.fullmatch(raw):
         raise InvalidRequest(code="invalid_cursor", message="the cursor is not one this service gave out; start again without a cursor",
                        field="cursor")
     return raw

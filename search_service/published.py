@@ -29,12 +29,12 @@ JSON_TYPE = "application/ld+json"
 @bp.get("/published/<path:subpath>")
 def published_file(subpath: str) -> Response:
     root = get_services().settings.published_dir.resolve()
-    joined = safe_join(str(root), subpath)
-    if joined is None:
-        raise not_found(f"no published file {subpath!r}")
-    path = Path(joined).resolve()
-    if path != root and root not in path.parents:  # a link leading out of the folder
-        raise not_found(f"no published file {subpath!r}")
+    try:
+        path = _published_path(root, subpath)
+    except (OSError, ValueError):  # a name too long for the file system, a NUL character
+        path = None
+    if path is None:
+        raise not_found(f"no published file {subpath[:200]!r}")
     if path.is_dir():
         document = next((path / n for n in FOLDER_DOCUMENTS if (path / n).is_file()), None)
         if document is None:
@@ -42,11 +42,20 @@ def published_file(subpath: str) -> Response:
         if not request.path.endswith("/") and document.name == "info.json":
             return redirect(request.path + "/info.json", 303)
         path = document
-    if not path.is_file():
-        raise not_found(f"no published file {subpath!r}")
     mimetype = JSON_TYPE if path.suffix == ".json" else None
     response = send_file(path, mimetype=mimetype, conditional=True, etag=True, max_age=CACHE_SECONDS)
     return response
+
+
+def _published_path(root: Path, subpath: str) -> Path | None:
+    """The file or folder ``subpath`` names inside ``root``; None when it is outside or absent."""
+    joined = safe_join(str(root), subpath)
+    if joined is None:
+        return None
+    path = Path(joined).resolve()
+    if path != root and root not in path.parents:  # a link leading out of the folder
+        return None
+    return path if path.is_dir() or path.is_file() else None
 
 
 OPENAPI_PATHS = {

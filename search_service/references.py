@@ -22,6 +22,7 @@ from iiif.geometry import canvas_to_image, intersect
 from iiif.model import Box
 
 from .catalog_reads import CanvasDetails, find_canvas
+from .image_limits import check_aspect
 from .params import reject_url_fields
 from .request_errors import ImageUnavailable, InvalidRequest, NotInCatalog
 
@@ -124,6 +125,8 @@ def resolve_reference(reference: Reference, catalog, images: CatalogImages) -> R
             size = f" ({canvas.width}x{canvas.height})" if canvas.width else ""
             raise InvalidRequest(f"reference.xywh {reference.describe()['xywh']} lies outside the image of canvas "
                               f"{canvas.canvas}{size}", field="reference.xywh")
+        check_aspect(round(pixels.w), round(pixels.h), what=f"the region {reference.describe()['xywh']}",
+                     field="reference.xywh")
     try:
         picture = images.crop(canvas.source_id, canvas.image, pixels)
     except FetchError as e:

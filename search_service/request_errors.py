@@ -50,3 +50,14 @@ class ImageUnavailable(RequestProblem):
     """A catalog image could not be fetched from its server."""
 
     default_code = "image_unavailable"
+
+
+class Busy(RequestProblem):
+    """Every slot for image work is taken and the queue is full or the wait ran out: the
+    client should try again after ``retry_after_s`` seconds."""
+
+    default_code = "busy"
+
+    def __init__(self, message: str, *, retry_after_s: int) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s

@@ -27,6 +27,7 @@ from training_worker.jobs import JobQueue, JobStore
 
 from .combiner import CombinerRegistry
 from .engine import SearchEngine
+from .image_limits import ImageGate
 from .query_model import load_query_model
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -101,6 +102,12 @@ class Services:
     @property
     def engine(self) -> "SearchEngine":
         return self._once("engine", lambda: SearchEngine(self))
+
+    @property
+    def image_gate(self) -> ImageGate:
+        """The slots of this process for image work (``image_work``)."""
+        settings = self.settings
+        return self._once("image_gate", lambda: ImageGate(settings.image_slot_count, settings.image_slot_wait_s))
 
     @property
     def images(self) -> CatalogImages:

@@ -5,10 +5,17 @@ An image comes as the multipart field ``image`` or as base64 text in the JSON fi
 with a JSON error that names the limit:
 
 - bytes: ``max_upload_bytes`` (default 10 MiB) -> 413 ``upload_too_large``;
-- pixels: ``max_image_pixels``, read from the header before decoding -> 413 ``too_many_pixels``;
+- pixels: ``max_upload_pixels`` (default 50 million), read from the header before decoding
+  -> 413 ``too_many_pixels``;
+- shape: one side at most ``MAX_ASPECT`` times the other -> 400 ``unsupported_shape``;
 - format: JPEG, PNG or WEBP by content (whatever the file name or Content-Type says) -> 415
   ``unsupported_media_type``;
 - anything that does not decode -> 400 ``invalid_image``.
+
+An upload is decoded no larger than the model needs: reduced to fit ``image_max_side``, as
+the collection's images were for indexing. A JPEG is decoded already reduced by libjpeg (1/2
+to 1/8 scale); a PNG or WEBP is decoded whole and then reduced, which is why uploads have a
+pixel limit of their own and views that decode them hold a slot (``image_work``).
 
 The request body as a whole is capped by Flask's ``MAX_CONTENT_LENGTH`` (``body_limit``),
 so an oversized upload is refused before it is read into memory.
@@ -29,6 +36,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from loupe_core.settings import Settings
 
+from .image_limits import check_aspect
 from .request_errors import InvalidRequest, RequestProblem, TooLarge, UnsupportedImage
 
 IMAGE_FIELD = "image"
@@ -38,13 +46,18 @@ ACCEPTED_FORMATS = {"JPEG": "image/jpeg", "MPO": "image/jpeg", "PNG": "image/png
 _DATA_URL = re.compile(r"^data:[\w/+.-]*;base64,", re.IGNORECASE)
 # Room for base64's 4/3 growth and the other fields of a form or JSON body.
 _BODY_OVERHEAD = 256 * 1024
+# Decoded PNG and WEBP images are reduced by whole factors to no less than this many times
+# the size wanted, then resized (as Pillow's thumbnail does), a band of about this many
+# pixels at a time.
+REDUCING_GAP = 2.0
+BAND_PIXELS = 4_000_000
 
 
 @dataclass(frozen=True)
 class UploadedImage:
-    image: Image.Image  # decoded, EXIF orientation applied, RGB
+    image: Image.Image  # decoded, reduced to fit image_max_side, EXIF orientation applied, RGB
     format: str  # JPEG, PNG or WEBP
-    width: int
+    width: int  # of the upload, as its header says
     height: int
     size_bytes: int
 
@@ -90,7 +103,8 @@ def decode_base64(text: Any, settings: Settings) -> bytes:
 
 
 def decode_image(data: bytes, settings: Settings, *, field: str = IMAGE_FIELD) -> UploadedImage:
-    """Check and decode image bytes against the upload limits. Raises InvalidRequest, TooLarge or UnsupportedImage."""
+    """Check image bytes against the upload limits and decode them reduced to fit
+    ``image_max_side``. Raises InvalidRequest, TooLarge or UnsupportedImage."""
     if len(data) > settings.max_upload_bytes:
         raise _too_large(len(data), settings, field)
     if not data:
@@ -104,19 +118,54 @@ def decode_image(data: bytes, settings: Settings, *, field: str = IMAGE_FIELD) -
                                field=field) from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise _too_many_pixels(None, settings, field) from None
-    if image.format not in ACCEPTED_FORMATS:
-        raise UnsupportedImage(f"{image.format} images are not accepted: send JPEG, PNG or WEBP", field=field)
-    fmt = "JPEG" if image.format == "MPO" else str(image.format)
+    with image:
+        if image.format not in ACCEPTED_FORMATS:
+            raise UnsupportedImage(f"{image.format} images are not accepted: send JPEG, PNG or WEBP", field=field)
+        fmt = "JPEG" if image.format == "MPO" else str(image.format)
+        width, height = image.size
+        if width * height > settings.max_upload_pixels:
+            raise _too_many_pixels((width, height), settings, field)
+        check_aspect(width, height, what="the image", field=field)
+        try:
+            reduced = _decode_reduced(image, settings.image_max_side)
+        except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as e:  # truncated or corrupt data
+            raise InvalidRequest(code="invalid_image", message=f"the uploaded {fmt} image cannot be decoded ({e})",
+                                 field=field) from None
+    return UploadedImage(reduced, fmt, width, height, len(data))
+
+
+def _decode_reduced(image: Image.Image, side: int) -> Image.Image:
+    """``image`` decoded to fit ``side`` x ``side``, EXIF orientation applied, RGB.
+
+    A JPEG is drafted by ``thumbnail``: libjpeg decodes it at 1/2 to 1/8 scale. Other
+    formats are decoded whole, then reduced a band of rows at a time (``_reduce_rgb``), so
+    that no second full-size copy is ever made (converting the mode, or resizing an RGBA
+    image, which Pillow premultiplies first, would copy it whole)."""
+    if image.format in ("JPEG", "MPO"):
+        image.thumbnail((side, side), Image.Resampling.BICUBIC)
+        reduced = image
+    else:
+        width, height = image.size
+        scale = min(side / width, side / height, 1.0)
+        factor = max(1, int(1 / scale / REDUCING_GAP))
+        reduced = _reduce_rgb(image, factor)
+        reduced.info.update(image.info)  # EXIF and XMP, for the orientation
+        reduced.thumbnail((side, side), Image.Resampling.BICUBIC)
+    oriented = ImageOps.exif_transpose(reduced)
+    return oriented if oriented.mode == "RGB" else oriented.convert("RGB")
+
+
+def _reduce_rgb(image: Image.Image, factor: int) -> Image.Image:
+    """``image`` as RGB, each ``factor`` x ``factor`` block of pixels averaged (``Image.reduce``),
+    converted and reduced a band of rows at a time."""
+    image.load()
     width, height = image.size
-    if width * height > settings.max_image_pixels:
-        raise _too_many_pixels((width, height), settings, field)
-    try:
-        image.load()
-        image = ImageOps.exif_transpose(image).convert("RGB")
-    except (OSError, SyntaxError, ValueError) as e:  # truncated or corrupt data
-        raise InvalidRequest(code="invalid_image", message=f"the uploaded {fmt} image cannot be decoded ({e})",
-                             field=field) from None
-    return UploadedImage(image, fmt, width, height, len(data))
+    out = Image.new("RGB", (-(-width // factor), -(-height // factor)))
+    rows = factor * max(1, BAND_PIXELS // (width * factor))
+    for top in range(0, height, rows):
+        band = image.crop((0, top, width, min(height, top + rows))).convert("RGB")
+        out.paste(band.reduce(factor) if factor > 1 else band, (0, top // factor))
+    return out
 
 
 def _too_large(size: int, settings: Settings, field: str) -> RequestProblem:
@@ -126,5 +175,5 @@ def _too_large(size: int, settings: Settings, field: str) -> RequestProblem:
 
 def _too_many_pixels(size: tuple[int, int] | None, settings: Settings, field: str) -> RequestProblem:
     what = f"{size[0]}x{size[1]} pixels" if size else "too many pixels"
-    return TooLarge(f"the image has {what}; the limit is {settings.max_image_pixels:,} pixels "
-                    "(setting max_image_pixels)", field=field, code="too_many_pixels")
+    return TooLarge(f"the image has {what}; the limit for uploads is {settings.max_upload_pixels:,} pixels "
+                    "(setting max_upload_pixels)", field=field, code="too_many_pixels")

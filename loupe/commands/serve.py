@@ -15,12 +15,12 @@ import signal
 import threading
 
 import click
-from werkzeug.serving import make_server
 
 from loupe_core.settings import Settings
 from loupe_index import IndexLockedError, VectorIndexError
 from search_service.app import create_app
 from search_service.services import Services
+from search_service.serving import make_json_server
 from training_worker.broker import EmbeddedWorker
 from training_worker.resources import JobResources
 
@@ -45,7 +45,7 @@ def serve(settings: Settings, host: str | None, port: int | None, no_jobs: bool)
     worker = _start_jobs(settings, services, index) if not (settings.redis_url or no_jobs) else None
     threading.Thread(target=services.warm, name="warm-up", daemon=True).start()
     app = create_app(settings, services=services)
-    server = make_server(settings.host, settings.port, app, threaded=True)
+    server = make_json_server(settings.host, settings.port, app)
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
     jobs = ("jobs run here" if worker else "jobs run in `loupe worker` processes" if settings.redis_url
             else "jobs not run here (--no-jobs)")

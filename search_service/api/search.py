@@ -16,6 +16,7 @@ from werkzeug.datastructures import CombinedMultiDict
 from ..combiner import DEFAULT_TEXT_WEIGHT
 from ..engine import SearchOutcome
 from ..errors import ApiError, bad_request
+from ..image_work import image_work
 from ..params import SearchQuery, parse_float, query_from_args, query_from_json, reject_url_fields
 from ..references import parse_reference
 from ..responses import iiif_response, json_response, wants_iiif
@@ -37,6 +38,7 @@ def search_text() -> Response:
 
 
 @bp.post("/api/search/image")
+@image_work
 def search_image() -> Response:
     services = get_services()
     body, query, fmt = _post_input(extra_form=(), extra_json=(BASE64_FIELD, "reference"))
@@ -53,6 +55,7 @@ def search_image() -> Response:
 
 
 @bp.post("/api/search/composed")
+@image_work
 def search_composed() -> Response:
     services = get_services()
     body, query, fmt = _post_input(extra_form=("text", "text_weight"),

@@ -18,6 +18,7 @@ from loupe_tagging.vocabulary import MAX_INLINE_LABELS, make_vocabulary
 
 from ..catalog_reads import find_canvas
 from ..errors import ApiError, bad_request
+from ..image_work import image_work
 from ..params import reject_url_fields
 from ..references import parse_reference, resolve_reference
 from ..responses import json_response
@@ -35,6 +36,7 @@ SCORE_MEANING = (f"softmax over the vocabulary of {LOGIT_SCALE:g} x cosine(image
 
 
 @bp.post("/api/tag")
+@image_work
 def tag_image() -> Response:
     """Labels of an image (multipart ``image`` or JSON ``image_base64``) or of a region of the
     collection (JSON ``reference``), against a vocabulary (a name, or a list of labels)."""

@@ -23,6 +23,7 @@ from connector.catalog import Catalog
 from connector.catalog.schema import ManifestRow
 
 from ..errors import not_found
+from ..security_headers import VIEWER_POLICY
 from ..services import get_services
 from ..urls import base_url
 
@@ -58,6 +59,7 @@ def viewer_page() -> Response:
         content_state=request.args.get("iiif-content", ""), catalog=manifests,
     ), 200 if bundle_ready else 503)
     response.headers["Cache-Control"] = "no-cache"
+    response.headers["Content-Security-Policy"] = VIEWER_POLICY
     return response
 
 

@@ -69,11 +69,11 @@ def test_a_request_body_far_over_the_limit_is_413_json(make_app):
 
 
 def test_too_many_pixels_is_413(make_app):
-    client = make_app(max_image_pixels=1_000).test_client()
+    client = make_app(max_upload_pixels=1_000).test_client()
     response = _post(client, _image_bytes("PNG", (100, 100)))
     assert response.status_code == 413
     error = response.get_json()["error"]
-    assert error["code"] == "too_many_pixels" and "100x100" in error["message"] and "max_image_pixels" in error["message"]
+    assert error["code"] == "too_many_pixels" and "100x100" in error["message"] and "max_upload_pixels" in error["message"]
 
 
 @pytest.mark.parametrize("value", ["not base64 !!!", "", 42])

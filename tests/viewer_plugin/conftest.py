@@ -20,7 +20,11 @@ from typing import Iterator
 
 import pytest
 
-from tests.search_service.web.conftest import browser, screenshot_dir  # noqa: F401 - Chromium, screenshots
+from tests.search_service.web.conftest import (  # noqa: F401 - Chromium, screenshots
+    browser,
+    screenshot_dir,
+    wait_under_csp,
+)
 
 PLUGIN = Path(__file__).resolve().parents[2] / "viewer_plugin"
 BUNDLE = PLUGIN / "dist" / "loupe-mirador.js"
@@ -148,6 +152,7 @@ def open_viewer(browser, viewer_server):  # noqa: ANN001, ANN201, F811
         contexts.append(context)
         page = context.new_page()
         page.set_default_timeout(15_000)
+        wait_under_csp(page)
         page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
         page.on("console", lambda m: problems.append(f"console {m.type}: {m.text}") if m.type == "error"
                 and "Failed to load resource" not in m.text else None)

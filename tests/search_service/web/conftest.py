@@ -14,6 +14,7 @@ import os
 import re
 import shutil
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
@@ -22,6 +23,7 @@ import pytest
 
 from tests.support.deps import need
 
+WAIT_TIMEOUT_MS = 15_000
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                   "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"]
 DEMO_LABELS = ["Annunciation", "sunflowers", "horse", "portrait", "skull"]
@@ -64,6 +66,27 @@ def live_server(indexed_demo, tmp_path_factory) -> Iterator[LiveServer]:  # noqa
         catalog.close()
 
 
+def wait_under_csp(page) -> None:  # noqa: ANN001
+    """Make ``page.wait_for_function`` work under the pages' Content-Security-Policy.
+
+    Playwright polls a predicate with eval inside the page, which the pages' policy forbids
+    (no 'unsafe-eval'); ``page.evaluate`` goes through the DevTools protocol, which the policy
+    does not govern. So the predicate is polled from here, and every browser test runs with
+    the real policy (a violation is a console error, which fails the test)."""
+
+    def wait_for_function(expression: str, arg=None, *, timeout: float | None = None, polling=None):  # noqa: ANN001, ANN202
+        deadline = time.monotonic() + (timeout or WAIT_TIMEOUT_MS) / 1000
+        while True:
+            value = page.evaluate(expression, arg)
+            if value:
+                return value
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"waited {timeout or WAIT_TIMEOUT_MS} ms for: {expression[:200]}")
+            time.sleep(0.05)
+
+    page.wait_for_function = wait_for_function
+
+
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory) -> Iterator:  # noqa: ANN001
     sync_api = need("playwright.sync_api", reason="pip install playwright (the test extra)")
@@ -88,7 +111,8 @@ def open_page(browser, live_server):  # noqa: ANN001, ANN201
                                       has_touch=mobile, device_scale_factor=1)
         contexts.append(context)
         page = context.new_page()
-        page.set_default_timeout(15_000)
+        page.set_default_timeout(WAIT_TIMEOUT_MS)
+        wait_under_csp(page)
         page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
         page.on("console", lambda m: problems.append(f"console {m.type}: {m.text}") if m.type == "error"
                 and "Failed to load resource" not in m.text else None)
