@@ -69,9 +69,8 @@ def replace_proposals(catalog: Catalog, model: str, model_version: str, canvas_i
                    RegionRow.motivation == MOTIVATION)
         replaced = s.execute(delete(RegionRow).where(*machine, RegionRow.model == model,
                                                      RegionRow.review == PROPOSED)).rowcount or 0
-        decided = {(r.canvas_id, _box_key(r.x, r.y, r.w, r.h), str(t).casefold())
-                   for r in s.scalars(select(RegionRow).where(*machine, RegionRow.review.in_(DECISIONS)))
-                   for t in r.tags or ()}
+        decided = {key for r in s.scalars(select(RegionRow).where(*machine, RegionRow.review.in_(DECISIONS)))
+                   for key in _decided_keys(r)}
         written = skipped = 0
         for p in proposals:
             box = p.box
@@ -91,19 +90,90 @@ def replace_proposals(catalog: Catalog, model: str, model_version: str, canvas_i
     return WriteCounts(written, replaced, skipped)
 
 
-def set_review(catalog: Catalog, region_id: int, decision: str) -> dict:
-    """Record a curator's decision on a machine annotation; returns the region as JSON."""
+MAX_LABEL_LENGTH = 200
+
+
+class InvalidCorrection(ValueError):
+    """A corrected label or box that cannot be stored (empty, too long, off the canvas);
+    ``field`` says which: ``label`` or ``xywh``."""
+
+    def __init__(self, message: str, field: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass(frozen=True)
+class Correction:
+    """What a curator changed before accepting: the label, the box (canvas units), or both."""
+
+    label: str | None = None
+    box: Box | None = None
+
+
+def _decided_keys(row: RegionRow) -> set[tuple]:
+    """(canvas, box, label) of a decided region, and of the model's proposal it corrected:
+    a corrected suggestion must not come back in its original form either."""
+    keys = {(row.canvas_id, _box_key(row.x, row.y, row.w, row.h), str(t).casefold()) for t in row.tags or ()}
+    original = row.corrected_from or {}
+    box = original.get("xywh") or (None,) * 4
+    keys |= {(row.canvas_id, _box_key(*box), str(t).casefold()) for t in original.get("tags") or ()}
+    return keys
+
+
+def set_review(catalog: Catalog, region_id: int, decision: str, *, reviewer: str | None = None,
+               correction: Correction | None = None) -> dict:
+    """Record a curator's decision on a machine annotation, who took it (``reviewer``: an
+    anonymous, stable name such as a fingerprint of the curator's key) and when; an accepted
+    one may be corrected first (the model's proposal is kept in ``corrected_from``). Returns
+    the region as JSON."""
     if decision not in DECISIONS:
         raise ReviewError(f"decision must be one of {', '.join(DECISIONS)}, not {decision!r}")
+    if correction is not None and decision != ACCEPTED and (correction.label is not None or correction.box):
+        raise InvalidCorrection("only an accepted annotation can be corrected: send the label or box with "
+                                '{"decision": "accepted"}', "label" if correction.label is not None else "xywh")
     with catalog.session() as s:
         row = s.get(RegionRow, region_id)
         if row is None:
             raise RegionNotFound(f"no annotation region {region_id}")
         if row.made_by != "machine":
             raise ReviewError(f"region {region_id} was made by a person; only machine annotations are reviewed")
+        if correction is not None:
+            _apply_correction(row, correction)
         row.review = decision
+        row.reviewed_by = reviewer
+        row.reviewed_at = utcnow()
         s.commit()
         return region_json(row)
+
+
+def _apply_correction(row: RegionRow, correction: Correction) -> None:
+    label = None if correction.label is None else " ".join(correction.label.split())
+    if label is not None and not 0 < len(label) <= MAX_LABEL_LENGTH:
+        raise InvalidCorrection(f"the label must have 1 to {MAX_LABEL_LENGTH} characters", "label")
+    box = correction.box
+    if box is not None:
+        _check_box(box, row.canvas.width, row.canvas.height)
+    old_box = None if row.x is None else [row.x, row.y, row.w, row.h]
+    changed_label = label is not None and list(row.tags or ()) != [label]
+    changed_box = box is not None and old_box != [float(v) for v in box]
+    if not (changed_label or changed_box):
+        return
+    if row.corrected_from is None:  # keep what the model proposed, not an earlier correction
+        row.corrected_from = {"tags": list(row.tags or ()), "xywh": old_box}
+    if changed_label:
+        row.tags = [label]
+    if changed_box:
+        row.x, row.y, row.w, row.h = (round(float(v), 2) for v in box)
+        row.image_xywh = None  # the pixels of the model's box no longer apply
+        row.selector = "xywh"
+
+
+def _check_box(box: Box, width: int | None, height: int | None) -> None:
+    x, y, w, h = box
+    if not (w > 0 and h > 0 and x >= 0 and y >= 0):
+        raise InvalidCorrection("the box needs x, y >= 0 and a width and height > 0 (canvas units)", "xywh")
+    if width and height and (x + w > width + 0.5 or y + h > height + 0.5):
+        raise InvalidCorrection(f"the box {list(box)} reaches past the {width} x {height} canvas", "xywh")
 
 
 def region_json(row: RegionRow) -> dict:
@@ -111,4 +181,7 @@ def region_json(row: RegionRow) -> dict:
     return {"id": row.id, "canvas_id": row.canvas_id, "motivation": row.motivation, "xywh": box,
             "tags": list(row.tags or ()), "made_by": row.made_by, "model": row.model,
             "model_version": row.model_version, "confidence": row.confidence, "review": row.review,
-            "created_at": row.created_at.isoformat() + "Z" if row.created_at else None}
+            "created_at": row.created_at.isoformat() + "Z" if row.created_at else None,
+            "reviewed_by": row.reviewed_by,
+            "reviewed_at": row.reviewed_at.isoformat(timespec="seconds") + "Z" if row.reviewed_at else None,
+            "corrected_from": row.corrected_from}

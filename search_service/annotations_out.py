@@ -4,11 +4,13 @@
     /iiif/annotations?uri=CANVAS                  the same page, found by the canvas URI
     /iiif/annotations/manifest/MANIFESTKEY.json   every canvas of a manifest with its page URL
     /iiif/annotations/manifest?uri=MANIFEST       the same, by the manifest URI
-    /iiif/context/loupe.jsonld                    the JSON-LD context of ``loupe:confidence``
+    /iiif/context/loupe.jsonld                    the JSON-LD context of Loupe's terms (the pages name it)
 
 A page holds the canvas's regions made by a model (``made_by = machine``) unless a curator
 rejected them, proposed and accepted alike: each annotation says which model and version
-made it (``generator``), when, and how sure it was (``loupe:confidence``). Page URLs are
+made it (``generator``), which process (``creator``, a Software agent), when, how sure it was
+(``loupe:confidence``) and where its review stands (``loupe:review``: ``proposed``, or
+``accepted`` with ``loupe:reviewedBy`` and ``loupe:reviewed``). Page URLs are
 stable (they depend only on the canvas URI), so they can be added to the canvas's
 ``annotations`` in the manifest or loaded into a viewer by hand. An empty page is a valid
 answer: the canvas is known, Loupe has said nothing about it yet.
@@ -33,6 +35,7 @@ from .urls import absolute, base_url
 bp = Blueprint("annotations_out", __name__)
 
 PAGE_LABEL = {"en": ["Loupe machine annotations"]}
+CONTEXT_PATH = "/iiif/context/loupe.jsonld"
 
 
 @bp.get("/iiif/annotations/<key>.json")
@@ -44,7 +47,8 @@ def canvas_page(key: str | None) -> Response:
     page_id = absolute(settings, f"/iiif/annotations/{uri_key(canvas)}.json")
     base = base_url(settings)
     annotations = [region_annotation(r, base) for r in machine_regions(services.catalog, canvas)]
-    return iiif_response(annotation_page(page_id, annotations, label=PAGE_LABEL), PRESENTATION_3_PROFILE)
+    page = annotation_page(page_id, annotations, label=PAGE_LABEL, loupe_context=loupe_context_url(settings))
+    return iiif_response(page, PRESENTATION_3_PROFILE)
 
 
 @bp.get("/iiif/annotations/manifest/<key>.json")
@@ -63,9 +67,15 @@ def manifest_pages(key: str | None) -> Response:
     return json_response({"manifest": manifest, "key": uri_key(manifest), "canvases": canvases}, conditional=True)
 
 
-@bp.get("/iiif/context/loupe.jsonld")
+@bp.get(CONTEXT_PATH)
 def loupe_context() -> Response:
+    """The JSON-LD context that Loupe's pages name (``loupe:confidence``, ``loupe:review``...)."""
     return iiif_response(LOUPE_CONTEXT_DOCUMENT, None)
+
+
+def loupe_context_url(settings) -> str:  # noqa: ANN001 - Settings
+    """Where this service serves Loupe's context: the address its pages name."""
+    return absolute(settings, CONTEXT_PATH)
 
 
 _PAGE_OK = {"description": "A IIIF Presentation 3 AnnotationPage (may be empty).",
@@ -92,6 +102,6 @@ OPENAPI_PATHS: dict[str, Any] = {
         "parameters": [{"name": "uri", "in": "query", "required": True, "schema": {"type": "string"}}],
         "responses": {"200": {"description": "As above."}, "404": _NOT_FOUND}}},
     "/iiif/context/loupe.jsonld": {"get": {
-        "tags": ["IIIF annotations"], "summary": "JSON-LD context of Loupe's extension (loupe:confidence)",
+        "tags": ["IIIF annotations"], "summary": "JSON-LD context of Loupe's extension (loupe:confidence, loupe:review, ...)",
         "responses": {"200": {"description": "The context document."}}}},
 }

@@ -12,6 +12,7 @@ another origin cannot call them from a visitor's browser.
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 from functools import wraps
 from typing import Callable, TypeVar
@@ -54,6 +55,12 @@ def presented_key() -> str | None:
     if scheme.lower() == "bearer" and token.strip():
         return token.strip()
     return None
+
+
+def key_fingerprint(key: str) -> str:
+    """A stable, anonymous name of an API key (first 12 hex characters of its SHA-256), for
+    recording who did something without storing the key."""
+    return hashlib.sha256(key.encode()).hexdigest()[:12]
 
 
 def check_api_key() -> None:

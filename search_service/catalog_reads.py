@@ -56,6 +56,9 @@ class RegionText:
     confidence: float | None
     created: str | None
     review: str | None
+    reviewed_by: str | None = None  # fingerprint of the curator's key
+    reviewed: str | None = None
+    corrected: bool = False  # a curator changed the label or box before accepting
 
     @property
     def all_texts(self) -> list[str]:
@@ -175,7 +178,12 @@ def _region(r: RegionRow, canvas: str, manifest: str) -> RegionText:
         tags=tuple(str(t) for t in r.tags or ()), box=box,
         polygon=[tuple(p) for p in r.polygon] if r.polygon else None, creator=r.creator, model=r.model,
         model_version=r.model_version, confidence=r.confidence,
-        created=r.created_at.isoformat(timespec="seconds") + "Z" if r.created_at else None, review=r.review)
+        created=_iso(r.created_at), review=r.review, reviewed_by=r.reviewed_by, reviewed=_iso(r.reviewed_at),
+        corrected=r.corrected_from is not None)
+
+
+def _iso(value) -> str | None:  # noqa: ANN001 - a datetime or None
+    return value.isoformat(timespec="seconds") + "Z" if value else None
 
 
 def _descends(uri: str, ancestor: str, parents: dict[str, str | None]) -> bool:

@@ -41,6 +41,7 @@ from iiif.writers.content_search import (
     with_query_param,
 )
 
+from .annotations_out import loupe_context_url
 from .catalog_reads import RegionText, collection_manifests, regions_in_scope
 from .errors import bad_request, not_found
 from .named_resources import resolve_named
@@ -90,7 +91,8 @@ def search(version: int, scope: str, key: str | None) -> Response:
     if version == 1:
         doc = search_response_v1(page_id, annotations, paging=paging, ignored=ignored, matches=hits)
         return iiif_response(doc, SEARCH_1_PROFILE)
-    doc = search_response_v2(page_id, annotations, paging=paging, ignored=ignored, matches=hits)
+    doc = search_response_v2(page_id, annotations, paging=paging, ignored=ignored, matches=hits,
+                             loupe_context=loupe_context_url(settings))
     return iiif_response(doc, PRESENTATION_3_PROFILE)
 
 

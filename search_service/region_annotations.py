@@ -2,7 +2,8 @@
 
 A curator's region becomes the annotation it was harvested from (its id, motivation, texts
 by language, tags as ``tagging`` bodies); a machine region becomes a ``MachineAnnotation``
-with its provenance (generator = model and version, ``loupe:confidence``, created). Targets
+with its provenance (generator = model and version, creator = the process, ``loupe:confidence``,
+created) and its review (``loupe:review``: proposed, or accepted with who and when). Targets
 carry ``partOf`` the manifest, as Content Search 2.0 and Content State expect.
 """
 
@@ -15,6 +16,7 @@ from iiif.writers.annotations import MachineAnnotation
 from .catalog_reads import RegionText
 
 MACHINE_MOTIVATION = "tagging"
+PROPOSED, ACCEPTED = "proposed", "accepted"
 
 
 def motivation_of(region: RegionText) -> str | None:
@@ -41,7 +43,7 @@ def region_annotation(region: RegionText, base: str) -> Annotation | MachineAnno
             polygon=region.polygon, motivation=motivation_of(region) or MACHINE_MOTIVATION,
             body_value="; ".join(texts) if texts else None, language=language, generator_name=region.model,
             generator_version=region.model_version, creator=region.creator, created=region.created,
-            confidence=_confidence(region.confidence))
+            confidence=_confidence(region.confidence), **_review(region))
     motivation = motivation_of(region)
     bodies = [Body(type="TextualBody", value=text, language=None if lang == "none" else lang)
               for lang, texts in region.texts.items() for text in texts]
@@ -50,6 +52,14 @@ def region_annotation(region: RegionText, base: str) -> Annotation | MachineAnno
                       targets=[Target(source=region.canvas, box=region.box, polygon=region.polygon,
                                       manifest=region.manifest)],
                       creator=region.creator)
+
+
+def _review(region: RegionText) -> dict:
+    """``loupe:review`` and, for an accepted one, who validated it and when."""
+    if region.review != ACCEPTED:
+        return {"review": PROPOSED}
+    return {"review": ACCEPTED, "reviewed_by": f"curator key {region.reviewed_by}" if region.reviewed_by else None,
+            "reviewed": region.reviewed, "modified": region.reviewed if region.corrected else None}
 
 
 def _confidence(value: float | None) -> float | None:

@@ -189,6 +189,12 @@ class RegionRow(Base):
     model_version: Mapped[str | None] = mapped_column(String(100))
     confidence: Mapped[float | None] = mapped_column(Float)
     review: Mapped[str | None] = mapped_column(String(16))  # machine regions: proposed | accepted | rejected
+    # The last decision on a machine region: who (a fingerprint of the curator's API key, never
+    # the key), when, and what the model had proposed when the curator corrected it before
+    # accepting ({"tags": [...], "xywh": [x, y, w, h] | None}).
+    reviewed_by: Mapped[str | None] = mapped_column(String(64))
+    reviewed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    corrected_from: Mapped[dict | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
     canvas: Mapped[CanvasRow] = relationship(back_populates="regions")

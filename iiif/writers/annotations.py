@@ -16,11 +16,22 @@ agent: ``{"id": URI (when known), "type": "Software", "name": "MobileCLIP2-S0 df
 "label": {"none": ["MobileCLIP2-S0 dfndr2b"]}}`` (``name`` is the Web Annotation property,
 ``label`` the IIIF one; both are written so either kind of client can show it).
 
-Extension: ``loupe:confidence`` on an Annotation is the producing model's confidence that
-the annotation holds, a number in [0, 1] (higher is surer; a calibrated probability only
-where the model says so). It is defined in the JSON-LD context ``LOUPE_CONTEXT`` (whose
-document is ``LOUPE_CONTEXT_DOCUMENT``, served by the search service); pages that use it list
-that context before the Presentation 3 context, as the IIIF extension rules ask.
+``creator`` is an agent too: a machine annotation's process is ``Software``; a harvested
+creator is ``{"id": URI}`` or ``{"name": ...}`` (its kind is not known).
+
+Extensions, on an Annotation:
+
+- ``loupe:confidence``: the producing model's confidence that the annotation holds, a number
+  in [0, 1] (higher is surer; a calibrated probability only where the model says so);
+- ``loupe:review``: where a curator's review stands, ``proposed`` (not reviewed yet) or
+  ``accepted`` (validated by a person; rejected ones are not served);
+- ``loupe:reviewedBy`` (an agent, a ``Person`` named by a fingerprint of the curator's key)
+  and ``loupe:reviewed`` (when): who decided and when. A corrected acceptance also has
+  ``modified``.
+
+They are defined in a JSON-LD context (``context_document()``; ``LOUPE_CONTEXT`` names its
+published copy, a service passes the address it serves it at); pages that use them list that
+context before the Presentation 3 context, as the IIIF extension rules ask.
 
 Pages are plain dicts built here and checked against iiif-prezi3's models (``check_with_prezi3``).
 They are not *serialised* by iiif-prezi3 because its pydantic URL type rewrites identifiers
@@ -41,10 +52,21 @@ PRESENTATION_3_CONTEXT = "http://iiif.io/api/presentation/3/context.json"
 LOUPE_CONTEXT = "https://loupe-iiif.github.io/ns/loupe.jsonld"
 LOUPE_NAMESPACE = "https://loupe-iiif.github.io/ns/#"
 CONFIDENCE = "loupe:confidence"
+REVIEW = "loupe:review"
+REVIEWED_BY = "loupe:reviewedBy"
+REVIEWED = "loupe:reviewed"
+LOUPE_TERMS = (CONFIDENCE, REVIEW, REVIEWED_BY, REVIEWED)
+REVIEW_STATES = ("proposed", "accepted")
+XSD = "http://www.w3.org/2001/XMLSchema#"
 LOUPE_CONTEXT_DOCUMENT: dict = {
     "@context": {
         "loupe": LOUPE_NAMESPACE,
-        CONFIDENCE: {"@id": CONFIDENCE, "@type": "http://www.w3.org/2001/XMLSchema#double"},
+        CONFIDENCE: {"@id": CONFIDENCE, "@type": f"{XSD}double"},
+        REVIEW: {"@id": REVIEW, "@type": "@vocab"},
+        "proposed": {"@id": "loupe:Proposed"},
+        "accepted": {"@id": "loupe:Accepted"},
+        REVIEWED_BY: {"@id": REVIEWED_BY},
+        REVIEWED: {"@id": REVIEWED, "@type": f"{XSD}dateTime"},
     }
 }
 MEDIA_FRAGMENTS = "http://www.w3.org/TR/media-frags/"
@@ -79,20 +101,26 @@ class MachineAnnotation:
     generator_version: str | None = None  # e.g. pretrained tag or checkpoint hash
     generator_id: str | None = None  # URI of the software or model card
     creator: str | None = None  # URI or name of the person/system responsible
+    creator_type: str | None = "Software"  # the agent's kind: Software, Person, Organization
     created: datetime | str | None = None
     confidence: float | None = None
+    review: str | None = None  # proposed | accepted (loupe:review)
+    reviewed_by: str | None = None  # name of the person who decided (loupe:reviewedBy)
+    reviewed: datetime | str | None = None  # when (loupe:reviewed)
+    modified: datetime | str | None = None  # when a person corrected it
 
 
 def annotation_page(page_id: str, annotations: Sequence[MachineAnnotation | Annotation], *,
                     label: LanguageMap | str | None = None, next_page: str | None = None,
-                    part_of: str | None = None) -> dict:
+                    part_of: str | None = None, loupe_context: str = LOUPE_CONTEXT) -> dict:
     """A v3 AnnotationPage (JSON-serialisable dict) holding ``annotations`` in order.
 
     Model annotations without an id get ``{page_id}#a{index}``. ``part_of`` is the id of the
     AnnotationCollection this page belongs to; ``next_page`` the id of the next page.
+    ``loupe_context``: the address of Loupe's context document, named when an item uses it.
     """
     items = [annotation_to_dict(a, fallback_id=f"{page_id}#a{i}") for i, a in enumerate(annotations)]
-    page: dict = {"@context": page_context(items), "id": page_id, "type": "AnnotationPage"}
+    page: dict = {"@context": page_context(items, loupe_context), "id": page_id, "type": "AnnotationPage"}
     if label:
         page["label"] = _language_map(label)
     if part_of:
@@ -104,11 +132,15 @@ def annotation_page(page_id: str, annotations: Sequence[MachineAnnotation | Anno
     return page
 
 
-def page_context(items: Iterable[dict]) -> str | list[str]:
+def page_context(items: Iterable[dict], loupe_context: str = LOUPE_CONTEXT) -> str | list[str]:
     """The page's ``@context``: Presentation 3, preceded by Loupe's when an item uses it."""
-    if any(CONFIDENCE in item for item in items):
-        return [LOUPE_CONTEXT, PRESENTATION_3_CONTEXT]
+    if uses_loupe_terms(items):
+        return [loupe_context, PRESENTATION_3_CONTEXT]
     return PRESENTATION_3_CONTEXT
+
+
+def uses_loupe_terms(items: Iterable[dict]) -> bool:
+    return any(term in item for item in items for term in LOUPE_TERMS)
 
 
 def annotation_to_dict(annotation: MachineAnnotation | Annotation, *,
@@ -185,8 +217,10 @@ def _machine_annotation(a: MachineAnnotation) -> dict:
     out: dict = {"id": a.id, "type": "Annotation", "motivation": a.motivation}
     if a.created is not None:
         out["created"] = _iso8601(a.created)
+    if a.modified is not None:
+        out["modified"] = _iso8601(a.modified)
     if a.creator:
-        out["creator"] = a.creator
+        out["creator"] = agent(a.creator, a.creator_type)
     generator = _software_agent(a.generator_name, a.generator_version, a.generator_id)
     if generator:
         out["generator"] = generator
@@ -205,6 +239,14 @@ def _machine_annotation(a: MachineAnnotation) -> dict:
         if not 0.0 <= a.confidence <= 1.0 or math.isnan(a.confidence):
             raise ValueError(f"confidence must be in [0, 1], got {a.confidence} for {a.id}")
         out[CONFIDENCE] = round(float(a.confidence), 4)
+    if a.review is not None:
+        if a.review not in REVIEW_STATES:
+            raise ValueError(f"review must be one of {', '.join(REVIEW_STATES)}, got {a.review!r} for {a.id}")
+        out[REVIEW] = a.review
+    if a.reviewed_by:
+        out[REVIEWED_BY] = agent(a.reviewed_by, "Person")
+    if a.reviewed is not None:
+        out[REVIEWED] = _iso8601(a.reviewed)
     return out
 
 
@@ -218,7 +260,7 @@ def _model_annotation(a: Annotation, fallback_id: str | None) -> dict:
     if a.created:
         out["created"] = a.created
     if a.creator:
-        out["creator"] = a.creator
+        out["creator"] = agent(a.creator)
     bodies = [b for b in (_body(body) for body in a.bodies) if b]
     if bodies:
         out["body"] = bodies[0] if len(bodies) == 1 else bodies
@@ -254,6 +296,16 @@ def _body(b: Body) -> dict | None:
 
 def _without_none(d: dict) -> dict:
     return {k: v for k, v in d.items() if v is not None}
+
+
+def agent(creator: str, kind: str | None = None) -> dict:
+    """A Web Annotation agent for a creator given as a URI or a name."""
+    out: dict = {"id": creator} if creator.startswith(("http://", "https://")) else {}
+    if kind:
+        out["type"] = kind
+    if "id" not in out:
+        out["name"] = creator
+    return out
 
 
 def _software_agent(name: str | None, version: str | None, agent_id: str | None) -> dict | None:

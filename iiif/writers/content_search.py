@@ -7,13 +7,17 @@ blocks that advertise them in manifests. Shapes follow the specifications' examp
   (``partOf`` with ``total``/``first``/``last``; ``next``/``prev``/``startIndex`` on the page),
   ``ignored`` parameters, and match context as ``contextualizing`` annotations with
   TextQuoteSelectors in ``annotations``.
-- 1.0: an ``sc:AnnotationList`` of ``oa:Annotation`` (``on``: ``canvas#xywh=...``, with
-  ``within`` the manifest when known), paged through ``within`` (an ``sc:Layer`` with
-  ``total``/``first``/``last``), ``next``/``prev``/``startIndex``, ``ignored`` in ``within``,
-  and match context as ``search:Hit``.
+- 1.0: an ``sc:AnnotationList`` of ``oa:Annotation`` (``on``: the string
+  ``canvas#xywh=x,y,w,h`` with integers, or the canvas), paged through ``within`` (an
+  ``sc:Layer`` with ``total``/``first``/``last``), ``next``/``prev``/``startIndex``,
+  ``ignored`` in ``within``, and match context as ``search:Hit`` (``before`` and ``after``
+  always present, empty when there is no surrounding text).
 
-1.0 cannot express polygons, points or Loupe's ``loupe:confidence``: an ``on`` carries the
-bounding box only, and confidence is left out.
+``on`` is a plain string because that is what Mirador 4 reads: given an object it wants
+``full`` and a ``selector``, and the spec's ``{"@id": ..., "within": ...}`` form makes it
+throw; the manifest is the one the search service belongs to anyway. 1.0 cannot express
+polygons, points or Loupe's ``loupe:confidence``: an ``on`` carries the bounding box only,
+and confidence is left out.
 """
 
 from __future__ import annotations
@@ -25,11 +29,11 @@ from urllib.parse import quote_plus, urlsplit, urlunsplit
 
 from iiif.model import Annotation, LanguageMap
 from iiif.writers.annotations import (
-    CONFIDENCE,
     LOUPE_CONTEXT,
     PRESENTATION_3_CONTEXT,
     MachineAnnotation,
     annotation_to_dict,
+    uses_loupe_terms,
 )
 
 PRESENTATION_2_CONTEXT = "http://iiif.io/api/presentation/2/context.json"
@@ -101,12 +105,12 @@ class Term:
 
 def search_response_v2(page_id: str, annotations: Sequence[MachineAnnotation | Annotation], *,
                        paging: Paging | None = None, ignored: Iterable[str] = (),
-                       matches: Sequence[TextMatch] = ()) -> dict:
-    """A Content Search 2.0 response page."""
+                       matches: Sequence[TextMatch] = (), loupe_context: str = LOUPE_CONTEXT) -> dict:
+    """A Content Search 2.0 response page (``loupe_context``: where Loupe's context is served)."""
     items = [annotation_to_dict(a, fallback_id=f"{page_id}#a{i}") for i, a in enumerate(annotations)]
     context = [SEARCH_2_CONTEXT]
-    if any(CONFIDENCE in item for item in items):
-        context.append(LOUPE_CONTEXT)
+    if uses_loupe_terms(items):
+        context.append(loupe_context)
     context.append(PRESENTATION_3_CONTEXT)
     out: dict = {"@context": context, "id": page_id, "type": "AnnotationPage"}
     if paging:
@@ -272,12 +276,9 @@ def _match_annotation(page_id: str, index: int, match: TextMatch) -> dict:
 
 
 def _v1_hit(match: TextMatch) -> dict:
-    hit: dict = {"@type": "search:Hit", "annotations": list(match.annotation_ids), "match": match.exact}
-    if match.prefix:
-        hit["before"] = match.prefix
-    if match.suffix:
-        hit["after"] = match.suffix
-    return hit
+    # Viewers show "before match after"; without them Mirador offers a "more..." on every hit.
+    return {"@type": "search:Hit", "annotations": list(match.annotation_ids), "match": match.exact,
+            "before": match.prefix or "", "after": match.suffix or ""}
 
 
 def _v1_annotation(v3: dict) -> dict:
@@ -315,7 +316,7 @@ def _v1_body(body: dict) -> dict:
     return out
 
 
-def _v1_target(target: str | dict) -> str | dict:
+def _v1_target(target: str | dict) -> str:
     if isinstance(target, str):
         return target
     source = target["source"]
@@ -323,11 +324,7 @@ def _v1_target(target: str | dict) -> str | dict:
     selectors = target.get("selector") or []
     selectors = [selectors] if isinstance(selectors, dict) else selectors
     fragment = next((s["value"] for s in selectors if s.get("type") == "FragmentSelector"), None)
-    on = f"{canvas}#{fragment}" if fragment else canvas
-    part_of = [] if isinstance(source, str) else source.get("partOf") or []
-    if not part_of:
-        return on
-    return {"@id": on, "within": {"@id": part_of[0]["id"], "@type": "sc:Manifest"}}
+    return f"{canvas}#{fragment}" if fragment else canvas
 
 
 def _first_label(label: LanguageMap | str | None) -> str | None:

@@ -3,6 +3,7 @@ reviews of machine annotations; API keys on writes; JSON errors for bad input.""
 
 from __future__ import annotations
 
+import hashlib
 import io
 from typing import Iterator
 
@@ -181,17 +182,83 @@ def test_review_machine_annotations(keyed_app) -> None:  # noqa: ANN001
     url = f"/api/machine-annotations/{machine}/review"
     done = client.post(url, json={"decision": "accepted"}, headers=headers)
     assert done.status_code == 200, done.get_json()
-    assert done.get_json() | {"created_at": None} == {
+    answer = done.get_json()
+    assert answer["reviewed_at"].endswith("Z")
+    assert answer | {"created_at": None, "reviewed_at": None} == {
         "id": machine, "canvas_id": person.canvas_id, "motivation": "tagging", "xywh": None, "tags": ["lily"],
         "made_by": "machine", "model": "loupe-tiny", "model_version": "loupe-tiny/random-seed0",
-        "confidence": 0.4, "review": "accepted", "created_at": None}
+        "confidence": 0.4, "review": "accepted", "created_at": None,
+        "reviewed_by": hashlib.sha256(KEY.encode()).hexdigest()[:12], "reviewed_at": None, "corrected_from": None}
+    assert KEY not in done.get_data(as_text=True)  # a fingerprint, never the key
     assert client.post(url, json={"decision": "rejected"}, headers=headers).get_json()["review"] == "rejected"
     assert error_of(client.post(url, json={"decision": "maybe"}, headers=headers), 400)["field"] == "decision"
     assert error_of(client.post(url, json={}, headers=headers), 400)
+    extra = error_of(client.post(url, json={"decision": "accepted", "comment": "x"}, headers=headers), 400)
+    assert extra["code"] == "unknown_parameter" and extra["field"] == "comment"
     assert error_of(client.post("/api/machine-annotations/999999/review", json={"decision": "accepted"},
                                 headers=headers), 404)["code"] == "unknown_annotation"
     person_url = f"/api/machine-annotations/{person.id}/review"
     assert error_of(client.post(person_url, json={"decision": "accepted"}, headers=headers), 409)
+
+
+@pytest.mark.parametrize("body, field", [
+    ({"decision": "accepted", "label": ""}, "label"),
+    ({"decision": "accepted", "label": "x" * 201}, "label"),
+    ({"decision": "accepted", "label": 7}, "label"),
+    ({"decision": "accepted", "xywh": [1, 2, 3]}, "xywh"),
+    ({"decision": "accepted", "xywh": "1,2,3,4"}, "xywh"),
+    ({"decision": "accepted", "xywh": [1, 2, 0, 4]}, "xywh"),
+    ({"decision": "accepted", "xywh": [1, 2, 1e9, 4]}, "xywh"),  # past the canvas
+    ({"decision": "rejected", "label": "lily"}, "label"),  # only an acceptance is corrected
+])
+def test_a_correction_that_cannot_be_stored_is_refused(keyed_app, body, field) -> None:  # noqa: ANN001
+    catalog = keyed_app.extensions["loupe"].catalog
+    with catalog.session() as s:
+        canvas_id = s.scalars(select(RegionRow.canvas_id)).first()
+    replace_proposals(catalog, "loupe-tiny", "t", [canvas_id], [Proposal(canvas_id, (10, 10, 50, 40), "lily", 0.4)])
+    with catalog.session() as s:
+        machine = s.scalar(select(RegionRow.id).where(RegionRow.made_by == "machine"))
+    response = keyed_app.test_client().post(f"/api/machine-annotations/{machine}/review", json=body,
+                                            headers={"X-API-Key": KEY})
+    assert error_of(response, 400)["field"] == field
+    with catalog.session() as s:
+        row = s.get(RegionRow, machine)
+        assert (row.review, row.tags, row.w, row.reviewed_by) == ("proposed", ["lily"], 50, None)
+
+
+def test_a_corrected_acceptance_is_served_as_validated_and_its_proposal_never_comes_back(keyed_app) -> None:  # noqa: ANN001
+    catalog = keyed_app.extensions["loupe"].catalog
+    with catalog.session() as s:
+        person = s.scalars(select(RegionRow).where(RegionRow.made_by == "person")).first()
+        canvas_id, canvas_uri = person.canvas_id, person.canvas.uri
+    proposals = [Proposal(canvas_id, (10, 10, 50, 40), "book", 0.8), Proposal(canvas_id, (5, 5, 20, 20), "skull", 0.1)]
+    replace_proposals(catalog, "test-detector", "v1", [canvas_id], proposals)
+    with catalog.session() as s:
+        ids = {r.tags[0]: r.id for r in s.scalars(select(RegionRow).where(RegionRow.made_by == "machine"))}
+    client = keyed_app.test_client()
+    headers = {"X-API-Key": KEY}
+    corrected = client.post(f"/api/machine-annotations/{ids['book']}/review", headers=headers,
+                            json={"decision": "accepted", "label": "missal", "xywh": [12, 11.5, 48, 40]})
+    assert corrected.status_code == 200, corrected.get_json()
+    body = corrected.get_json()
+    assert (body["tags"], body["xywh"], body["review"]) == (["missal"], [12, 11.5, 48, 40], "accepted")
+    assert body["corrected_from"] == {"tags": ["book"], "xywh": [10, 10, 50, 40]}
+    rejected = client.post(f"/api/machine-annotations/{ids['skull']}/review", headers=headers,
+                           json={"decision": "rejected"})
+    assert rejected.status_code == 200
+
+    page = client.get("/iiif/annotations", query_string={"uri": canvas_uri}).get_json()
+    mine = {a["id"].rsplit("#region-", 1)[1]: a for a in page["items"] if "#region-" in a["id"]}
+    assert str(ids["skull"]) not in mine  # rejected: no longer served
+    accepted = mine[str(ids["book"])]
+    assert accepted["loupe:review"] == "accepted" and accepted["body"]["value"] == "missal"
+    assert accepted["target"]["selector"]["value"] == "xywh=12,12,48,40"  # integers, for Mirador
+    assert accepted["generator"]["name"] == "test-detector v1" and accepted["loupe:confidence"] == 0.8  # provenance
+    assert accepted["loupe:reviewedBy"]["type"] == "Person"
+    assert accepted["modified"].endswith("Z")
+
+    counts = replace_proposals(catalog, "test-detector", "v2", [canvas_id], proposals)  # the model runs again
+    assert (counts.proposed, counts.decided) == (0, 2)  # neither the corrected nor the rejected one comes back
 
 
 def test_openapi_documents_the_tagging_endpoints(client) -> None:  # noqa: ANN001

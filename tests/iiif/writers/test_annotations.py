@@ -147,7 +147,7 @@ def test_model_annotations_are_written_back():
     (anno,) = annotation_page(PAGE, [model])["items"]
     assert anno["id"] == f"{PAGE}#a0"  # derived from the page when missing
     assert anno["motivation"] == ["commenting", "tagging"]
-    assert anno["creator"] == model.creator and anno["created"] == model.created
+    assert anno["creator"] == {"id": model.creator} and anno["created"] == model.created  # an agent
     assert anno["body"] == [
         {"type": "TextualBody", "value": "<p>Un <b>cane</b></p>", "format": "text/html", "language": "it"},
         {"type": "TextualBody", "value": "cane", "purpose": "tagging"},
