@@ -142,6 +142,11 @@ class Settings:
     # The service's address as the outside world sees it (behind a proxy), for the ids of
     # IIIF documents and links; empty: taken from each request.
     public_url: str = ""
+    # Web origins (scheme://host[:port], comma-separated) whose pages may call the review
+    # endpoints with a curator's key, e.g. an institution's own Mirador with Loupe's plugin:
+    # those endpoints then answer their CORS preflight (X-API-Key, Authorization). Empty: only
+    # pages served by Loupe itself can review. Read endpoints are open to every origin anyway.
+    review_origins: str = ""
     # Largest image upload accepted by the API (bytes, before decoding). Formats: JPEG, PNG, WEBP.
     max_upload_bytes: int = 10 * 1024 * 1024
     # Largest upload in pixels (width x height, read from the header before decoding). Lower
@@ -256,6 +261,11 @@ class Settings:
         if self.qdrant_api_key:
             out["qdrant_api_key"] = "***"
         return out
+
+    @property
+    def review_origin_set(self) -> frozenset[str]:
+        """``review_origins`` as origins (lower case, no trailing slash)."""
+        return frozenset(o.strip().rstrip("/").lower() for o in self.review_origins.split(",") if o.strip())
 
     @property
     def api_key_set(self) -> frozenset[str]:

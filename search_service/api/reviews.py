@@ -12,6 +12,7 @@ from loupe_tagging import Correction, InvalidCorrection, RegionNotFound, ReviewE
 from loupe_tagging.machine_tags import DECISIONS, MAX_LABEL_LENGTH
 
 from ..auth import key_fingerprint, presented_key, require_api_key
+from ..cors import keyed_cross_origin
 from ..errors import ApiError, bad_request, not_found
 from ..responses import json_response
 from ..services import get_services
@@ -21,6 +22,7 @@ bp = Blueprint("reviews", __name__)
 
 
 @bp.post("/api/machine-annotations/<int:region_id>/review")
+@keyed_cross_origin  # a curator's own Mirador on another site (review_origins)
 @require_api_key
 def review(region_id: int) -> Response:
     """A curator's decision on a machine annotation: ``{"decision": "accepted"|"rejected"}``,

@@ -50,6 +50,7 @@ def test_a_canvas_page_holds_its_unrejected_machine_annotations(tagged, indexed_
     assert box["target"]["selector"]["value"] == "xywh=100,200,300,250"
     assert box["target"]["source"]["partOf"][0]["id"] == indexed_demo.manifest(SCREAM)
     assert "selector" not in whole["target"]  # a tag of the whole canvas
+    assert (box["loupe:review"], whole["loupe:review"]) == ("proposed", "accepted")
     assert page["@context"][0].endswith("loupe.jsonld")
     assert validate_v3(page, v3_schema) == []
     assert client.get("/iiif/annotations", query_string={"uri": canvas}).get_json() == page
@@ -90,6 +91,23 @@ def test_unknown_canvases_and_manifests(client, url):
     assert response.status_code in (400, 404) and response.get_json()["error"]["message"]
 
 
-def test_the_loupe_context_is_served(client):
-    doc = client.get("/iiif/context/loupe.jsonld").get_json()
+def test_the_context_a_page_names_is_served_there_and_defines_its_terms(tagged, indexed_demo):
+    client = tagged.test_client()
+    page = client.get("/iiif/annotations", query_string={"uri": indexed_demo.canvas(SCREAM)}).get_json()
+    named = page["@context"][0]
+    assert named == "http://localhost/iiif/context/loupe.jsonld"  # this service, not an address nobody serves
+    doc = client.get(named.removeprefix("http://localhost")).get_json()
+    terms = {key for item in page["items"] for key in item if key.startswith("loupe:")}
+    assert terms and terms <= set(doc["@context"])
     assert doc["@context"]["loupe"].startswith("https://")
+    assert {item["loupe:review"] for item in page["items"]} <= set(doc["@context"])  # its values too
+
+
+def test_creators_are_agents(tagged, indexed_demo):
+    services = tagged.extensions["loupe"]
+    with services.catalog.session() as s:
+        s.query(RegionRow).filter(RegionRow.made_by == "machine").update({"creator": "Loupe zero-shot tagging"})
+        s.commit()
+    page = tagged.test_client().get("/iiif/annotations", query_string={"uri": indexed_demo.canvas(SCREAM)}).get_json()
+    assert {str(item["creator"]) for item in page["items"]} == {
+        str({"type": "Software", "name": "Loupe zero-shot tagging"})}

@@ -123,3 +123,42 @@ def test_preflight_of_a_write_endpoint_gets_no_cors(client):
     response = client.options("/api/admin/index", headers={"Origin": "https://evil.example",
                                                            "Access-Control-Request-Method": "POST"})
     assert "Access-Control-Allow-Origin" not in response.headers
+
+
+MUSEUM = "https://viewer.museum.example"
+REVIEW = "/api/machine-annotations/999999/review"
+
+
+def test_review_endpoints_answer_only_the_listed_origins_with_a_key(make_app):
+    client = make_app(api_keys="k", review_origins=f"{MUSEUM}/, https://other.example").test_client()
+    preflight = client.options(REVIEW, headers={"Origin": MUSEUM, "Access-Control-Request-Method": "POST",
+                                                "Access-Control-Request-Headers": "content-type, x-api-key"})
+    assert preflight.status_code == 200
+    assert preflight.headers["Access-Control-Allow-Origin"] == MUSEUM and "Origin" in preflight.headers["Vary"]
+    assert "POST" in preflight.headers["Access-Control-Allow-Methods"]
+    allowed = {h.strip().lower() for h in preflight.headers["Access-Control-Allow-Headers"].split(",")}
+    assert {"content-type", "x-api-key", "authorization"} <= allowed
+    assert "Access-Control-Allow-Credentials" not in preflight.headers  # a key in a header, never cookies
+
+    answer = client.post(REVIEW, json={"decision": "accepted"}, headers={"Origin": MUSEUM, "X-API-Key": "k"})
+    assert answer.status_code == 404 and answer.headers["Access-Control-Allow-Origin"] == MUSEUM  # readable there
+    refused = client.post(REVIEW, json={"decision": "accepted"}, headers={"Origin": MUSEUM})
+    assert refused.status_code == 401 and refused.headers["Access-Control-Allow-Origin"] == MUSEUM  # still a key
+
+    for origin in ("https://evil.example", "https://viewer.museum.example.evil.example", "null"):
+        other = client.options(REVIEW, headers={"Origin": origin, "Access-Control-Request-Method": "POST"})
+        assert "Access-Control-Allow-Origin" not in other.headers, origin
+        post = client.post(REVIEW, json={"decision": "accepted"}, headers={"Origin": origin, "X-API-Key": "k"})
+        assert "Access-Control-Allow-Origin" not in post.headers, origin
+    admin = client.options("/api/admin/index", headers={"Origin": MUSEUM, "Access-Control-Request-Method": "POST"})
+    assert "Access-Control-Allow-Origin" not in admin.headers  # other write endpoints stay closed
+    read = client.get("/api/health", headers={"Origin": MUSEUM})
+    assert read.headers["Access-Control-Allow-Origin"] == "*"  # reads keep their open CORS
+
+
+def test_without_review_origins_reviews_get_no_cors(make_app):
+    client = make_app(api_keys="k").test_client()
+    preflight = client.options(REVIEW, headers={"Origin": MUSEUM, "Access-Control-Request-Method": "POST"})
+    assert "Access-Control-Allow-Origin" not in preflight.headers
+    assert "Access-Control-Allow-Origin" not in client.post(REVIEW, json={"decision": "accepted"},
+                                                             headers={"Origin": MUSEUM, "X-API-Key": "k"}).headers
