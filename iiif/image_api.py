@@ -124,13 +124,18 @@ def plan_image_request(service: ImageService, region: Box | None, max_side: int,
     return _from_whole_image(service, features, crop, target, fmt)
 
 
+def can_crop(service: ImageService) -> bool:
+    """Whether the server cuts regions itself (level 1 and up, or ``regionByPx`` declared)."""
+    return "regionByPx" in supported_features(service)
+
+
 def thumbnail_url(service: ImageService, region: Box | None = None, max_side: int = 256) -> str:
     """A URL for a small image of ``region`` (None = whole image) for display.
 
     Where the server cannot crop (level 0) the URL shows the whole image at a listed size;
     use ``plan_image_request`` when the exact region matters.
     """
-    if region is not None and "regionByPx" not in supported_features(service):
+    if region is not None and not can_crop(service):
         region = None
     return plan_image_request(service, region, max_side).url
 

@@ -36,6 +36,7 @@ BLUEPRINTS: list[tuple[str, str]] = [
     ("search_service.api.reviews", "bp"),
     ("search_service.iiif_search", "bp"),
     ("search_service.annotations_out", "bp"),
+    ("search_service.thumbnails", "bp"),
     ("search_service.web.pages", "bp"),
     ("search_service.web.viewer", "bp"),
     ("search_service.published", "bp"),

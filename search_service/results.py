@@ -9,8 +9,9 @@ JSON (one object per hit)::
      "rights": ..., "date": ..., "year": 1665, "similar": URL}
 
 ``xywh`` is in canvas coordinates. The thumbnail is an Image API URL of the region where the
-image server can crop (level 1 and up); a level-0 server gets the whole image at one of its
-listed sizes. IIIF form (``iiif_page``): an AnnotationPage in the Content Search 2.0 style,
+image server can crop (level 1 and up); where it cannot (level 0, every published folder, or
+no image service), the region cut by this service from its own copy of the image
+(``/thumbnails/...``); whole images come from the image server at one of its listed sizes. IIIF form (``iiif_page``): an AnnotationPage in the Content Search 2.0 style,
 each result an annotation whose target is the region of the canvas, ``partOf`` its manifest.
 """
 
@@ -20,7 +21,7 @@ import dataclasses
 from typing import Any, Sequence
 
 from iiif.geometry import canvas_to_image
-from iiif.image_api import thumbnail_url
+from iiif.image_api import can_crop, thumbnail_url
 from iiif.language import pick
 from iiif.model import Box, Image
 from iiif.writers.annotations import MachineAnnotation
@@ -30,6 +31,7 @@ from loupe_core.settings import Settings
 from loupe_index import SearchHit
 
 from .catalog_reads import CanvasDetails, canvas_details
+from .thumbnails import thumbnail_url as service_thumbnail_url
 
 THUMBNAIL_SIDE = 300
 
@@ -63,7 +65,7 @@ def result_json(hit: SearchHit, canvas: CanvasDetails | None, settings: Settings
         "label": label,
         "texts": labels,
         "view": p.get("view"),
-        "thumbnail": thumbnail_for(canvas, xywh, hit.kind) if canvas else None,
+        "thumbnail": thumbnail_for(canvas, xywh, hit.kind, settings if base else None) if canvas else None,
         "content_state": encode_content_state(state) if state else None,
         "viewer": content_state_link(settings.viewer_url, state) if state and settings.viewer_url else None,
         "source": p.get("source"),
@@ -77,11 +79,17 @@ def result_json(hit: SearchHit, canvas: CanvasDetails | None, settings: Settings
     return out
 
 
-def thumbnail_for(canvas: CanvasDetails, xywh: Sequence[float] | None, kind: str | None) -> str | None:
-    """An Image API URL showing the region (canvas coordinates) of the canvas's image."""
+def thumbnail_for(canvas: CanvasDetails, xywh: Sequence[float] | None, kind: str | None,
+                  settings: Settings | None = None) -> str | None:
+    """A URL showing the region (canvas coordinates) of the canvas's image: the image
+    server's own where it can cut regions; else, with ``settings`` (inside a request), this
+    service's thumbnail cut from its copy of the image (``thumbnails``)."""
     image = canvas.image
     if image is None:
         return None
+    region_wanted = bool(xywh) and kind != "image"
+    if settings is not None and region_wanted and (image.service is None or not can_crop(image.service)):
+        return service_thumbnail_url(settings, canvas.manifest, canvas.canvas, xywh)
     if image.service is None:
         return image.id  # no Image API: the image itself (viewers scale it)
     service = image.service

@@ -54,14 +54,50 @@ def test_text_search_gives_complete_results(client, indexed_demo):
         assert r["manifest"]["id"].startswith(indexed_demo.collection_url.rsplit("/", 1)[0])
         assert r["manifest"]["label"] and r["canvas"]["label"] and r["label"]
         assert len(r["xywh"]) == 4 and r["xywh"][2] > 0
-        # The demo is a level-0 static server: a listed size of the whole image.
-        assert r["thumbnail"].startswith(r["canvas"]["id"].replace("/canvas/", "/images/") + "/full/")
+        # The demo is a level-0 static server: a listed size of the whole image for an image,
+        # a region cut by Loupe from its own copy for a region or a view.
+        if r["kind"] == "image":
+            assert r["thumbnail"].startswith(r["canvas"]["id"].replace("/canvas/", "/images/") + "/full/")
+        else:
+            assert r["thumbnail"].startswith("http://localhost/thumbnails/")
         state = decode_content_state(r["content_state"])
         assert state["motivation"] == ["contentState"]
         assert state["target"]["partOf"][0]["id"] == r["manifest"]["id"]
         assert state["target"]["id"].startswith(r["canvas"]["id"])
         assert r["similar"].endswith(f"/api/similar/{r['id']}")
         assert r["viewer"] is None  # no viewer_url configured
+
+
+def test_region_thumbnails_from_a_level_0_server_show_the_region(client):
+    region = _results(client.get("/api/search?q=detail&kind=region&limit=1"))[0]
+    x, y, w, h = region["xywh"]
+    url = region["thumbnail"]
+    assert url.endswith(f"/{round(x)},{round(y)},{round(w)},{round(h)}.jpg")
+    answer = client.get(url.removeprefix("http://localhost"))
+    assert answer.status_code == 200 and answer.mimetype == "image/jpeg"
+    picture = Image.open(io.BytesIO(answer.data))
+    assert max(picture.size) <= 300 and abs(picture.width / picture.height - w / h) < 0.05  # the region, not the image
+    assert answer.headers["Access-Control-Allow-Origin"] == "*"  # viewers on other sites show it
+    again = client.get(url.removeprefix("http://localhost"), headers={"If-None-Match": answer.headers["ETag"]})
+    assert again.status_code == 304
+    whole = client.get(url.rsplit("/", 1)[0].removeprefix("http://localhost") + "/full.jpg")
+    assert whole.status_code == 200
+    assert Image.open(io.BytesIO(whole.data)).size != picture.size
+
+
+@pytest.mark.parametrize("path, status", [
+    ("/thumbnails/0123456789abcdef/0123456789abcdef/full.jpg", 404),
+    ("/thumbnails/MANIFEST/CANVAS/1,2,0,4.jpg", 400),
+    ("/thumbnails/MANIFEST/CANVAS/999999,999999,10,10.jpg", 400),  # off the image
+    ("/thumbnails/MANIFEST/CANVAS/https:%2F%2Fevil.example%2Fx.jpg", 404),  # never a URL
+])
+def test_thumbnail_requests_that_name_nothing_in_the_catalog(client, indexed_demo, path, status):
+    from connector.catalog.keys import uri_key
+
+    slug = "munch-the-scream"
+    path = path.replace("MANIFEST", uri_key(indexed_demo.manifest(slug))).replace("CANVAS", uri_key(indexed_demo.canvas(slug)))
+    response = client.get(path)
+    assert response.status_code == status and response.get_json()["error"]["message"]
 
 
 def test_the_viewer_link_carries_the_content_state(make_app):
