@@ -31,6 +31,7 @@ from .catalog import Catalog, FetchState, HarvestedManifest, HarvestedPage, Sour
 from .catalog_images import Transport, source_policy, source_transport
 from .change_discovery import plan_stream
 from .http import FetchError, FetchPolicy, HttpClient
+from .loupe_links import is_loupe_annotation_page
 from .sources import Listing, list_collection, list_manifest_file
 
 log = logging.getLogger(__name__)
@@ -273,7 +274,7 @@ class Harvester:
     def _fetch_pages(self, fetcher: Transport, policy: FetchPolicy, manifest: Manifest) -> list[tuple[HarvestedPage, bytes]]:
         refs: list[str] = []
         for ref in manifest.annotation_refs + [r for c in manifest.canvases for r in c.annotation_refs]:
-            if ref not in refs:
+            if ref not in refs and not is_loupe_annotation_page(ref):  # Loupe's own suggestions: not curators'
                 refs.append(ref)
         if len(refs) > MAX_PAGES_PER_MANIFEST:
             refs = refs[:MAX_PAGES_PER_MANIFEST]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from connector.loupe_links import annotation_page_ref, search_services
 from connector.static_inputs import Region
 from connector.static_tiles import level0_sizes, service_reference
 
@@ -154,8 +155,10 @@ def region_annotations(urls: Urls, image: PublishedImage) -> list[dict]:
     return annotations
 
 
-def manifest(urls: Urls, image: PublishedImage) -> dict:
-    """The Presentation 3 manifest of one image: one canvas painted with a level-0 image."""
+def manifest(urls: Urls, image: PublishedImage, loupe: str | None = None) -> dict:
+    """The Presentation 3 manifest of one image: one canvas painted with a level-0 image.
+    ``loupe``: a Loupe service's address, to link its machine annotations for the canvas and
+    its Content Search services for the manifest (``loupe_links``)."""
     slug, canvas_id, service_id = image.slug, urls.canvas(image.slug), urls.service(image.slug)
     props = descriptive_properties(image.metadata, image.default_label)
     canvas: dict = {
@@ -185,7 +188,9 @@ def manifest(urls: Urls, image: PublishedImage) -> dict:
     }
     if annotations := region_annotations(urls, image):
         canvas["annotations"] = [{"id": f"{canvas_id}/regions", "type": "AnnotationPage", "items": annotations}]
-    return {
+    if loupe:
+        canvas.setdefault("annotations", []).append(annotation_page_ref(loupe, canvas_id))
+    doc = {
         "@context": PRESENTATION_CONTEXT,
         "id": urls.manifest(slug),
         "type": "Manifest",
@@ -194,6 +199,9 @@ def manifest(urls: Urls, image: PublishedImage) -> dict:
         "partOf": [{"id": urls.collection, "type": "Collection"}],
         "items": [canvas],
     }
+    if loupe:
+        doc["service"] = search_services(loupe, doc["id"])
+    return doc
 
 
 def collection(urls: Urls, label: str, images: list[PublishedImage]) -> dict:

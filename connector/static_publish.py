@@ -87,13 +87,15 @@ class PublishResult:
 
 def publish_folder(folder: Path, out_dir: Path, base_url: str, *, name: str | None = None,
                    metadata_csv: Path | None = None, regions_file: Path | None = None,
-                   max_side: int | None = None, progress: Progress = None) -> PublishResult:
+                   max_side: int | None = None, progress: Progress = None,
+                   link_loupe: str | None = None) -> PublishResult:
     """Publish the images of ``folder`` under ``out_dir/<name>`` as a level-0 IIIF collection
     whose URLs start with ``base_url``. ``metadata.csv`` and ``regions.csv``/``regions.json``
     inside the folder are used when no file is given. Images larger than ``max_side`` are
     resized (default: original size). ``name`` (default: the folder's name) labels the
     collection and, as a slug, names its folder. ``progress``: a callback
-    ``(done, total, file_name)``, or True for a progress bar on stderr."""
+    ``(done, total, file_name)``, or True for a progress bar on stderr. ``link_loupe``: a Loupe
+    service's address; each manifest then links its machine annotations and search services."""
     folder = Path(folder)
     if not folder.is_dir():
         raise NotADirectoryError(f"{folder} is not a folder")
@@ -138,7 +140,7 @@ def publish_folder(folder: Path, out_dir: Path, base_url: str, *, name: str | No
                                            "warning"))
     for key in sorted(metadata.keys() - used_keys):
         result.problems.append(Problem(key, "metadata row matches no published image", "warning"))
-    _write_documents(root, urls, label, images, result)
+    _write_documents(root, urls, label, images, result, link_loupe)
     result.removed = _remove_stale(root, set(previous) - set(state))
     _write_json(root / STATE_FILE, {"version": DERIVATIVES_VERSION, "images": state})
     result.slugs = [img.slug for img in images]
@@ -249,11 +251,12 @@ def _jpeg_ready(image: Image.Image) -> Image.Image:
     return image.convert("L" if image.mode == "1" else "RGB")
 
 
-def _write_documents(root: Path, urls: Urls, label: str, images: list[PublishedImage], result: PublishResult) -> None:
+def _write_documents(root: Path, urls: Urls, label: str, images: list[PublishedImage], result: PublishResult,
+                     link_loupe: str | None = None) -> None:
     for img in images:
         _write_json(root / "images" / img.slug / "info.json", info_json(urls.service(img.slug), img.width, img.height))
-        doc = manifest(urls, img)
-        written = sum(len(page["items"]) for page in doc["items"][0].get("annotations", []))
+        doc = manifest(urls, img, link_loupe)
+        written = sum(len(page.get("items", [])) for page in doc["items"][0].get("annotations", []))
         result.regions += written
         if dropped := len(img.regions) - written:
             result.problems.append(Problem(img.slug, f"{dropped} region(s) outside the image; ignored", "warning"))

@@ -18,6 +18,11 @@ def default_base_url(settings: Settings, name: str) -> str:
     return f"http://{settings.host}:{settings.port}/published/{name}"
 
 
+def loupe_address(settings: Settings) -> str:
+    """This Loupe service as viewers reach it: ``public_url``, else http://HOST:PORT."""
+    return settings.public_url.rstrip("/") or f"http://{settings.host}:{settings.port}"
+
+
 @click.command("publish")
 @click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--name", default=None, help="Name of the collection (a slug; default: the folder's name).")
@@ -32,17 +37,27 @@ def default_base_url(settings: Settings, name: str) -> str:
 @click.option("--max-side", type=click.IntRange(min=1), default=None,
               help="Resize images whose longest side is larger (default: keep their size).")
 @click.option("--no-register", is_flag=True, help="Only write the files; do not add a catalog source.")
+@click.option("--link-loupe", "link_loupe", is_flag=False, flag_value="", default=None, metavar="[URL]",
+              help="Link each manifest to this Loupe service (default address: public_url, else "
+                   "http://HOST:PORT): its canvases' machine annotations and its Content Search services, "
+                   "so that any IIIF viewer, stock Mirador included, shows and searches them.")
 @click.pass_obj
 def publish(settings: Settings, folder: Path, name: str | None, base_url: str | None, metadata_csv: Path | None,
-            regions_file: Path | None, max_side: int | None, no_register: bool) -> None:
+            regions_file: Path | None, max_side: int | None, no_register: bool, link_loupe: str | None) -> None:
     """Publish FOLDER (JPEG, PNG, TIFF, WebP) as a static IIIF collection and register it."""
 
     label = name or folder.resolve().name
     name = slugify(label, fallback="collection")
     base_url = (base_url or default_base_url(settings, name)).rstrip("/")
     settings.ensure_dirs()
+    loupe = None if link_loupe is None else (link_loupe or loupe_address(settings)).rstrip("/")
+    if loupe is not None and not loupe.startswith(("http://", "https://")):
+        raise click.BadParameter(f"the Loupe service's address must be an http(s) URL, not {loupe!r}",
+                                 param_hint="--link-loupe")
     result = publish_folder(folder, settings.published_dir, base_url, name=label, metadata_csv=metadata_csv,
-                            regions_file=regions_file, max_side=max_side, progress=True)
+                            regions_file=regions_file, max_side=max_side, progress=True, link_loupe=loupe)
+    if loupe:
+        click.echo(f"manifests link Loupe's annotations and search at {loupe}", err=True)
 
     click.echo(f"published {result.published}, skipped {result.unchanged} unchanged, "
                f"{result.failed} failed, {result.removed} removed; {result.regions} regions "

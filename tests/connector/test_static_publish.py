@@ -242,6 +242,30 @@ def test_manifests_and_collection_validate(published, validator) -> None:
     assert list(validator.iter_errors(broken)), "the schema must reject a rights value that is not CC/RS"
 
 
+def test_manifests_can_link_a_loupe_service_and_still_validate(sample: Path, tmp_path: Path, validator) -> None:
+    from connector.catalog.keys import uri_key
+    from connector.loupe_links import is_loupe_annotation_page
+
+    loupe = "https://loupe.museum.example"
+    result = publish_folder(sample, tmp_path / "out", BASE, name="sample", max_side=650, link_loupe=loupe + "/")
+    for slug, doc in manifests(result).items():
+        canvas = doc["items"][0]
+        linked = canvas["annotations"][-1]
+        assert linked == {"id": f"{loupe}/iiif/annotations/{uri_key(canvas['id'])}.json", "type": "AnnotationPage"}
+        assert is_loupe_annotation_page(linked["id"])
+        assert all(not is_loupe_annotation_page(page["id"]) for page in canvas["annotations"][:-1])
+        key = uri_key(doc["id"])
+        v2, v1 = doc["service"]
+        assert (v2["type"], v2["id"]) == ("SearchService2", f"{loupe}/iiif/search/2/manifest/{key}")
+        assert (v1["@type"], v1["@id"]) == ("SearchService1", f"{loupe}/iiif/search/1/manifest/{key}")
+        assert v1["profile"] == "http://iiif.io/api/search/1/search"  # what Mirador looks for
+        errors = [f"{list(e.absolute_path)}: {e.message[:200]}" for e in validator.iter_errors(doc)]
+        assert not errors, (slug, errors)
+    plain = publish_folder(sample, tmp_path / "plain", BASE, name="sample", max_side=650)
+    assert all("service" not in doc for doc in manifests(plain).values())  # only when asked
+    assert result.regions == plain.regions > 0  # the folder's own regions are counted as before
+
+
 def test_collection_lists_every_manifest(published) -> None:
     coll = load(published, "collection.json")
     assert coll["id"] == published.collection_url == f"{BASE}/collection.json"

@@ -104,6 +104,22 @@ def test_publish_then_harvest_needs_no_server(run, tmp_path):
     assert "2 unchanged" in run("harvest", "--no-progress").output
 
 
+def test_published_manifests_that_link_loupe_harvest_without_its_annotations(run, tmp_path):
+    from PIL import Image
+
+    folder = tmp_path / "images"
+    folder.mkdir()
+    Image.new("RGB", (300, 200), (200, 10, 10)).save(folder / "red.jpg")
+    (folder / "regions.csv").write_text("file,x,y,w,h,label\nred.jpg,10,10,50,40,a red square\n")
+    run("publish", str(folder), "--name", "linked", "--link-loupe")
+    manifest = json.loads(next((tmp_path.glob("**/published/linked/manifests/red.json"))).read_text())
+    assert manifest["items"][0]["annotations"][-1]["id"].startswith("http://127.0.0.1:8600/iiif/annotations/")
+    out = run("harvest", "--no-progress").output
+    assert "1 new" in out and " 0 problems" in out  # Loupe's own page is not fetched (nor needed)
+    stats = json.loads(run("catalog", "stats", "--json").output)
+    assert (stats["manifests"], stats["regions"]) == (1, 1)
+
+
 def test_data_dir_moves_everything(tmp_path, monkeypatch, server):
     url = serve_collection(server, ["a"])
     monkeypatch.setenv("LOUPE_RATE_LIMIT_PER_HOST", "500")
