@@ -238,9 +238,11 @@ def test_a_curator_accepts_and_rejects_suggestions_and_the_server_keeps_them(ope
     with page.expect_request(lambda r: r.url.endswith("/review")) as sent:
         page.click("[data-loupe=accept-corrected]")
     assert json.loads(sent.value.post_data) == {"decision": "accepted", "label": "missal"}
-    # The service does not store corrections yet (see the plugin's README): its refusal is shown.
-    assert "unknown field" in item(page, "book").locator("[data-loupe=review-error]").inner_text()
-    assert viewer_server.review_state("book") == "proposed"
+    wait_review(viewer_server, "missal", "accepted")  # stored corrected, the model's label kept as provenance
+    page.wait_for_selector("[data-loupe=machine-annotation][data-kind=accepted] >> text=missal")
+    served = {i["body"]["value"]: i for i in mirador_items(page, viewer_server.canvas)}
+    assert "book" not in served and served["missal"]["loupe:review"] == "accepted"
+    assert served["missal"]["generator"]["name"].startswith("test-detector")
 
 
 @pytest.mark.parametrize("name, width, height, mobile", [("desktop", 1280, 800, False), ("phone", 390, 844, True)])
