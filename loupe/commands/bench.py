@@ -10,6 +10,7 @@ import click
 from loupe.bench import embed as embed_bench
 from loupe.bench import harvest as harvest_bench
 from loupe.bench import search as search_bench
+from loupe.bench import viewer as viewer_bench
 from loupe_core.settings import Settings, SettingsError
 from loupe_models import ModelError, ModelWeightsMissing
 
@@ -116,4 +117,28 @@ def search(settings: Settings, model_name: str | None, points: int, qdrant_point
             click.echo(f"Qdrant local mode, {q['points']:,} points: open {q['open_s']} s, +{q['rss_mb']} MB resident, "
                        f"{q['upsert_per_s']:,} points/s written, recall@10 {q['recall_at_10']}; search p95 text "
                        f"{q['text']['search_ms_p95']} ms, filtered {q['filtered']['search_ms_p95']} ms")
+    click.echo(json.dumps(result))
+
+
+@bench.command("viewer")
+@click.option("-n", "--searches", type=click.IntRange(min=1), default=20, show_default=True,
+              help="Region searches drawn with the mouse.")
+@click.option("--json", "as_json", is_flag=True, help="Print only JSON (last line).")
+@click.pass_obj
+def viewer(settings: Settings, searches: int, as_json: bool) -> None:
+    """Time from a region drawn in the viewer (Mirador with Loupe's plugin, headless
+    Chromium) to its similar regions shown: p50/p95 over N searches on the demo collection
+    with the tiny model, split into request (with the server's query encoding apart) and
+    rendering.
+
+    Target on 2 cores: p95 under 500 ms without the image encoder's time."""
+    try:
+        result = viewer_bench.run(settings, searches, progress=not as_json)
+    except viewer_bench.BenchError as e:
+        raise click.ClickException(str(e)) from None
+    if not as_json:
+        click.echo(f"region drawn -> results shown: p50 {result['total_p50_ms']} ms, p95 {result['total_p95_ms']} ms "
+                   f"(without the encoder p95 {result['without_encoder_p95_ms']} ms); request p95 "
+                   f"{result['request_p95_ms']} ms (encoder {result['encode_p95_ms']}), rendering p95 "
+                   f"{result['render_p95_ms']} ms")
     click.echo(json.dumps(result))
