@@ -126,9 +126,9 @@ def _measure(browser, url: str, manifest: str, searches: int, progress: bool) ->
     page.set_default_timeout(30_000)
     page.goto(f"{url}/viewer?manifest={quote(manifest, safe='')}")
     page.wait_for_selector("[data-loupe=select-region]")
-    page.wait_for_function("() => { const r = window.LoupeMirador && LoupeMirador.OSDReferences.get('loupe-window');"
-                           " const v = r && r.current; return v && v.world.getItemCount() > 0"
-                           " && v.world.getItemAt(0).getFullyLoaded(); }")
+    _wait(page, "() => { const r = window.LoupeMirador && LoupeMirador.OSDReferences.get('loupe-window');"
+                " const v = r && r.current; return v && v.world.getItemCount() > 0"
+                " && v.world.getItemAt(0).getFullyLoaded(); }")
     page.evaluate(WATCH)
     rng = np.random.default_rng(0)
     samples = []
@@ -150,8 +150,8 @@ def _measure(browser, url: str, manifest: str, searches: int, progress: bool) ->
         if response.status != 200:
             raise BenchError(f"the region search answered {response.status}: {response.text()[:300]}")
         timings = response.json().get("timings_ms") or {}
-        page.wait_for_function(f"() => performance.now() - window.__bench.changed > {QUIET_MS}"
-                               " && performance.getEntriesByType('resource').some((e) => e.name.endsWith('/api/search/image'))")
+        _wait(page, f"() => performance.now() - window.__bench.changed > {QUIET_MS}"
+                    " && performance.getEntriesByType('resource').some((e) => e.name.endsWith('/api/search/image'))")
         marks = page.evaluate(READ)
         if i == 0:
             continue
@@ -166,6 +166,16 @@ def _measure(browser, url: str, manifest: str, searches: int, progress: bool) ->
         time.sleep(0.05)
     page.close()
     return samples
+
+
+def _wait(page, expression: str, timeout_s: float = 30.0) -> None:  # noqa: ANN001
+    """Poll ``expression`` with ``page.evaluate`` until it is true: the viewer page's
+    Content-Security-Policy forbids the eval that ``page.wait_for_function`` relies on."""
+    deadline = time.monotonic() + timeout_s
+    while not page.evaluate(expression):
+        if time.monotonic() > deadline:
+            raise BenchError(f"waited {timeout_s} s in the viewer for: {expression[:120]}")
+        time.sleep(0.02)
 
 
 def _summary(samples: list[dict[str, float]], searches: int) -> dict[str, Any]:
