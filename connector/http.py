@@ -23,10 +23,10 @@ Steps 2 and 3 are skipped for ``FetchPolicy(polite=False)``, which only the benc
 on loopback. The client is thread-safe: a harvest shares one across its worker threads.
 
 The transport is the standard library's ``http.client`` over a small keep-alive pool
-(``connector.transport``): HTTP/1.1 only, TLS verified against certifi's CA bundle (the
-system's when certifi is missing). Proxies are not supported (environment variables such as
-``HTTPS_PROXY`` are ignored, as before: a proxy would resolve host names itself and defeat
-the address pinning of the guard); cookies are neither stored nor sent.
+(``connector.transport``): HTTP/1.1 only, TLS verified against certifi's CA bundle plus
+``ca_bundle``. An explicit ``proxy_url`` is used (``connector.proxy``: CONNECT for https,
+forwarding for http, the guard still applied first); environment variables such as
+``HTTPS_PROXY`` are ignored. Cookies are neither stored nor sent.
 """
 
 from __future__ import annotations
@@ -46,11 +46,21 @@ import time
 import zlib
 from contextlib import nullcontext
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, ContextManager, Protocol
 from urllib.parse import quote, unquote, urljoin, urlsplit
 
 from connector.errors import FetchError
-from connector.netguard import NO_ALLOWANCE, CheckedTarget, PrivateAllowance, Resolver, check_url, system_resolver
+from connector.netguard import (
+    NO_ALLOWANCE,
+    CheckedTarget,
+    PrivateAllowance,
+    Resolver,
+    address_problem,
+    check_url,
+    system_resolver,
+)
+from connector.proxy import ProxyRefused, proxy_from_settings
 from connector.ratelimit import HostRateLimiter
 from connector.robots import ROBOTS_MAX_BYTES, RobotsCache
 from connector.transport import (
@@ -62,7 +72,7 @@ from connector.transport import (
     UnsupportedEncoding,
     host_header,
 )
-from loupe_core.settings import Settings
+from loupe_core.settings import Settings, SettingsError
 
 __all__ = ["IIIF_ACCEPT", "FetchPolicy", "FetchResult", "FetchError", "HttpClient", "HttpStats"]
 
@@ -202,6 +212,11 @@ class _Retryable(Exception):
         self.before_connect = before_connect
 
 
+@functools.lru_cache(maxsize=1024)
+def _is_private(address: str) -> bool:
+    return address_problem(ipaddress.ip_address(address)) is not None
+
+
 @functools.lru_cache(maxsize=256)
 def _all_loopback(addresses: tuple[str, ...]) -> bool:
     return all(ipaddress.ip_address(a).is_loopback for a in addresses)
@@ -230,8 +245,9 @@ class HttpClient:
     """Thread-safe, polite, SSRF-guarded GET. Use as a context manager or call ``close``.
 
     ``ssl_context``: the ``ssl.SSLContext`` for https (another CA bundle, e.g. in tests);
-    by default certificates are verified against certifi's bundle, host names against the
-    URL's host. ``resolver`` replaces DNS for the guard (tests).
+    by default certificates are verified against certifi's bundle and the ``ca_bundle``
+    setting, host names against the URL's host. ``resolver`` replaces DNS for the guard
+    (tests). SettingsError for an unusable ``proxy_url`` or a missing ``ca_bundle``.
     """
 
     def __init__(self, settings: Settings, *, ssl_context: ssl.SSLContext | None = None,
@@ -240,9 +256,13 @@ class HttpClient:
         self.user_agent = settings.user_agent
         self.stats = HttpStats()
         self._resolver = resolver or system_resolver
+        if settings.ca_bundle and not Path(settings.ca_bundle).exists():
+            raise SettingsError(f"setting 'ca_bundle' = {settings.ca_bundle!r}: no such file or folder")
+        self._proxy = proxy_from_settings(settings)
         pool = max(10, settings.harvest_workers * 2, settings.concurrency_per_host * 2)
         self._pool = ConnectionPool(connect_timeout=settings.connect_timeout_s, read_timeout=settings.read_timeout_s,
-                                    ssl_context=ssl_context, max_idle_per_key=pool, max_keys=pool)
+                                    ssl_context=ssl_context, ca_bundle=settings.ca_bundle,
+                                    max_idle_per_key=pool, max_keys=pool)
         self._limiter = HostRateLimiter(settings.rate_limit_per_host, settings.concurrency_per_host)
         self._robots = RobotsCache(self._fetch_robots, self.user_agent,
                                    error_retry_s=settings.robots_error_retry_s)
@@ -305,7 +325,8 @@ class HttpClient:
         current = url
         for _hop in range(self.settings.max_redirects + 1):
             try:
-                target = check_url(current, allow=policy.private, resolver=self._resolver)
+                target = check_url(current, allow=policy.private, resolver=self._resolver,
+                                   unresolved_ok=self._proxy is not None)
                 if not policy.polite:
                     self._warn_if_impolite_off_loopback(target)
                 if check_robots and policy.polite and self.settings.respect_robots:
@@ -362,7 +383,7 @@ class HttpClient:
     def _with_retries(self, target: CheckedTarget, policy: FetchPolicy, headers: dict[str, str],
                       limit: int, truncate: bool) -> _Response:
         settings = self.settings
-        addresses = target.addresses
+        addresses = target.addresses or ("",)  # "": a name the proxy resolves
         attempt = 0
         next_address = 0
         while True:
@@ -415,7 +436,7 @@ class HttpClient:
     def _send(self, target: CheckedTarget, address: str, headers: dict[str, str], limit: int,
               truncate: bool) -> _Response:
         settings = self.settings
-        key = PoolKey(target.scheme, target.host, target.port, address)
+        key = self._pool_key(target, address)
         request_headers = {"Host": host_header(target.scheme, target.host, target.port),
                            "User-Agent": self.user_agent, "Accept-Encoding": ACCEPT_ENCODING, **headers}
         authorization = _basic_auth(target.url)
@@ -427,6 +448,8 @@ class HttpClient:
             conn, raw = self._pool.request(key, _request_target(target.url), request_headers)
         except ConnectError as e:
             cause = e.cause
+            if isinstance(cause, ProxyRefused) and not _is_retryable_status(cause.status):
+                raise FetchError(target.url, "network", str(cause)) from None
             if isinstance(cause, ssl.SSLError):  # before TimeoutError/OSError: it is an OSError
                 raise FetchError(target.url, "network", f"TLS error: {_reason(cause)}") from None
             if isinstance(cause, TimeoutError):
@@ -458,6 +481,19 @@ class HttpClient:
                 self._pool.release(key, conn, raw)
             else:
                 self._pool.discard(conn, raw)
+
+    def _pool_key(self, target: CheckedTarget, address: str) -> PoolKey:
+        """Direct to the checked ``address``, or through the proxy: not for hosts in
+        ``proxy_bypass`` nor for private addresses (reachable only with the source's
+        allowance, and an egress proxy is for the internet)."""
+        route = self._proxy
+        if route is None or route.bypasses(target.host) or (address and _is_private(address)):
+            if not address:
+                raise FetchError(target.url, "network", f"cannot resolve host {target.host!r} "
+                                 "(it is in proxy_bypass, so it is not left to the proxy)")
+            return PoolKey(target.scheme, target.host, target.port, address)
+        pinned = address if route.pin_address and target.scheme == "https" else ""
+        return PoolKey(target.scheme, target.host, target.port, pinned, route.proxy)
 
     def _read_body(self, target: CheckedTarget, raw: Response, limit: int, truncate: bool,
                    started: float) -> tuple[bytes, bool]:

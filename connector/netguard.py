@@ -96,7 +96,7 @@ class CheckedTarget:
     scheme: str
     host: str  # lower case, without brackets or trailing dot
     port: int
-    addresses: tuple[str, ...]
+    addresses: tuple[str, ...]  # empty only for a name left to a proxy to resolve (``unresolved_ok``)
 
 
 def system_resolver(host: str, port: int) -> list[str]:
@@ -301,11 +301,14 @@ NO_ALLOWANCE = PrivateAllowance()
 # --- the check ---------------------------------------------------------------------------
 
 def check_url(url: str, *, allow: PrivateAllowance = NO_ALLOWANCE,
-              resolver: Resolver = system_resolver) -> CheckedTarget:
+              resolver: Resolver = system_resolver, unresolved_ok: bool = False) -> CheckedTarget:
     """Refuse ``url`` unless it is http(s) and every address of its host is public, or its
     host and port are covered by ``allow`` (then private addresses pass too, cloud metadata
     never). Raises ``FetchError`` with kind ``scheme``, ``invalid``, ``blocked`` or
     ``network`` (name does not resolve).
+
+    ``unresolved_ok`` (through a proxy, which resolves names itself): a name that passes the
+    name rules but does not resolve here is accepted with no addresses.
     """
     scheme, raw_host, port = split_url(url)
     host = canonical_host(raw_host)
@@ -326,8 +329,12 @@ def check_url(url: str, *, allow: PrivateAllowance = NO_ALLOWANCE,
         try:
             addresses = resolver(host, port)
         except (OSError, UnicodeError) as e:
+            if unresolved_ok and isinstance(e, OSError):
+                return CheckedTarget(url=url, scheme=scheme, host=host, port=port, addresses=())
             raise FetchError(url, "network", f"cannot resolve host {host!r} ({e})") from None
         if not addresses:
+            if unresolved_ok:
+                return CheckedTarget(url=url, scheme=scheme, host=host, port=port, addresses=())
             raise FetchError(url, "network", f"host {host!r} resolves to no address")
     for text in addresses:
         try:

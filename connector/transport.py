@@ -16,15 +16,20 @@ this module only moves bytes, as cheaply as the standard library allows:
 * **Timeouts.** ``connect_timeout`` covers the TCP connect and the TLS handshake;
   ``read_timeout`` is then set on the socket and bounds every send and receive.
 
-Not supported: proxies (``HTTP(S)_PROXY`` is ignored on purpose: a proxy would resolve the
-name itself and defeat the pinning), HTTP/2, cookies, and ``Content-Encoding`` other than
-gzip and deflate (``ContentDecoder``).
+* **Proxy.** A key with a ``proxy`` (``connector.proxy``) connects to the proxy instead:
+  https through a ``CONNECT`` tunnel (to ``address`` when the key is pinned, to the host
+  name when ``address`` is empty), http forwarded with the absolute URL as request target.
+
+Not supported: proxies from the environment (``HTTP(S)_PROXY`` is ignored on purpose: only
+an explicit ``proxy_url`` is used, see ``connector.proxy``), HTTP/2, cookies, and
+``Content-Encoding`` other than gzip and deflate (``ContentDecoder``).
 """
 
 from __future__ import annotations
 
 import http.client
 import logging
+import os
 import re
 import select
 import socket
@@ -35,6 +40,8 @@ from collections import OrderedDict
 from typing import Any, Iterator, Mapping, NamedTuple
 
 import certifi
+
+from connector.proxy import Proxy, open_tunnel
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +60,8 @@ class PoolKey(NamedTuple):
     scheme: str  # http | https
     host: str  # the checked host name, lower case (Host header, SNI, certificate)
     port: int
-    address: str  # the IP the guard checked; the socket connects here
+    address: str  # the IP the guard checked; the socket connects here ("" through a proxy that resolves the name)
+    proxy: Proxy | None = None  # connect through this proxy (connector.proxy)
 
 
 class ConnectError(Exception):
@@ -61,16 +69,26 @@ class ConnectError(Exception):
     TLS failure); nothing was sent. ``cause`` is the underlying ``OSError``."""
 
     def __init__(self, key: PoolKey, cause: OSError) -> None:
-        super().__init__(f"cannot connect to {key.address} port {key.port}: {cause}")
+        where = f"{key.address or key.host} port {key.port}"
+        if key.proxy is not None:
+            where += f" through the proxy {key.proxy}"
+        super().__init__(f"cannot connect to {where}: {cause}")
         self.key = key
         self.cause = cause
 
 
-def default_ssl_context() -> ssl.SSLContext:
+def default_ssl_context(ca_bundle: str = "") -> ssl.SSLContext:
     """Certificate and host name verification on, TLS >= 1.2, HTTP/1.1 by ALPN.
 
-    Trusts certifi's CA bundle (a declared dependency; what ``requests`` used before)."""
+    Trusts certifi's CA bundle (a declared dependency; what ``requests`` used before) and,
+    with ``ca_bundle``, the certificates of that PEM file (or folder of hashed PEM files) as
+    well: an institution's own CA, e.g. of a TLS-inspecting proxy."""
     context = ssl.create_default_context(cafile=certifi.where())
+    if ca_bundle:
+        if os.path.isdir(ca_bundle):
+            context.load_verify_locations(capath=ca_bundle)
+        else:
+            context.load_verify_locations(cafile=ca_bundle)
     context.minimum_version = ssl.TLSVersion.TLSv1_2
     context.set_alpn_protocols(["http/1.1"])
     return context
@@ -268,13 +286,15 @@ class _Connection:
             sock.close()
 
 
-def request_bytes(target: str, headers: Mapping[str, str]) -> bytes:
-    """``GET target HTTP/1.1`` with ``headers``; ValueError for anything that could split or
-    smuggle a request (CR, LF or NUL in a value, a bad field name, spaces in the target)."""
-    if not target.startswith("/") or _ILLEGAL_IN_TARGET.search(target):
-        raise ValueError(f"illegal request target {target!r}")
-    lines = [f"GET {target} HTTP/1.1"]
-    for name, value in headers.items():
+def request_bytes(target: str, headers: Mapping[str, str], *, prefix: str = "",
+                  extra: Mapping[str, str] | None = None) -> bytes:
+    """``GET prefix+target HTTP/1.1`` with ``headers`` (and ``extra``); ValueError for anything
+    that could split or smuggle a request (CR, LF or NUL in a value, a bad field name, spaces
+    in the target). ``prefix``: ``http://host:port`` for a request forwarded by a proxy."""
+    if not target.startswith("/") or _ILLEGAL_IN_TARGET.search(prefix + target):
+        raise ValueError(f"illegal request target {prefix + target!r}")
+    lines = [f"GET {prefix}{target} HTTP/1.1"]
+    for name, value in {**headers, **(extra or {})}.items():
         value = str(value)
         if "\r" in value or "\n" in value or "\0" in value or not _HEADER_NAME.fullmatch(name):
             raise ValueError(f"illegal header {name}: {value!r}")
@@ -293,8 +313,9 @@ class ConnectionPool:
     """
 
     def __init__(self, *, connect_timeout: float, read_timeout: float, ssl_context: ssl.SSLContext | None = None,
-                 max_idle_per_key: int = 10, max_keys: int = 64) -> None:
+                 ca_bundle: str = "", max_idle_per_key: int = 10, max_keys: int = 64) -> None:
         self.connect_timeout = connect_timeout
+        self._ca_bundle = ca_bundle
         self.read_timeout = read_timeout
         self._ssl_context = ssl_context
         self._ssl_lock = threading.Lock()
@@ -311,7 +332,7 @@ class ConnectionPool:
         if self._ssl_context is None:  # made on first https use: loading the CAs takes a while
             with self._ssl_lock:
                 if self._ssl_context is None:
-                    self._ssl_context = default_ssl_context()
+                    self._ssl_context = default_ssl_context(self._ca_bundle)
         return self._ssl_context
 
     # --- one request ---------------------------------------------------------------------
@@ -324,7 +345,13 @@ class ConnectionPool:
         could be made; ``ValueError`` for an illegal header or target (nothing is sent); any
         other exception (``OSError``, ``TimeoutError``, ``http.client.HTTPException``) leaves
         nothing open."""
-        data = request_bytes(target, headers)
+        if key.proxy is not None and key.scheme == "http":
+            # Forwarded by the proxy: the absolute URL as request target (RFC 9112 3.2.2).
+            data = request_bytes(target, headers, prefix=f"http://{host_header(key.scheme, key.host, key.port)}",
+                                 extra={"Proxy-Authorization": key.proxy.authorization} if key.proxy.authorization
+                                 else None)
+        else:
+            data = request_bytes(target, headers)
         conn = self._checkout(key)
         if conn is not None:
             try:
@@ -396,12 +423,20 @@ class ConnectionPool:
             conn.close()
 
     def _connect(self, key: PoolKey) -> _Connection:
+        proxy = key.proxy
         try:
-            sock = socket.create_connection((key.address, key.port), timeout=self.connect_timeout)
+            if proxy is None:
+                sock = socket.create_connection((key.address, key.port), timeout=self.connect_timeout)
+            else:
+                sock = socket.create_connection((proxy.host, proxy.port), timeout=self.connect_timeout)
         except OSError as e:
             raise ConnectError(key, e) from None
         try:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            if proxy is not None and key.scheme == "https":
+                name = _ascii_host(key.address or key.host)
+                authority = f"[{name}]:{key.port}" if ":" in name else f"{name}:{key.port}"
+                open_tunnel(sock, proxy, authority, authority)
             if key.scheme == "https":
                 # SNI and the certificate's host name check use the name, not the address;
                 # the handshake runs under the connect timeout.

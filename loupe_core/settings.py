@@ -55,6 +55,23 @@ class Settings:
     # never stops a server that trickles a byte at a time.
     total_timeout_s: float = 300.0
     max_redirects: int = 5
+    # Egress proxy for harvesting, e.g. http://proxy.museum.org:3128 (credentials as
+    # http://user:password@host:port); empty: direct connections. https is tunnelled with
+    # CONNECT (TLS end to end), http is forwarded. Every URL still passes the SSRF guard
+    # first; the proxy resolves names itself (README, Safety). HTTPS_PROXY is never read.
+    proxy_url: str = ""
+    # Comma-separated host names fetched directly, not through the proxy; an entry covers its
+    # subdomains too (museum.org covers iiif.museum.org). Private addresses that a source is
+    # allowed to reach are always fetched directly.
+    proxy_bypass: str = ""
+    # CONNECT to the address the guard checked instead of the host name, so that the proxy
+    # cannot resolve the name to another address; only for names that resolve here, and only
+    # with proxies that accept an address in CONNECT (some filtering proxies need the name).
+    proxy_pin_address: bool = False
+    # A PEM file (or a folder of hashed PEM files, as made by `openssl rehash`) of CA
+    # certificates trusted in addition to certifi's bundle: an institution's own CA, or a
+    # TLS-inspecting proxy's.
+    ca_bundle: str = ""
 
     # --- Images ---------------------------------------------------------------------------
     # Longest side of images fetched for indexing and training, and of uploads as decoded for
@@ -256,6 +273,7 @@ class Settings:
             v = getattr(self, f.name)
             out[f.name] = str(v) if isinstance(v, Path) else v
         out["catalog_url"] = _mask_password(self.catalog)
+        out["proxy_url"] = _mask_password(self.proxy_url)
         if self.api_keys:
             out["api_keys"] = "***"
         if self.qdrant_api_key:
