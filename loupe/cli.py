@@ -73,3 +73,6 @@ def main() -> None:
     except KeyboardInterrupt:  # pragma: no cover - interactive only
         click.echo("interrupted", err=True)
         sys.exit(130)
+    except SettingsError as e:  # a setting found unusable only when used (proxy_url, ca_bundle)
+        click.echo(f"Error: {e}", err=True)
+        sys.exit(2)
