@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import logging
 import sys
+import threading
 import time
 from collections import Counter
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator
+from urllib.parse import urlsplit
 
 from tqdm import tqdm
 
@@ -30,6 +32,7 @@ from loupe_core.settings import Settings
 from .catalog import Catalog, FetchState, HarvestedManifest, HarvestedPage, SourceInfo, combined_hash
 from .catalog_images import Transport, source_policy, source_transport
 from .change_discovery import plan_stream
+from .host_dispatch import HostDispatcher
 from .http import FetchError, FetchPolicy, HttpClient
 from .loupe_links import is_loupe_annotation_page
 from .sources import Listing, list_collection, list_manifest_file
@@ -79,6 +82,11 @@ class Harvester:
         self._own_client = client is None
         self.client = client or HttpClient(settings)
         self.progress = progress
+        # Catalog writes of parallel source harvests take turns: each write is its own short
+        # transaction under this lock (SQLite has one writer; a transaction left open between
+        # writes would stall every other source).
+        self._write_lock = threading.Lock()
+        self._commit_each = False
 
     def close(self) -> None:
         if self._own_client:
@@ -96,7 +104,8 @@ class Harvester:
         bounded size into the image cache (what indexing and training read), so broken or
         oversized images are reported now, not later."""
         start = time.perf_counter()
-        run_id = self.catalog.start_run(source.id)
+        with self._write_lock:
+            run_id = self.catalog.start_run(source.id)
         report = HarvestReport(source=source, run_id=run_id)
         policy = source_policy(source)
         fetcher = source_transport(source, self.client, self.settings)
@@ -118,8 +127,43 @@ class Harvester:
             raise
         finally:
             report.seconds = time.perf_counter() - start
-            self.catalog.finish_run(run_id, report.status, report.counts, report.problems)
+            with self._write_lock:
+                self.catalog.finish_run(run_id, report.status, report.counts, report.problems)
         return report
+
+    def harvest_many(self, sources: Iterable[SourceInfo], *,
+                     fetch_images: bool = True) -> Iterator[tuple[SourceInfo, HarvestReport | Exception]]:
+        """Harvest several sources, ``harvest_parallel_sources`` at a time, and yield each
+        source with its report (or the exception that stopped it) as it finishes.
+
+        An aggregator harvests many institutions: each is polite on its own hosts (the rate
+        limiter is per host and shared), so running sources side by side multiplies the
+        throughput without asking any host more often. Catalog writes take turns (one short
+        transaction each)."""
+        sources = list(sources)
+        parallel = max(1, min(self.settings.harvest_parallel_sources, len(sources)))
+        if parallel == 1:
+            for source in sources:
+                try:
+                    yield source, self.harvest(source, fetch_images=fetch_images)
+                except KeyboardInterrupt:
+                    raise
+                except Exception as e:  # noqa: BLE001 - reported per source; the others go on
+                    yield source, e
+            return
+        shown, self.progress, self._commit_each = self.progress, False, True  # one bar over sources
+        bar = _progress(shown, len(sources), "harvest", unit="source")
+        try:
+            with ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="source") as pool:
+                futures = {pool.submit(self.harvest, source, fetch_images=fetch_images): source
+                           for source in sources}
+                for fut in as_completed(futures):
+                    bar.update(1)
+                    error = fut.exception()
+                    yield futures[fut], error if error is not None else fut.result()
+        finally:
+            self.progress, self._commit_each = shown, False
+            bar.close()
 
     # --- listing kinds -------------------------------------------------------------------
     def _harvest_listing(self, source: SourceInfo, fetcher: Transport, policy: FetchPolicy, report: HarvestReport) -> None:
@@ -135,7 +179,7 @@ class Harvester:
         report.problems.extend(listing.problems)
         report.counts["listed"] = len(listing.manifests)
         if listing.collections:
-            with self.catalog.session() as s:
+            with self._write_lock, self.catalog.session() as s:
                 for uri, (label, parent) in listing.collections.items():
                     self.catalog.upsert_collection(s, source.id, uri, label, parent)
                 s.commit()
@@ -166,7 +210,8 @@ class Harvester:
             deletes += [u for u, st in states.items() if st.status != "deleted" and u not in mentioned]
         self._delete(deletes, report)
         if plan.complete and plan.newest_time:
-            self.catalog.set_source_state(source.id, last_activity_time=plan.newest_time)
+            with self._write_lock:
+                self.catalog.set_source_state(source.id, last_activity_time=plan.newest_time)
 
     # --- fetching and writing ------------------------------------------------------------
     def _fetch_and_write(self, source: SourceInfo, fetcher: Transport, policy: FetchPolicy,
@@ -181,58 +226,55 @@ class Harvester:
         last_commit = time.monotonic()
         try:
             for result in self._fetch_all(fetcher, policy, items, states, page_states):
-                if isinstance(result, _Unchanged):
-                    report.counts["unchanged"] += 1
-                elif isinstance(result, _Failed):
-                    report.problems.extend(result.problems)
-                    self.catalog.mark_manifest_error(session, source.id, result.uri, result.problems,
-                                                     result.collection_uri)
-                    report.counts["failed"] += 1
-                    pending_writes += 1
-                else:
-                    report.problems.extend(result.problems)
-                    report.problems.extend(p for pg in result.pages for p in pg.problems)
-                    outcome = self.catalog.write_manifest(session, source.id, result)
-                    report.counts[outcome] += 1
-                    if outcome != "unchanged":
-                        pending_writes += 1
-                        report.counts["canvases"] += len(result.manifest.canvases)
+                with self._write_lock:
+                    pending_writes += self._write_result(session, source, result, report)
+                    if pending_writes and (self._commit_each or pending_writes >= COMMIT_EVERY
+                                           or time.monotonic() - last_commit > COMMIT_SECONDS):
+                        session.commit()
+                        pending_writes, last_commit = 0, time.monotonic()
                 bar.update(1)
-                if pending_writes and (pending_writes >= COMMIT_EVERY or time.monotonic() - last_commit > COMMIT_SECONDS):
-                    session.commit()
-                    pending_writes, last_commit = 0, time.monotonic()
-            session.commit()
+            with self._write_lock:
+                session.commit()
         finally:
             session.close()
             bar.close()
 
+    def _write_result(self, session: Any, source: SourceInfo, result: Any, report: HarvestReport) -> int:
+        """Record one fetch result in the session; 1 if it changed the catalog."""
+        if isinstance(result, _Unchanged):
+            report.counts["unchanged"] += 1
+            return 0
+        if isinstance(result, _Failed):
+            report.problems.extend(result.problems)
+            self.catalog.mark_manifest_error(session, source.id, result.uri, result.problems, result.collection_uri)
+            report.counts["failed"] += 1
+            return 1
+        report.problems.extend(result.problems)
+        report.problems.extend(p for pg in result.pages for p in pg.problems)
+        outcome = self.catalog.write_manifest(session, source.id, result)
+        report.counts[outcome] += 1
+        if outcome == "unchanged":
+            return 0
+        report.counts["canvases"] += len(result.manifest.canvases)
+        return 1
+
     def _fetch_all(self, fetcher: Transport, policy: FetchPolicy, items: list, states: dict,
                    page_states: dict) -> Iterator:
-        """Fetch in a pool with a bounded window; yield results as they complete."""
+        """Fetch on ``harvest_workers`` threads, host-aware (``connector.host_dispatch``): a
+        thread is handed a manifest only when its host may be asked now, so the hosts of a
+        source run in parallel, each at its polite rate. Yields results as they complete."""
         workers = max(1, self.settings.harvest_workers)
-        window = workers * 4
-        todo = iter(items)
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="harvest") as pool:
-            running: set[Future] = set()
+        if policy.polite:
+            dispatcher = HostDispatcher(workers, host_of=_host_of, ready_in=self.client.ready_in,
+                                        per_host=max(1, self.settings.concurrency_per_host), thread_name="harvest")
+        else:  # loopback benchmark: no limits, keep every thread busy
+            dispatcher = HostDispatcher(workers, host_of=_host_of, queue_ahead=workers * 3, thread_name="harvest")
 
-            def submit_next() -> bool:
-                try:
-                    uri, coll = next(todo)
-                except StopIteration:
-                    return False
-                running.add(pool.submit(self._fetch_manifest, fetcher, policy, uri, coll,
-                                        states.get(uri), page_states.get(uri, {})))
-                return True
+        def fetch(item: tuple[str, str | None]) -> Any:
+            uri, coll = item
+            return self._fetch_manifest(fetcher, policy, uri, coll, states.get(uri), page_states.get(uri, {}))
 
-            for _ in range(window):
-                if not submit_next():
-                    break
-            while running:
-                done, _ = wait(running, return_when=FIRST_COMPLETED)
-                for fut in done:
-                    running.discard(fut)
-                    submit_next()
-                    yield fut.result()
+        yield from dispatcher.run(items, fetch)
 
     def _fetch_manifest(self, fetcher: Transport, policy: FetchPolicy, uri: str, coll: str | None,
                         state: FetchState | None, pages_known: dict[str, FetchState]) -> Any:
@@ -334,28 +376,38 @@ class Harvester:
                 self.catalog.session() as s:
             last_commit = time.monotonic()
             for image_id, manifest_uri, uri, problem, size in pool.map(fetch, todo):
-                if problem is None:
-                    self.catalog.set_image_fetched(s, image_id, "ok", size=size)
-                    report.counts["images_fetched"] += 1
-                else:
-                    self.catalog.set_image_fetched(s, image_id, "error", problem)
-                    report.counts["images_failed"] += 1
-                    report.problems.append(Problem(f"{manifest_uri} image {uri}", problem))
+                with self._write_lock:
+                    if problem is None:
+                        self.catalog.set_image_fetched(s, image_id, "ok", size=size)
+                        report.counts["images_fetched"] += 1
+                    else:
+                        self.catalog.set_image_fetched(s, image_id, "error", problem)
+                        report.counts["images_failed"] += 1
+                        report.problems.append(Problem(f"{manifest_uri} image {uri}", problem))
+                    if self._commit_each or time.monotonic() - last_commit > COMMIT_SECONDS:
+                        s.commit()
+                        last_commit = time.monotonic()
                 bar.update(1)
-                if time.monotonic() - last_commit > COMMIT_SECONDS:
-                    s.commit()
-                    last_commit = time.monotonic()
-            s.commit()
+            with self._write_lock:
+                s.commit()
         bar.close()
 
     def _delete(self, uris: list[str], report: HarvestReport) -> None:
         if not uris:
             return
-        with self.catalog.session() as s:
+        with self._write_lock, self.catalog.session() as s:
             for uri in uris:
                 if self.catalog.delete_manifest(s, uri):
                     report.counts["deleted"] += 1
             s.commit()
+
+
+def _host_of(item: tuple[str, str | None]) -> str:
+    """The host a manifest URL is fetched from (what the rate limiter counts by)."""
+    try:
+        return (urlsplit(item[0]).hostname or "").rstrip(".")
+    except ValueError:
+        return ""
 
 
 class _NoBar:

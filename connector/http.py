@@ -262,7 +262,7 @@ class HttpClient:
         pool = max(10, settings.harvest_workers * 2, settings.concurrency_per_host * 2)
         self._pool = ConnectionPool(connect_timeout=settings.connect_timeout_s, read_timeout=settings.read_timeout_s,
                                     ssl_context=ssl_context, ca_bundle=settings.ca_bundle,
-                                    max_idle_per_key=pool, max_keys=pool)
+                                    max_idle_per_key=pool, max_keys=max(256, pool))
         self._limiter = HostRateLimiter(settings.rate_limit_per_host, settings.concurrency_per_host)
         self._robots = RobotsCache(self._fetch_robots, self.user_agent,
                                    error_retry_s=settings.robots_error_retry_s)
@@ -308,6 +308,10 @@ class HttpClient:
         """``get`` for IIIF JSON: IIIF Accept header, capped at ``max_json_bytes``."""
         return self.get(url, policy=policy, etag=etag, last_modified=last_modified,
                         accept=IIIF_ACCEPT, max_bytes=self.settings.max_json_bytes)
+
+    def ready_in(self, host: str) -> float:
+        """Seconds until a polite request to ``host`` may start (``connector.host_dispatch``)."""
+        return self._limiter.ready_in(host)
 
     def close(self) -> None:
         """Close the kept-alive connections (the client stays usable; it reconnects)."""
@@ -391,7 +395,7 @@ class HttpClient:
             next_address += 1
             try:
                 with self._slot(target.host, policy):
-                    response = self._send(target, address, headers, limit, truncate)
+                    response = self._send(target, address, headers, limit, truncate, policy.polite)
             except _Retryable as e:
                 if e.before_connect and next_address % len(addresses):
                     # Like socket.create_connection: an address that refuses or cannot be
@@ -434,7 +438,7 @@ class HttpClient:
         return delay / 2 + self._random.uniform(0, delay / 2)
 
     def _send(self, target: CheckedTarget, address: str, headers: dict[str, str], limit: int,
-              truncate: bool) -> _Response:
+              truncate: bool, polite: bool = False) -> _Response:
         settings = self.settings
         key = self._pool_key(target, address)
         request_headers = {"Host": host_header(target.scheme, target.host, target.port),
@@ -463,6 +467,8 @@ class HttpClient:
             raise _Retryable("timeout", f"no response within read_timeout_s={settings.read_timeout_s:g} s") from None
         except (OSError, http.client.HTTPException) as e:
             raise _Retryable("network", f"connection failed: {_reason(e)}") from None
+        if polite:  # the server has the request: the per-host interval counts from here
+            self._limiter.answered(target.host)
         reusable = False
         try:
             response = _Response(target.url, raw.status, raw.reason or "", raw.msg)

@@ -35,8 +35,13 @@ class Settings:
     # Requests per second per host (politeness), and parallel connections per host.
     rate_limit_per_host: float = 1.0
     concurrency_per_host: int = 1
-    # Total parallel fetches during a harvest (across hosts).
+    # Parallel fetches while harvesting one source. Threads are handed work only for hosts
+    # that may be asked now (connector/host_dispatch.py), so a few serve many hosts; raise it
+    # when the servers are slow to answer (each thread waits for one response at a time).
     harvest_workers: int = 4
+    # Sources harvested at the same time by `loupe harvest` (every source): an aggregator
+    # with many institutions raises it. Politeness stays per host whatever the number.
+    harvest_parallel_sources: int = 4
     connect_timeout_s: float = 10.0
     read_timeout_s: float = 30.0
     # Largest JSON document accepted (bytes).

@@ -23,13 +23,35 @@ def bench() -> None:
 @bench.command("harvest")
 @click.option("-n", "--manifests", type=int, default=1000, show_default=True, help="How many manifests to serve.")
 @click.option("--workers", type=int, default=None, help="Parallel fetches (default: the harvest_workers setting).")
+@click.option("--hosts", type=click.IntRange(0, 60000), default=0,
+              help="The aggregator's harvest: this many hosts (127.0.0.2 ...), one source each, politeness on.")
+@click.option("--per-host", type=click.IntRange(1), default=20, show_default=True,
+              help="With --hosts: manifests per host.")
+@click.option("--rate", type=float, default=None,
+              help="With --hosts: requests per second per host (default: the rate_limit_per_host setting).")
 @click.option("--json", "as_json", is_flag=True, help="Print only JSON (last line).")
 @click.pass_obj
-def harvest(settings: Settings, manifests: int, workers: int | None, as_json: bool) -> None:
+def harvest(settings: Settings, manifests: int, workers: int | None, hosts: int, per_host: int,
+            rate: float | None, as_json: bool) -> None:
     """First harvest and re-harvest of N generated manifests served on 127.0.0.1.
 
-    Targets on 2 cores: first harvest >= 100 manifests/s, re-harvest < 10% of its time."""
+    Targets on 2 cores: first harvest >= 100 manifests/s, re-harvest < 10% of its time.
 
+    With --hosts H: H hosts on loopback each serve robots.txt and a collection of --per-host
+    manifests, harvested politely as H sources at once. The last line is {"hosts", "manifests",
+    "per_s", "per_host_max_rate"}, the rate measured at the servers. Target: per_s at least
+    0.8 x hosts x rate, and per_host_max_rate never above the rate."""
+    if hosts:
+        result = harvest_bench.run_hosts(settings, hosts, per_host, rate, workers, progress=not as_json)
+        if not as_json:
+            click.echo(f"{result['manifests']} manifests from {result['hosts']} hosts in {result['seconds']} s: "
+                       f"{result['per_s']} manifests/s (target {result['target_per_s']}); the busiest host was "
+                       f"asked at {result['per_host_max_rate']} requests/s (limit {result['rate']}); "
+                       f"{result['requests']} requests")
+            for problem in result["problems"]:
+                click.echo(f"  problem: {problem}")
+        click.echo(json.dumps({key: result[key] for key in ("hosts", "manifests", "per_s", "per_host_max_rate")}))
+        return
     result = harvest_bench.run(manifests, workers or settings.harvest_workers, progress=not as_json)
     if not as_json:
         click.echo(f"first harvest: {result['first_per_s']} manifests/s ({result['first_s']} s); "

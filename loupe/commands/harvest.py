@@ -22,7 +22,8 @@ from loupe_core.settings import Settings
 @click.pass_obj
 def harvest(settings: Settings, source: str | None, as_json: bool, no_progress: bool, images: bool,
             show_problems: int) -> None:
-    """Harvest SOURCE (id, name or URL), or every source when omitted.
+    """Harvest SOURCE (id, name or URL), or every source when omitted (harvest_parallel_sources
+    of them at a time, each polite per host).
 
     Unchanged manifests cost one conditional request; deleted ones are marked deleted; a
     harvest that was interrupted resumes where it stopped. Exits with 1 when a source
@@ -38,13 +39,13 @@ def harvest(settings: Settings, source: str | None, as_json: bool, no_progress: 
         raise click.ClickException("no sources: add one with `loupe source add URL` or `loupe publish FOLDER`")
     failed = False
     with Harvester(settings, catalog, progress=not (no_progress or as_json)) as harvester:
-        for src in sources:
-            try:
-                report = harvester.harvest(src, fetch_images=images)
-            except CatalogError as e:
-                click.echo(f"{src.url}: {e}", err=True)
+        for src, report in harvester.harvest_many(sources, fetch_images=images):
+            if isinstance(report, CatalogError):
+                click.echo(f"{src.url}: {report}", err=True)
                 failed = True
                 continue
+            if isinstance(report, Exception):
+                raise report
             if as_json:
                 click.echo(json.dumps(report.as_dict()))
                 continue
