@@ -34,6 +34,8 @@ COMMANDS: dict[str, str] = {
     "search": "loupe.commands.search:search",
     "tag": "loupe.commands.tag:tag",
     "augment": "loupe.commands.augment:augment",
+    "backup": "loupe.commands.backup:backup_cmd",
+    "restore": "loupe.commands.backup:restore_cmd",
 }
 
 
