@@ -152,3 +152,30 @@ def _tiny_model(monkeypatch):
     monkeypatch.setenv("LOUPE_MODEL", "loupe-tiny")
     monkeypatch.setenv("LOUPE_MODEL_DOWNLOAD", "false")
     monkeypatch.setenv("LOUPE_IMAGE_MAX_SIDE", "256")
+
+
+def test_the_dump_moves_between_sqlite_and_postgresql(private_settings, postgres_server, tmp_path) -> None:
+    from connector.catalog import Catalog
+    from loupe.backup import backup, restore
+    from tests.support.postgres import fresh_database
+
+    _own_published_folder(private_settings)
+    before = _answers(private_settings)
+    backup(private_settings, tmp_path / "from-sqlite")
+    on_postgres = private_settings.replace(data_dir=tmp_path / "pg" / "var",
+                                           catalog_url=fresh_database(postgres_server))
+    restore(on_postgres, tmp_path / "from-sqlite")
+    original = _table_counts(private_settings)
+    assert {name: _table_counts(on_postgres).get(name) for name in original} == original
+    assert _answers(on_postgres) == before
+    catalog = Catalog.open(on_postgres)  # the id sequences moved past the restored rows
+    try:
+        assert catalog.add_source("https://iiif.example.org/c.json").id == 2
+    finally:
+        catalog.close()
+
+    backup(on_postgres, tmp_path / "from-postgres")
+    back_on_sqlite = private_settings.replace(data_dir=tmp_path / "sqlite-again" / "var")
+    restore(back_on_sqlite, tmp_path / "from-postgres")
+    assert _table_counts(back_on_sqlite)["sources"] == 2
+    assert _sources(back_on_sqlite)[0]["allowed_hosts"] == _sources(private_settings)[0]["allowed_hosts"]
