@@ -43,6 +43,7 @@ BLUEPRINTS: list[tuple[str, str]] = [
     ("search_service.api.system", "bp"),
     ("search_service.api.jobs", "bp"),
     ("search_service.openapi", "bp"),
+    ("search_service.ops", "bp"),
 ]
 
 
