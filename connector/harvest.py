@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 from tqdm import tqdm
 
 from connector.images import ImageFetcher
-from iiif.model import AnnotationPage, Manifest, Problem
+from iiif.model import AnnotationPage, Image, Manifest, Problem
 from iiif.reader import read_bytes
 from loupe_core.settings import Settings
 
@@ -263,18 +263,20 @@ class Harvester:
         """Fetch on ``harvest_workers`` threads, host-aware (``connector.host_dispatch``): a
         thread is handed a manifest only when its host may be asked now, so the hosts of a
         source run in parallel, each at its polite rate. Yields results as they complete."""
-        workers = max(1, self.settings.harvest_workers)
-        if policy.polite:
-            dispatcher = HostDispatcher(workers, host_of=_host_of, ready_in=self.client.ready_in,
-                                        per_host=max(1, self.settings.concurrency_per_host), thread_name="harvest")
-        else:  # loopback benchmark: no limits, keep every thread busy
-            dispatcher = HostDispatcher(workers, host_of=_host_of, queue_ahead=workers * 3, thread_name="harvest")
-
         def fetch(item: tuple[str, str | None]) -> Any:
             uri, coll = item
             return self._fetch_manifest(fetcher, policy, uri, coll, states.get(uri), page_states.get(uri, {}))
 
-        yield from dispatcher.run(items, fetch)
+        yield from self._dispatcher(policy, "harvest").run(items, fetch)
+
+    def _dispatcher(self, policy: FetchPolicy, name: str) -> HostDispatcher:
+        """``harvest_workers`` threads, handed work host by host as hosts become ready."""
+        workers = max(1, self.settings.harvest_workers)
+        if policy.polite:
+            return HostDispatcher(workers, host_of=_host_of, ready_in=self.client.ready_in,
+                                  per_host=max(1, self.settings.concurrency_per_host), thread_name=name)
+        # loopback benchmark: no limits, keep every thread busy
+        return HostDispatcher(workers, host_of=_host_of, queue_ahead=workers * 3, thread_name=name)
 
     def _fetch_manifest(self, fetcher: Transport, policy: FetchPolicy, uri: str, coll: str | None,
                         state: FetchState | None, pages_known: dict[str, FetchState]) -> Any:
@@ -371,11 +373,9 @@ class Harvester:
                 return image_id, manifest_uri, image.id, str(e), None
             return image_id, manifest_uri, image.id, None, (got.width, got.height)
 
-        workers = max(1, self.settings.harvest_workers)
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="images") as pool, \
-                self.catalog.session() as s:
+        with self.catalog.session() as s:
             last_commit = time.monotonic()
-            for image_id, manifest_uri, uri, problem, size in pool.map(fetch, todo):
+            for image_id, manifest_uri, uri, problem, size in self._dispatcher(policy, "images").run(todo, fetch):
                 with self._write_lock:
                     if problem is None:
                         self.catalog.set_image_fetched(s, image_id, "ok", size=size)
@@ -402,10 +402,16 @@ class Harvester:
             s.commit()
 
 
-def _host_of(item: tuple[str, str | None]) -> str:
-    """The host a manifest URL is fetched from (what the rate limiter counts by)."""
+def _host_of(item: tuple) -> str:
+    """The host a task fetches from (what the rate limiter counts by): a manifest's URL
+    (``(uri, collection)``), or an image's service or file (``(row id, manifest, Image)``)."""
+    if isinstance(item[-1], Image):
+        image = item[-1]
+        url = image.service.id if image.service is not None and image.service.id else image.id
+    else:
+        url = item[0]
     try:
-        return (urlsplit(item[0]).hostname or "").rstrip(".")
+        return (urlsplit(url).hostname or "").rstrip(".")
     except ValueError:
         return ""
 
