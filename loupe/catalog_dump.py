@@ -3,7 +3,8 @@ into either.
 
 ``dump_catalog`` reads every table of the database (reflected, so tables of every package
 that keeps its data in the catalog database are included: connector, jobs, vocabularies) and
-writes one gzipped JSON Lines file: a header line per table, then its rows, values encoded
+writes one gzipped JSON Lines file, all of it from one moment of the database (one
+transaction, while the service goes on writing): a header line per table, then its rows, values encoded
 by column type (dates as ISO 8601, bytes as base64, JSON as JSON). ``load_catalog`` creates
 the schema from Loupe's own models and inserts the rows in foreign-key order, then moves
 PostgreSQL's id sequences past the restored ids. Rows are streamed both ways.
@@ -15,6 +16,7 @@ import base64
 import datetime as dt
 import gzip
 import json
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
@@ -59,7 +61,7 @@ def dump_catalog(engine: Engine, path: Path, progress: Callable[[str, int], None
     reflected = MetaData()
     reflected.reflect(engine)
     counts: dict[str, int] = {}
-    with gzip.open(path, "wt", encoding="utf-8", compresslevel=6) as out, engine.connect() as conn:
+    with gzip.open(path, "wt", encoding="utf-8", compresslevel=6) as out, _snapshot(engine) as conn:
         for table in reflected.sorted_tables:
             columns = [c.name for c in table.columns]
             out.write(json.dumps({"table": table.name, "columns": columns}) + "\n")
@@ -70,6 +72,24 @@ def dump_catalog(engine: Engine, path: Path, progress: Callable[[str, int], None
             counts[table.name] = n
             progress(table.name, n)
     return counts
+
+
+@contextmanager
+def _snapshot(engine: Engine) -> Iterator[Any]:
+    """A connection that sees one moment of the database for all its reads, while others
+    go on writing: a REPEATABLE READ transaction in PostgreSQL, a read transaction in SQLite
+    (WAL keeps it consistent)."""
+    if engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="REPEATABLE READ") as conn, conn.begin():
+            yield conn
+        return
+    with engine.connect() as conn:
+        if engine.dialect.name == "sqlite":
+            conn.exec_driver_sql("BEGIN")
+        try:
+            yield conn
+        finally:
+            conn.rollback()
 
 
 def _read(path: Path) -> Iterator[tuple[str, list[str], list[list[Any]]]]:
