@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import email.utils
 import hashlib
-import os
 import socket
 import threading
 from functools import partial
@@ -34,14 +33,19 @@ class _Handler(SimpleHTTPRequestHandler):
         # the client's delayed ACK add ~40 ms to every keep-alive response.
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
+    def _outside_prefix(self, path: str) -> bool:
+        path = path.split("?", 1)[0].split("#", 1)[0]
+        return bool(self._prefix) and not (path == self._prefix or path.startswith(self._prefix + "/"))
+
     def translate_path(self, path: str) -> str:
-        if self._prefix:
-            if not (path == self._prefix or path.startswith(self._prefix + "/")):
-                return os.path.join(self.directory, "\0missing")
+        if self._prefix and not self._outside_prefix(path):
             path = path[len(self._prefix):] or "/"
         return super().translate_path(path)
 
     def send_head(self):  # noqa: ANN201 - same contract as the base class
+        if self._outside_prefix(self.path):  # not one of the published files: a plain 404
+            self.send_error(HTTPStatus.NOT_FOUND, "not a published file")
+            return None
         path = Path(self.translate_path(self.path))
         if path.is_file():
             st = path.stat()
