@@ -104,7 +104,9 @@ def museum_page(browser, viewer_server):  # noqa: ANN001, ANN201
 # columns of a band along its top edge (``edge``: a stroke drawn there), or of the pixels
 # inside it (``inside``: a fill). Boxes in canvas units, which are Mirador's viewport units.
 COVERAGE = """([windowId, box, where, kind]) => {
-  const viewer = Mirador.OSDReferences.get(windowId).current;
+  const ref = Mirador.OSDReferences.get(windowId);  // none until the window's viewer is mounted
+  const viewer = ref && ref.current;
+  if (!viewer || !viewer.viewport) return 0;
   const view = viewer.viewport.getBounds(true);
   const size = viewer.viewport.getContainerSize();
   const pixel = (px, py) => ({x: (px - view.x) * size.x / view.width, y: (py - view.y) * size.y / view.height});
