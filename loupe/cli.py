@@ -34,6 +34,7 @@ COMMANDS: dict[str, str] = {
     "search": "loupe.commands.search:search",
     "tag": "loupe.commands.tag:tag",
     "augment": "loupe.commands.augment:augment",
+    "finetune": "loupe.commands.finetune:finetune",
 }
 
 
