@@ -20,9 +20,11 @@ def rankings(queries: np.ndarray, gallery: np.ndarray) -> np.ndarray:
 
 
 def retrieval_metrics(queries: np.ndarray, gallery: np.ndarray, relevant: Sequence[set[int]],
-                      ks: Sequence[int] = KS) -> dict[str, float]:
+                      ks: Sequence[int] = KS, exclude: Sequence[set[int]] | None = None) -> dict[str, float]:
     """``{"R@1", "R@5", "R@10", "mAP", "queries"}``: Recall@k is the share of queries with a
-    relevant item among the first k; mAP the mean over queries of average precision."""
+    relevant item among the first k; mAP the mean over queries of average precision.
+    ``exclude``: gallery items left out of each query's ranking (composed retrieval leaves
+    out the reference image, as CIRR's protocol does)."""
     if len(queries) != len(relevant):
         raise ValueError(f"{len(queries)} queries but {len(relevant)} sets of relevant items")
     if len(queries) == 0:
@@ -30,7 +32,9 @@ def retrieval_metrics(queries: np.ndarray, gallery: np.ndarray, relevant: Sequen
     ranked = rankings(queries, gallery)
     hits = {k: 0 for k in ks}
     aps = []
-    for row, rel in zip(ranked, relevant):
+    for q, (row, rel) in enumerate(zip(ranked, relevant)):
+        if exclude is not None and exclude[q]:
+            row = row[~np.isin(row, list(exclude[q]))]
         is_rel = np.isin(row, list(rel))
         positions = np.flatnonzero(is_rel)
         for k in ks:
