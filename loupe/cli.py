@@ -35,6 +35,7 @@ COMMANDS: dict[str, str] = {
     "tag": "loupe.commands.tag:tag",
     "augment": "loupe.commands.augment:augment",
     "finetune": "loupe.commands.finetune:finetune",
+    "eval": "loupe.commands.eval:eval_cmd",
 }
 
 
