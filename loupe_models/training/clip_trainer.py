@@ -3,8 +3,9 @@ state a stopped run resumes from, and the encoders for evaluating the result.
 
 The trainer holds the plain open_clip module in fp32 (not re-parameterised: training needs
 the branches). What it can do once it does once: images are preprocessed to tensors a
-single time, and the features of a frozen tower are computed a single time and reused at
-every step (``cache_frozen``), which is where it gains over a plain training loop.
+single time, the features of a frozen tower are computed a single time and reused at every
+step, and when only the last stages of the image tower train, the output of the stages
+before them too (``cache_frozen``): that is where it gains over a plain training loop.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from loupe_models.loading import create_open_clip_model, register_project_config
 from loupe_models.registry import ModelSpec
 from loupe_models.weights import Weights
 
-from .contrastive import configure_trainable, contrastive_loss, frozen_modules
+from .contrastive import ImageSplit, configure_trainable, contrastive_loss, frozen_modules
 
 # The logit scale is kept below this (open_clip's clamp: ln 100).
 MAX_LOGIT_SCALE = float(np.log(100.0))
@@ -101,6 +102,7 @@ class ClipTrainer:
         self.step_no = 0
         self.data: PairTensors | None = None
         self._cached: dict[str, torch.Tensor] = {}
+        self._split: ImageSplit | None = None
 
     @classmethod
     def create(cls, spec: ModelSpec, weights: Weights, config: TrainConfig, settings: Settings) -> "ClipTrainer":
@@ -115,13 +117,22 @@ class ClipTrainer:
     def prepare(self, pairs: Sequence[Pair]) -> PairTensors:
         self.data = pairs_to_tensors(pairs, self.preprocess, self.tokenizer)
         self._cached = {}
-        if self.config.cache_frozen and self.config.freeze != "none":
-            with torch.no_grad():
-                self.module.eval()
-                if self.config.freeze == "text":
-                    self._cached["text"] = self._encode_text_rows(self.data.tokens)
-                else:
-                    self._cached["image"] = self._encode_image_rows(self.data.pixels)
+        self._split = None
+        if not self.config.cache_frozen:
+            return self.data
+        with torch.no_grad():
+            self.module.eval()
+            if self.config.freeze == "text":
+                self._cached["text"] = self._encode_text_rows(self.data.tokens)
+            elif self.config.freeze == "image":
+                self._cached["image"] = self._encode_image_rows(self.data.pixels)
+            if self.config.freeze != "image":
+                # Only the last stages of the image tower train: what comes before them is
+                # computed once per image (the frozen prefix), not at every step.
+                self._split = ImageSplit.of(self.module, self.config.train_last)
+                if self._split is not None:
+                    self._cached["prefix"] = torch.cat([self._split.prefix(self.data.pixels[i:i + 64])
+                                                        for i in range(0, len(self.data.pixels), 64)])
         return self.data
 
     def steps_per_epoch(self) -> int:
@@ -165,7 +176,12 @@ class ClipTrainer:
         # Only distinct rows go through the towers; pairs then pick their row.
         u_img, img_idx = torch.unique(images, return_inverse=True)
         u_txt, txt_idx = torch.unique(texts, return_inverse=True)
-        img = self._cached["image"][u_img] if "image" in self._cached else self._encode_image_rows(self.data.pixels[u_img])
+        if "image" in self._cached:
+            img = self._cached["image"][u_img]
+        elif "prefix" in self._cached and self._split is not None:
+            img = F.normalize(self._split.suffix(self._cached["prefix"][u_img]), dim=-1)
+        else:
+            img = self._encode_image_rows(self.data.pixels[u_img])
         txt = self._cached["text"][u_txt] if "text" in self._cached else self._encode_text_rows(self.data.tokens[u_txt])
         return contrastive_loss(img[img_idx], txt[txt_idx], self.module.logit_scale.exp(), groups=texts)
 

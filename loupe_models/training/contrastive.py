@@ -106,3 +106,37 @@ def frozen_modules(module: nn.Module) -> Iterable[nn.Module]:
         params = list(m.parameters())
         if params and not any(p.requires_grad for p in params):
             yield m
+
+
+class ImageSplit:
+    """An image tower cut where its training starts: ``prefix`` (frozen: its output can be
+    computed once per image and kept) and ``suffix`` (the trained last stages, the head).
+    For timm trunks with ``stages`` (MobileCLIP's FastViT); None for other towers."""
+
+    def __init__(self, visual: nn.Module, first_trained: int) -> None:
+        self.visual = visual
+        self.first = first_trained
+
+    @classmethod
+    def of(cls, module: nn.Module, train_last: int) -> "ImageSplit | None":
+        visual = getattr(module, "visual", None)
+        trunk = getattr(visual, "trunk", None)
+        stages = getattr(trunk, "stages", None)
+        needed = ("stem", "final_conv", "forward_head")
+        if not train_last or stages is None or not all(hasattr(trunk, n) for n in needed) or \
+                getattr(trunk, "fork_feat", False) or not hasattr(visual, "head") or train_last >= len(stages):
+            return None
+        return cls(visual, len(stages) - train_last)
+
+    def prefix(self, pixels: torch.Tensor) -> torch.Tensor:
+        trunk = self.visual.trunk
+        x = trunk.stem(pixels)
+        for stage in trunk.stages[:self.first]:
+            x = stage(x)
+        return x
+
+    def suffix(self, x: torch.Tensor) -> torch.Tensor:
+        trunk = self.visual.trunk
+        for stage in trunk.stages[self.first:]:
+            x = stage(x)
+        return self.visual.head(trunk.forward_head(trunk.final_conv(x)))
