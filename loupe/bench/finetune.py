@@ -34,6 +34,7 @@ from loupe_models.hardware import configure_torch, torch_threads
 from loupe_models.loading import create_open_clip_model, register_project_configs
 from loupe_models.training.clip_trainer import ClipTrainer, Pair, TrainConfig
 from loupe_models.training.combiner import CombinerConfig, CombinerTrainer, tensors
+from loupe_models.training.contrastive import configure_trainable, frozen_modules
 
 LENS = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "lens"
 
@@ -68,8 +69,6 @@ def plain_loop(module, preprocess, tokenizer, pairs: list[Pair], batches: list, 
                progress: bool) -> tuple[list[float], float]:
     import open_clip
     import torch
-
-    from loupe_models.training.contrastive import configure_trainable, frozen_modules
 
     configure_trainable(module, freeze=config.freeze, train_last=config.train_last)
     params = [p for p in module.parameters() if p.requires_grad]

@@ -128,8 +128,8 @@ def test_cancelled_through_redis_and_resumed_from_the_saved_step(ft_settings, re
     from training_worker.broker import job_queue, make_broker
 
     settings = ft_settings.replace(redis_url=redis_url, job_heartbeat_s=0.2)
-    params = {**PARAMS, "epochs": 2, "checkpoint_every": 100}
-    registry = HandlerRegistry({**DEFAULT_HANDLERS, "finetune": stop_after(5)})
+    params = {**PARAMS, "epochs": 1, "checkpoint_every": 100}
+    registry = HandlerRegistry({**DEFAULT_HANDLERS, "finetune": stop_after(3)})
     with JobStore.open(settings) as store:
         broker = make_broker(settings, registry=registry)
         with worker_running(broker):
@@ -137,13 +137,13 @@ def test_cancelled_through_redis_and_resumed_from_the_saved_step(ft_settings, re
             job = queue.submit("finetune", params)
             cancelled = wait_for(store, job.id, timeout_s=120)
             assert cancelled.state == "cancelled", (cancelled.error, cancelled.log)
-            assert cancelled.progress_done == 5  # cancel is read after each step
-            assert any("stopped at step 5" in line for line in cancelled.log), cancelled.log
+            assert cancelled.progress_done == 3  # cancel is read after each step
+            assert any("stopped at step 3" in line for line in cancelled.log), cancelled.log
             queue.retry(job.id)
             resumed = wait_for(store, job.id, timeout_s=120)
     assert (resumed.state, resumed.attempts) == ("succeeded", 2), (resumed.error, resumed.log)
-    assert any("resuming from step 5 of 16" in line for line in resumed.log), resumed.log
-    assert resumed.progress_done == resumed.result["steps"] == 16
+    assert any("resuming from step 3 of 8" in line for line in resumed.log), resumed.log
+    assert resumed.progress_done == resumed.result["steps"] == 8
 
     uninterrupted = run(ft_settings, "finetune", params)
     assert uninterrupted.result["epoch_losses"] == pytest.approx(resumed.result["epoch_losses"], rel=1e-4)
