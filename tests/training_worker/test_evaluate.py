@@ -74,11 +74,15 @@ def write_data(settings, lens: Path, folder: Path) -> dict[str, str]:  # noqa: A
             "composed": str(folder / "triplets.csv")}
 
 
-def test_params_name_what_each_task_needs() -> None:
+def test_params_name_what_each_task_needs(settings) -> None:  # noqa: ANN001
+    from training_worker.evaluate.params import check_evaluate
+
     with pytest.raises(ValueError, match="needs queries"):
-        EvaluateParams.from_dict({"task": "image", "ground_truth": "x.csv"})
+        check_evaluate(EvaluateParams.from_dict({"task": "image", "ground_truth": "x.csv"}), settings, None)
     with pytest.raises(ValueError, match="needs triplets"):
-        EvaluateParams.from_dict({"task": "composed"})
+        check_evaluate(EvaluateParams.from_dict({"task": "composed"}), settings, None)
+    with pytest.raises(ValueError, match="does not exist"):
+        check_evaluate(EvaluateParams.from_dict({"task": "text", "ground_truth": "/nowhere.csv"}), settings, None)
 
 
 def test_results_are_stored_per_model_version_with_plots(ev_settings, shared_data: Path, tmp_path: Path) -> None:

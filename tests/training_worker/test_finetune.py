@@ -55,19 +55,19 @@ def test_finetuning_lowers_the_loss_and_raises_recall_of_held_out_details(ft_set
     assert len(held.queries) >= 6
     before = detail_recall(load_model(ft_settings, "loupe-tiny", cache=ModelCache()), held)
 
-    job = run(ft_settings, "finetune", PARAMS)
+    job = run(ft_settings, "finetune", {**PARAMS, "epochs": 10, "learning_rate": 3e-4})
     assert job.state == "succeeded", (job.error, job.log)
     result = job.result
     assert result["checkpoint"] == "loupe-tiny@v1" and result["counts"]["regions"] == 8
-    assert job.progress_done == job.progress_total == result["steps"] == 5 * 7
+    assert job.progress_done == job.progress_total == result["steps"] == 10 * 7
     losses = result["epoch_losses"]
-    assert len(losses) == 5 and losses[-1] < losses[0]
+    assert len(losses) == 10 and losses[-1] < losses[0]
     ev = result["evaluation"]
     assert ev["loss_after"] < 0.9 * ev["loss_before"]
 
     ckpt = CheckpointStore(ft_settings).get("loupe-tiny@v1")
     info = json.loads(ckpt.info_file.read_text())
-    assert info["params"] == PARAMS and info["evaluation"] == ev and info["vector"] == result["vector"]
+    assert info["params"] == {**PARAMS, "epochs": 10, "learning_rate": 3e-4} and info["evaluation"] == ev and info["vector"] == result["vector"]
     assert result["vector"].startswith("loupe-tiny__ft-v1__sha256-")
     assert not CheckpointStore(ft_settings).run_dir("loupe-tiny", job.id).exists()  # resumable state removed
 

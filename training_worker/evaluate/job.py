@@ -31,7 +31,7 @@ from loupe_models.training.triplets import read_triplets
 from training_worker.jobs import JobContext
 
 from .data import Gallery, catalog_gallery, folder_gallery, open_image, read_ground_truth, triplet_image
-from .params import EvaluateParams
+from .params import EvaluateParams, check_evaluate
 
 BASELINE = "zero-shot-weighted-sum"
 BASELINE_TEXT_WEIGHT = 0.5
@@ -69,6 +69,7 @@ class Encoder:
 def evaluate_job(ctx: JobContext) -> dict[str, Any]:
     params = EvaluateParams.from_dict(ctx.params)
     settings = ctx.settings
+    check_evaluate(params, settings, None)  # the files a stored job names may have gone since
     spec, weights = resolve_model_ref(settings, params.model)
     model_name = spec.name if not weights.version else f"{spec.name}@{weights.version}"
     vector = vector_name_for(spec, weights)

@@ -21,7 +21,7 @@ NEEDS = {"image": ("queries", "ground_truth"), "text": ("ground_truth",), "compo
 class EvaluateParams(JobParams):
     kind_name: ClassVar[str] = "evaluate"
 
-    task: str = param(help="image (query images), text (captions) or composed (triplets)", choices=TASKS)
+    task: str = param("image", "image (query images), text (captions) or composed (triplets)", choices=TASKS)
     model: str | None = model_or_checkpoint_param()
     queries: str | None = param(None, "image task: the folder of query images")
     ground_truth: str | None = param(None, "CSV: query,relevant (image task: a query file name) or caption,relevant "
@@ -36,16 +36,15 @@ class EvaluateParams(JobParams):
     batch_images: int = param(32, "images encoded between progress reports (and cancel checks)", minimum=1,
                               maximum=4096)
 
-    def check(self) -> None:
-        for field in NEEDS[self.task]:
-            if not getattr(self, field):
-                raise ParamError(f"the {self.task} task needs {field}", field)
-
     def source_file(self) -> str:
         return self.triplets if self.task == "composed" else self.ground_truth  # type: ignore[return-value]
 
 
-def check_evaluate(params: EvaluateParams, settings: Settings, catalog: Catalog) -> None:
+def check_evaluate(params: EvaluateParams, settings: Settings, catalog: Catalog | None) -> None:
+    """The task's files are named and exist; the model (or checkpoint) is known."""
+    for field in NEEDS[params.task]:
+        if not getattr(params, field):
+            raise ParamError(f"the {params.task} task needs {field}", field)
     check_model_or_checkpoint(settings, params.model)
     for field in ("queries", "ground_truth", "gallery", "triplets", "images", "split_file"):
         value = getattr(params, field)
