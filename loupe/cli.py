@@ -36,6 +36,7 @@ COMMANDS: dict[str, str] = {
     "augment": "loupe.commands.augment:augment",
     "finetune": "loupe.commands.finetune:finetune",
     "eval": "loupe.commands.eval:eval_cmd",
+    "combiner": "loupe.commands.combiner:combiner",
 }
 
 

@@ -119,6 +119,14 @@ def test_a_trained_combiner_beats_the_baseline_and_changes_composed_results(priv
         assert [r["id"] for r in after["results"]] != [r["id"] for r in before["results"]]
         others = [r["canvas"]["id"] for r in after["results"] if r["canvas"]["id"] != canvas("munch-the-scream")]
         assert canvas(target) in list(dict.fromkeys(others))[:3]
+
+        from click.testing import CliRunner
+
+        from loupe.cli import cli
+
+        listed = CliRunner().invoke(cli, ["--data-dir", str(settings.data_dir), "combiner", "list", "--json"])
+        assert listed.exit_code == 0, listed.output
+        assert [(r["name"], r["active"]) for r in json.loads(listed.output)] == [("combiner-v1", True)]
     finally:
         services.close()
 
