@@ -36,6 +36,9 @@ COMMANDS: dict[str, str] = {
     "augment": "loupe.commands.augment:augment",
     "backup": "loupe.commands.backup:backup_cmd",
     "restore": "loupe.commands.backup:restore_cmd",
+    "finetune": "loupe.commands.finetune:finetune",
+    "eval": "loupe.commands.eval:eval_cmd",
+    "combiner": "loupe.commands.combiner:combiner",
 }
 
 

@@ -69,7 +69,10 @@ def vector_name_for(spec: "ModelSpec", weights: "Weights") -> str:
     the file was found); for a checkpoint given as a file (``model_path``: fine-tuned
     weights, usually) its file name plus a fingerprint of its content, so that two
     checkpoints never share a vector space. For a loaded model:
-    ``vector_name_for(model.spec, model.weights)``."""
+    ``vector_name_for(model.spec, model.weights)``. A versioned fine-tuned checkpoint
+    (``weights.version``) is ``loupe-tiny__ft-v3__sha256-...``: its version and content."""
+    if weights.version:
+        return vector_name(spec.name, f"ft-{weights.version}", version=weights.fingerprint())
     if weights.source in CHOSEN_FILE_SOURCES and weights.path is not None:
         return vector_name(spec.name, str(weights.path), version=weights.fingerprint())
     return vector_name(spec.name, spec.pretrained)

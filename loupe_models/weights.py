@@ -31,8 +31,9 @@ class Weights:
     """Where weights come from: a checkpoint file, or (test models only) a seeded random init."""
 
     path: Path | None
-    source: str  # argument, model_path, models_dir, package, hf_cache, download, random
+    source: str  # argument, model_path, models_dir, package, hf_cache, download, random, finetuned
     seed: int | None = None
+    version: str | None = None  # fine-tuned checkpoints: "v3" (loupe_models.training.checkpoints)
 
     @classmethod
     def random(cls, seed: int) -> "Weights":

@@ -39,6 +39,7 @@ BLUEPRINTS: list[tuple[str, str]] = [
     ("search_service.thumbnails", "bp"),
     ("search_service.web.pages", "bp"),
     ("search_service.web.viewer", "bp"),
+    ("search_service.web.evaluations", "bp"),
     ("search_service.published", "bp"),
     ("search_service.api.system", "bp"),
     ("search_service.api.jobs", "bp"),

@@ -1,8 +1,8 @@
 """Composed search: one query vector from a reference image and a modification text.
 
 With a trained Combiner for the active vector (CLIP4Cir's: two projection branches and a
-learned gate mixing the raw features; a later issue trains it) the registry returns it and
-it makes the query. Without one, the zero-shot baseline is used:
+learned gate mixing the raw features; `loupe combiner` or a ``combiner`` job trains one and
+makes it the vector's active Combiner on disk) the registry returns it and it makes the query. Without one, the zero-shot baseline is used:
 
     query = normalise( (1 - w) * image + w * text )
 
@@ -20,6 +20,9 @@ from typing import Mapping, Protocol
 
 import numpy as np
 
+from loupe_core.settings import Settings
+from loupe_models.training.combiner_store import CombinerStore
+
 DEFAULT_TEXT_WEIGHT = 0.5
 BASELINE = "zero-shot-weighted-sum"
 
@@ -35,15 +38,28 @@ class Combiner(Protocol):
 
 
 class CombinerRegistry:
-    """Trained Combiners by index vector name. Empty until one is trained and registered."""
+    """Trained Combiners by index vector name: those registered here, else the vector's active
+    Combiner in the data directory (``loupe_models.training.combiner_store``), loaded once per
+    version and followed when another version is activated."""
 
     def __init__(self, combiners: Mapping[str, Combiner] | None = None) -> None:
         self._combiners: dict[str, Combiner] = dict(combiners or {})
+        self._trained: dict[tuple[str, str], Combiner] = {}
         self._lock = threading.Lock()
 
-    def for_vector(self, vector: str) -> Combiner | None:
+    def for_vector(self, vector: str, settings: Settings | None = None) -> Combiner | None:
         with self._lock:
-            return self._combiners.get(vector)
+            found = self._combiners.get(vector)
+        if found is not None or settings is None:
+            return found
+        stored = CombinerStore(settings).active(vector)
+        if stored is None:
+            return None
+        key = (vector, str(stored.folder))
+        with self._lock:
+            if key not in self._trained:
+                self._trained[key] = stored.load()
+            return self._trained[key]
 
     def register(self, vector: str, combiner: Combiner) -> None:
         with self._lock:

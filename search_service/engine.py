@@ -94,7 +94,7 @@ class SearchEngine:
                 described["image"] = "upload"
             image_vector = model.encode_images([image])[0]
         text_vector = model.encode_texts([text])[0]
-        combiner = self.services.combiners.for_vector(vector_name)
+        combiner = self.services.combiners.for_vector(vector_name, self.services.settings)
         if combiner is not None:
             vector = combiner.combine(image_vector, text_vector)
             described["method"] = combiner.name

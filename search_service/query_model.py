@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from loupe_core.settings import Settings
 from loupe_models import MODELS, ModelError, get_spec, load_model, resolve_weights
 from loupe_models.identity import vector_name, vector_name_for
+from loupe_models.training.checkpoints import CheckpointStore
 
 if TYPE_CHECKING:  # pragma: no cover
     from loupe_models import ClipModel, ModelCache
@@ -32,6 +33,10 @@ def load_query_model(settings: Settings, vector: str, cache: "ModelCache | None"
     Raises ModelWeightsMissing (the message says where to put the file) or ModelError."""
 
     name = registry_model_for(vector)
+    if name is None:  # a fine-tuned version in the data directory (`loupe finetune`)?
+        ckpt = CheckpointStore(settings).for_vector(vector)
+        if ckpt is not None:
+            return load_model(settings, ckpt.model, weights_path=ckpt.weights_file, cache=cache)
     # A registry vector means the published weights, even when model_path names a
     # fine-tuned file for that model.
     chosen = settings.replace(model_path="") if name is not None and name == settings.model else settings

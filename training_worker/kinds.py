@@ -3,7 +3,7 @@ handler, checks, ``KIND``) plus one line here (see the README's Layout)."""
 
 from __future__ import annotations
 
-from training_worker import augmentation, indexing, tagging
+from training_worker import augmentation, combiner, evaluate, finetune, indexing, tagging
 from training_worker.jobs import HandlerRegistry, UnknownJobKind
 from training_worker.jobs.kind import JobKind
 
@@ -11,6 +11,9 @@ JOB_KINDS: dict[str, JobKind] = {kind.name: kind for kind in (
     indexing.KIND,
     tagging.KIND,
     augmentation.KIND,
+    finetune.KIND,
+    combiner.KIND,
+    evaluate.KIND,
 )}
 
 

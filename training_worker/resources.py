@@ -20,6 +20,8 @@ from loupe_index import VectorIndex
 from loupe_models import load_model
 
 if TYPE_CHECKING:  # pragma: no cover
+    from pathlib import Path
+
     from loupe_index import VectorIndex
     from loupe_models import ClipModel, ModelCache
 
@@ -32,10 +34,11 @@ class JobResources:
         self._users = 0
         self._lock = threading.Lock()
 
-    def model(self, settings: Settings, name: str | None = None) -> "ClipModel":
-        """The model ``name`` (default: settings.model), loaded once per process."""
+    def model(self, settings: Settings, name: str | None = None, *, weights_path: "Path | None" = None) -> "ClipModel":
+        """The model ``name`` (default: settings.model), loaded once per process; with
+        ``weights_path``, from that checkpoint (a fine-tuned version)."""
 
-        return load_model(settings, name, cache=self.models)
+        return load_model(settings, name, cache=self.models, weights_path=weights_path)
 
     @contextmanager
     def vector_index(self, settings: Settings, role: str) -> Iterator["VectorIndex"]:

@@ -33,3 +33,11 @@ def test_bench_search_prints_the_documented_figures(tmp_path):
     qdrant = out["qdrant_local"]  # the same figures for Qdrant local mode, for comparison
     assert qdrant["points"] == 300 and qdrant["recall_at_10"] == 1.0
     assert {"rss_mb", "open_s", "upsert_per_s", "text", "image", "filtered", "filters"} <= set(qdrant)
+
+
+def test_bench_finetune_prints_the_documented_figures(tmp_path):
+    out = _last_json(["bench", "finetune", "--model", "loupe-tiny", "-n", "16", "--batch-size", "8",
+                      "--triplets", "256", "--json"], tmp_path)
+    assert out["pairs"] == 16 and out["steps"] == 2 and out["speedup"] > 0
+    assert out["loss_max_abs_diff"] < 1e-4  # the same computation as the plain loop
+    assert out["combiner_s_per_epoch"] > 0 and out["plain_pairs_per_s"] > 0

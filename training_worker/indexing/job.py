@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from connector.catalog import Catalog
-from loupe_models import get_spec, resolve_weights
+from loupe_models.training.checkpoints import resolve_model_ref
 from training_worker.indexing.indexer import Indexer
 from training_worker.jobs import JobContext
 
@@ -21,10 +21,11 @@ from .params import IndexParams
 def index_job(ctx: JobContext) -> dict[str, Any]:
     params = IndexParams.from_dict(ctx.params)
     settings = ctx.settings
-    spec = get_spec(params.model or settings.model)
-    weights = resolve_weights(spec, settings)  # ModelWeightsMissing (saying where) before any work
+    # NAME or a fine-tuned NAME@vN; ModelWeightsMissing (saying where) before any work
+    spec, weights = resolve_model_ref(settings, params.model)
+    path = weights.path if weights.version else None
     # Loaded once per process, and only when there is something to embed.
-    model = ModelRef(spec, weights, lambda: ctx.resources.model(settings, spec.name))
+    model = ModelRef(spec, weights, lambda: ctx.resources.model(settings, spec.name, weights_path=path))
     catalog = Catalog.open(settings)
     try:
         with ctx.resources.vector_index(settings, role=f"index job {ctx.job_id}") as index:

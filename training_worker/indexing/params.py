@@ -7,7 +7,12 @@ from typing import ClassVar
 
 from connector.catalog import Catalog
 from loupe_core.settings import Settings
-from training_worker.jobs.common_params import check_model, check_source, model_param, source_ref
+from training_worker.jobs.common_params import (
+    check_model_or_checkpoint,
+    check_source,
+    model_or_checkpoint_param,
+    source_ref,
+)
 from training_worker.jobs.params import JobParams, param
 
 # Images whose points are written to the index together; progress is reported and
@@ -21,7 +26,7 @@ class IndexParams(JobParams):
 
     source: str | None = param(None, "id, name or URL of one source; default: every source",
                                parse=source_ref, schema={"type": ["string", "integer"]})
-    model: str | None = model_param()
+    model: str | None = model_or_checkpoint_param()
     activate: bool = param(False, "make this model's vector the one searches use when done "
                                   "(the first model indexed is anyway)")
     batch_images: int = param(DEFAULT_BATCH_IMAGES, "images per index write: progress and cancel granularity",
@@ -29,5 +34,5 @@ class IndexParams(JobParams):
 
 
 def check_index(params: IndexParams, settings: Settings, catalog: Catalog) -> None:
-    check_model(settings, params.model)
+    check_model_or_checkpoint(settings, params.model)
     check_source(catalog, params.source)

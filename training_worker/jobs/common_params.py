@@ -7,6 +7,7 @@ from typing import Any
 from connector.catalog import Catalog, CatalogError
 from loupe_core.settings import Settings
 from loupe_models import UnknownModel, get_spec
+from loupe_models.training.checkpoints import CheckpointStore, split_ref
 
 from .kind import UnknownReference
 from .params import ParamError, param
@@ -31,6 +32,35 @@ def model_param() -> Any:
 def check_model(settings: Settings, model: str | None) -> None:
     """The job's model, or the model setting when it names none, is one the registry knows."""
     registry_model(model or settings.model)
+
+
+def model_or_checkpoint(value: Any) -> str:
+    """A registry model, or one of its fine-tuned checkpoints as ``NAME@vN``."""
+    if not isinstance(value, str):
+        raise ParamError(f"model must be a registry name or NAME@vN, not {value!r}", field="model")
+    try:
+        name, version = split_ref(value)
+    except ValueError as e:
+        raise ParamError(str(e), field="model") from None
+    registry_model(name)
+    return value.strip() if version is None else f"{name}@v{version}"
+
+
+def model_or_checkpoint_param() -> Any:
+    return param(None, "registry model (`loupe models list`) or a fine-tuned checkpoint NAME@vN "
+                       "(`loupe finetune list`); default: the model setting",
+                 parse=model_or_checkpoint, schema={"type": "string"})
+
+
+def check_model_or_checkpoint(settings: Settings, model: str | None) -> None:
+    """As ``check_model``; a checkpoint NAME@vN must be in the data directory."""
+    name, version = split_ref(model or settings.model)
+    registry_model(name)
+    if version is not None:
+        try:
+            CheckpointStore(settings).get(f"{name}@v{version}")
+        except UnknownModel as e:
+            raise UnknownReference(str(e), field="model", code="unknown_model") from None
 
 
 def source_ref(value: Any) -> str:

@@ -1,0 +1,223 @@
+"""Fine-tuning a CLIP model on image-caption pairs: pairs to tensors, the training step, the
+state a stopped run resumes from, and the encoders for evaluating the result.
+
+The trainer holds the plain open_clip module in fp32 (not re-parameterised: training needs
+the branches). What it can do once it does once: images are preprocessed to tensors a
+single time, the features of a frozen tower are computed a single time and reused at every
+step, and when only the last stages of the image tower train, the output of the stages
+before them too (``cache_frozen``): that is where it gains over a plain training loop.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+import numpy as np
+import torch
+from PIL import Image
+from torch.nn import functional as F  # noqa: N812 - the usual name
+
+from loupe_core.settings import Settings
+from loupe_models.hardware import configure_torch
+from loupe_models.loading import create_open_clip_model, register_project_configs
+from loupe_models.registry import ModelSpec
+from loupe_models.weights import Weights
+
+from .contrastive import ImageSplit, configure_trainable, contrastive_loss, frozen_modules
+
+# The logit scale is kept below this (open_clip's clamp: ln 100).
+MAX_LOGIT_SCALE = float(np.log(100.0))
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    freeze: str = "none"  # none | image | text: a tower that does not train
+    train_last: int = 0  # >0: only the last N blocks of each training tower (and what follows them)
+    learning_rate: float = 1e-5
+    weight_decay: float = 0.1
+    epochs: int = 3
+    batch_size: int = 32
+    seed: int = 0
+    cache_frozen: bool = True  # a frozen tower's features computed once, not at every step
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Pair:
+    """An image (a whole image or a region's crop) and one caption for it."""
+
+    image: Image.Image
+    caption: str
+
+
+@dataclass
+class PairTensors:
+    pixels: torch.Tensor  # (I, 3, H, W): each distinct image once
+    tokens: torch.Tensor  # (T, L): each distinct caption once
+    image_of: torch.Tensor  # (N,) pair -> row of pixels
+    text_of: torch.Tensor  # (N,) pair -> row of tokens
+
+    def __len__(self) -> int:
+        return len(self.image_of)
+
+
+def pairs_to_tensors(pairs: Sequence[Pair], preprocess: Callable, tokenizer: Callable) -> PairTensors:
+    """Preprocess each distinct image (by identity) and tokenise each distinct caption once."""
+    images: dict[int, int] = {}
+    captions: dict[str, int] = {}
+    pictures, texts, image_of, text_of = [], [], [], []
+    for pair in pairs:
+        i = images.setdefault(id(pair.image), len(images))
+        if i == len(pictures):
+            pictures.append(preprocess(pair.image))
+        t = captions.setdefault(pair.caption, len(captions))
+        if t == len(texts):
+            texts.append(pair.caption)
+        image_of.append(i)
+        text_of.append(t)
+    if not pairs:
+        raise ValueError("no image-caption pairs to train on")
+    return PairTensors(torch.stack(pictures), tokenizer(texts), torch.tensor(image_of), torch.tensor(text_of))
+
+
+class ClipTrainer:
+    def __init__(self, module: torch.nn.Module, preprocess: Callable, tokenizer: Callable, config: TrainConfig) -> None:
+        self.module = module.float()
+        self.preprocess = preprocess
+        self.tokenizer = tokenizer
+        self.config = config
+        self.trainable = configure_trainable(module, freeze=config.freeze, train_last=config.train_last)
+        params = [p for p in module.parameters() if p.requires_grad]
+        if not params:
+            raise ValueError("nothing to train: every parameter is frozen")
+        decay = [p for p in params if p.ndim >= 2]
+        rest = [p for p in params if p.ndim < 2]
+        self.optimizer = torch.optim.AdamW([{"params": decay, "weight_decay": config.weight_decay},
+                                            {"params": rest, "weight_decay": 0.0}], lr=config.learning_rate)
+        self.step_no = 0
+        self.data: PairTensors | None = None
+        self._cached: dict[str, torch.Tensor] = {}
+        self._split: ImageSplit | None = None
+
+    @classmethod
+    def create(cls, spec: ModelSpec, weights: Weights, config: TrainConfig, settings: Settings) -> "ClipTrainer":
+        import open_clip
+
+        configure_torch(settings)
+        parts = create_open_clip_model(spec, weights)
+        register_project_configs()
+        return cls(parts.module, parts.preprocess, open_clip.get_tokenizer(spec.architecture), config)
+
+    # --- data ------------------------------------------------------------------------------
+    def prepare(self, pairs: Sequence[Pair]) -> PairTensors:
+        self.data = pairs_to_tensors(pairs, self.preprocess, self.tokenizer)
+        self._cached = {}
+        self._split = None
+        if not self.config.cache_frozen:
+            return self.data
+        with torch.no_grad():
+            self.module.eval()
+            if self.config.freeze == "text":
+                self._cached["text"] = self._encode_text_rows(self.data.tokens)
+            elif self.config.freeze == "image":
+                self._cached["image"] = self._encode_image_rows(self.data.pixels)
+            if self.config.freeze != "image":
+                # Only the last stages of the image tower train: what comes before them is
+                # computed once per image (the frozen prefix), not at every step.
+                self._split = ImageSplit.of(self.module, self.config.train_last)
+                if self._split is not None:
+                    self._cached["prefix"] = torch.cat([self._split.prefix(self.data.pixels[i:i + 64])
+                                                        for i in range(0, len(self.data.pixels), 64)])
+        return self.data
+
+    def steps_per_epoch(self) -> int:
+        assert self.data is not None
+        return max(1, -(-len(self.data) // self.config.batch_size))
+
+    def epoch_batches(self, epoch: int) -> list[torch.Tensor]:
+        """The pair indices of each step of ``epoch``: a shuffle fixed by seed and epoch, so a
+        resumed run takes the same batches as an uninterrupted one."""
+        assert self.data is not None
+        order = list(range(len(self.data)))
+        random.Random(self.config.seed * 100_003 + epoch).shuffle(order)
+        size = self.config.batch_size
+        return [torch.tensor(order[i:i + size]) for i in range(0, len(order), size)]
+
+    # --- training --------------------------------------------------------------------------
+    def step(self, batch: torch.Tensor) -> float:
+        """One optimiser step on pairs ``batch``; returns the batch's loss."""
+        self.module.train()
+        for m in frozen_modules(self.module):
+            m.eval()
+        loss = self._loss(batch)
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        self.optimizer.step()
+        with torch.no_grad():
+            self.module.logit_scale.clamp_(0, MAX_LOGIT_SCALE)
+        self.step_no += 1
+        return float(loss.detach())
+
+    @torch.no_grad()
+    def mean_loss(self, batches: Sequence[torch.Tensor]) -> float:
+        """The loss over ``batches`` without training (eval mode): before and after."""
+        self.module.eval()
+        losses = [float(self._loss(b)) * len(b) for b in batches]
+        return sum(losses) / max(1, sum(len(b) for b in batches))
+
+    def _loss(self, batch: torch.Tensor) -> torch.Tensor:
+        assert self.data is not None
+        images, texts = self.data.image_of[batch], self.data.text_of[batch]
+        # Only distinct rows go through the towers; pairs then pick their row.
+        u_img, img_idx = torch.unique(images, return_inverse=True)
+        u_txt, txt_idx = torch.unique(texts, return_inverse=True)
+        if "image" in self._cached:
+            img = self._cached["image"][u_img]
+        elif "prefix" in self._cached and self._split is not None:
+            img = F.normalize(self._split.suffix(self._cached["prefix"][u_img]), dim=-1)
+        else:
+            img = self._encode_image_rows(self.data.pixels[u_img])
+        txt = self._cached["text"][u_txt] if "text" in self._cached else self._encode_text_rows(self.data.tokens[u_txt])
+        return contrastive_loss(img[img_idx], txt[txt_idx], self.module.logit_scale.exp(), groups=texts)
+
+    def _encode_image_rows(self, pixels: torch.Tensor) -> torch.Tensor:
+        return F.normalize(self.module.encode_image(pixels), dim=-1)
+
+    def _encode_text_rows(self, tokens: torch.Tensor) -> torch.Tensor:
+        return F.normalize(self.module.encode_text(tokens), dim=-1)
+
+    # --- evaluation ------------------------------------------------------------------------
+    @torch.no_grad()
+    def encode_images(self, images: Sequence[Image.Image], batch_size: int = 64) -> np.ndarray:
+        self.module.eval()
+        rows = [self._encode_image_rows(torch.stack([self.preprocess(im) for im in images[i:i + batch_size]]))
+                for i in range(0, len(images), batch_size)]
+        return torch.cat(rows).numpy().astype(np.float32)
+
+    # --- state -----------------------------------------------------------------------------
+    def save_state(self, path: Path, extra: dict[str, Any]) -> None:
+        """Everything a stopped run needs to continue: weights, optimiser, step, ``extra``."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        torch.save({"model": self.module.state_dict(), "optimizer": self.optimizer.state_dict(),
+                    "step": self.step_no, "extra": extra}, tmp)
+        tmp.replace(path)
+
+    def load_state(self, path: Path) -> dict[str, Any]:
+        state = torch.load(path, map_location="cpu", weights_only=False)
+        self.module.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.step_no = state["step"]
+        return state["extra"]
+
+    def save_weights(self, path: Path) -> None:
+        """An open_clip checkpoint (state dict) that ``open_clip.create_model(pretrained=path)`` loads."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        torch.save({"state_dict": self.module.state_dict()}, tmp)
+        tmp.replace(path)
