@@ -18,7 +18,7 @@ from loupe_index import VectorIndexError
 from loupe_models import ModelError, ModelWeightsMissing
 from loupe_tagging import ScopeError, VocabularyError
 from training_worker.broker import broker_location, job_queue, make_broker
-from training_worker.jobs import JobQueue, JobRecord, JobStore, run_job
+from training_worker.jobs import SUCCEEDED, JobQueue, JobRecord, JobStore, run_job
 from training_worker.jobs.kind import UnknownReference
 from training_worker.jobs.params import ParamError
 from training_worker.kinds import default_registry, job_kind
@@ -105,6 +105,13 @@ def run_here(settings: Settings, kind: str, params: dict[str, Any], *, progress:
         except EXPECTED_ERRORS as e:
             raise click.ClickException(f"{e}\n(job {job.id}; `loupe jobs show {job.id}`)") from None
         return record or store.get(job.id)  # None only if another process took the job over
+
+
+def print_job(record: JobRecord, as_json: bool) -> None:
+    """The job as JSON (``as_json``) or its one-line state; exits 1 unless it succeeded."""
+    click.echo(json.dumps(record.as_dict()) if as_json else f"job {record.id} {record.state}: {record.message}")
+    if record.state != SUCCEEDED:
+        sys.exit(1)
 
 
 class JobProgressBar:

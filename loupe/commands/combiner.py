@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from typing import Any
 
 import click
@@ -12,9 +11,8 @@ import click
 from loupe_core.settings import Settings
 from loupe_models.training.combiner_store import CombinerStore
 from training_worker.combiner import CombinerParams
-from training_worker.jobs import SUCCEEDED
 
-from ._jobs import enqueue, prepare, run_here
+from ._jobs import enqueue, prepare, print_job, run_here
 
 P = CombinerParams
 OPTIONS = {"triplets": "--triplets", "format": "--format", "images": "--images", "split_file": "--split-file",
@@ -56,9 +54,7 @@ def combiner(ctx: click.Context, background: bool, as_json: bool, no_progress: b
         enqueue(settings, "combiner", params, as_json, here="train here and now")
         return
     record = run_here(settings, "combiner", params, progress=not (no_progress or as_json), desc="training")
-    click.echo(json.dumps(record.as_dict()) if as_json else f"job {record.id} {record.state}: {record.message}")
-    if record.state != SUCCEEDED:
-        sys.exit(1)
+    print_job(record, as_json)
 
 
 @combiner.command("list")

@@ -4,7 +4,6 @@ version; ``loupe eval list``: the stored results. The page /evaluations compares
 from __future__ import annotations
 
 import json
-import sys
 from typing import Any
 
 import click
@@ -12,9 +11,8 @@ import click
 from loupe_core.settings import Settings
 from loupe_models.training.evaluations import METRICS, EvaluationStore
 from training_worker.evaluate import EvaluateParams
-from training_worker.jobs import SUCCEEDED
 
-from ._jobs import enqueue, prepare, run_here
+from ._jobs import enqueue, prepare, print_job, run_here
 
 P = EvaluateParams
 OPTIONS = {"task": "--task", "model": "--model", "queries": "--queries", "ground_truth": "--ground-truth",
@@ -50,9 +48,7 @@ def eval_cmd(ctx: click.Context, background: bool, as_json: bool, no_progress: b
         enqueue(settings, "evaluate", params, as_json, here="evaluate here and now")
         return
     record = run_here(settings, "evaluate", params, progress=not (no_progress or as_json), desc="evaluating")
-    click.echo(json.dumps(record.as_dict()) if as_json else f"job {record.id} {record.state}: {record.message}")
-    if record.state != SUCCEEDED:
-        sys.exit(1)
+    print_job(record, as_json)
 
 
 @eval_cmd.command("list")

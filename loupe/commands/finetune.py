@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from typing import Any
 
 import click
@@ -12,9 +11,8 @@ import click
 from loupe_core.settings import Settings
 from loupe_models.training.checkpoints import CheckpointStore
 from training_worker.finetune import FinetuneParams
-from training_worker.jobs import SUCCEEDED
 
-from ._jobs import enqueue, prepare, run_here
+from ._jobs import enqueue, prepare, print_job, run_here
 
 P = FinetuneParams
 OPTIONS = {"model": "--model", "source": "--source", "freeze": "--freeze", "train_last": "--train-last",
@@ -61,12 +59,7 @@ def finetune(ctx: click.Context, background: bool, as_json: bool, no_progress: b
         enqueue(settings, "finetune", params, as_json, here="train here and now")
         return
     record = run_here(settings, "finetune", params, progress=not (no_progress or as_json), desc="fine-tuning")
-    if as_json:
-        click.echo(json.dumps(record.as_dict()))
-    else:
-        click.echo(f"job {record.id} {record.state}: {record.message}")
-    if record.state != SUCCEEDED:
-        sys.exit(1)
+    print_job(record, as_json)
 
 
 @finetune.command("list")

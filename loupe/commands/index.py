@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -12,9 +11,8 @@ import click
 
 from loupe_core.settings import Settings
 from loupe_index import VectorIndex, VectorIndexError
-from training_worker.jobs import SUCCEEDED
 
-from ._jobs import enqueue, prepare, run_here
+from ._jobs import enqueue, prepare, print_job, run_here
 
 
 @click.group("index", invoke_without_command=True)
@@ -48,17 +46,8 @@ def index(ctx: click.Context, source: str | None, model_name: str | None, activa
     if background:
         enqueue(settings, "index", params, as_json, here="index here and now")
     else:
-        _run_here(settings, params, as_json, progress=not (no_progress or as_json))
-
-
-def _run_here(settings: Settings, params: dict[str, Any], as_json: bool, progress: bool) -> None:
-    record = run_here(settings, "index", params, progress=progress, desc="indexing")
-    if as_json:
-        click.echo(json.dumps(record.as_dict()))
-    else:
-        click.echo(f"job {record.id} {record.state}: {record.message}")
-    if record.state != SUCCEEDED:
-        sys.exit(1)
+        record = run_here(settings, "index", params, progress=not (no_progress or as_json), desc="indexing")
+        print_job(record, as_json)
 
 
 @index.command("status")
