@@ -73,6 +73,24 @@ _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*")
 _URL_IGNORED = re.compile(r"[\t\n\r]")  # browsers remove these anywhere in a URL
 
 
+def unwind(stack: list[str], tag: str) -> None:
+    """End ``tag`` on a stack of elements being dropped (and any left open inside it)."""
+    if tag in stack:
+        while stack and stack.pop() != tag:
+            pass
+
+
+def close_element(open_: list[str], out: list[str], tag: str) -> None:
+    """Write the end of ``tag`` and of the elements still open inside it; an end tag with no
+    open element is dropped (the output stays well formed)."""
+    if tag in open_:
+        while open_:
+            top = open_.pop()
+            out.append(f"</{top}>")
+            if top == tag:
+                break
+
+
 @dataclass(frozen=True)
 class Sanitised:
     """One value after sanitising: ``text`` ("" when nothing is left), whether it is HTML,
@@ -199,16 +217,9 @@ class _Sanitiser(HTMLParser):
 
     def handle_endtag(self, tag: str) -> None:
         if self.dropping:
-            if tag in self.dropping:
-                while self.dropping and self.dropping.pop() != tag:
-                    pass
+            unwind(self.dropping, tag)
             return
-        if tag in self.open:
-            while self.open:
-                top = self.open.pop()
-                self.out.append(f"</{top}>")
-                if top == tag:
-                    break
+        close_element(self.open, self.out, tag)
 
     # text
     def handle_data(self, data: str) -> None:

@@ -19,6 +19,8 @@ import html
 import re
 from html.parser import HTMLParser
 
+from .html import close_element, unwind
+
 SVG_NAMESPACE = "http://www.w3.org/2000/svg"
 ALLOWED_ELEMENTS = frozenset({"svg", "g", "path", "polygon", "polyline", "rect", "circle", "ellipse", "line"})
 # Lower-case name (as the parser reports it) -> SVG spelling.
@@ -95,16 +97,9 @@ class _SvgSanitiser(HTMLParser):
 
     def handle_endtag(self, tag: str) -> None:
         if self.skipping:
-            if tag in self.skipping:
-                while self.skipping.pop() != tag:
-                    pass
+            unwind(self.skipping, tag)
             return
-        if tag in self.open:
-            while self.open:
-                top = self.open.pop()
-                self.out.append(f"</{top}>")
-                if top == tag:
-                    break
+        close_element(self.open, self.out, tag)
 
     def handle_comment(self, data: str) -> None:
         self._remove("SVG comments")

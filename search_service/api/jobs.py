@@ -30,9 +30,8 @@ MAX_LIST = 500
 
 def _submit_view(kind: JobKind) -> Callable[[], Response]:
     def submit() -> Response:
-        required = kind.params.json_schema().get("required")
         sent = request.content_length or request.headers.get("Transfer-Encoding", "").lower() == "chunked"
-        body = request.get_json(silent=True) if sent else (None if required else {})
+        body = request.get_json(silent=True) if sent else (None if kind.params.required_fields() else {})
         if not isinstance(body, dict):
             raise bad_request(f"the body must be a JSON object: {kind.params.shape()}", code="invalid_json")
         services = get_services()

@@ -101,6 +101,10 @@ class JobParams:
         return tuple(f.name for f in dataclasses.fields(cls))
 
     @classmethod
+    def required_fields(cls) -> tuple[str, ...]:
+        return tuple(f.name for f in dataclasses.fields(cls) if _required(f))
+
+    @classmethod
     def default(cls, name: str) -> Any:
         """The default of field ``name`` (for the command line's option defaults)."""
         return next(f.default for f in dataclasses.fields(cls) if f.name == name)
@@ -133,9 +137,8 @@ class JobParams:
                 prop["enum"] = list(meta["choices"])
             properties[f.name] = prop
         schema: dict[str, Any] = {"type": "object", "additionalProperties": False, "properties": properties}
-        required = [f.name for f in dataclasses.fields(cls) if _required(f)]
-        if required:
-            schema["required"] = required
+        if cls.required_fields():
+            schema["required"] = list(cls.required_fields())
         return schema
 
 
