@@ -6,31 +6,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from click.testing import CliRunner
 
-from loupe.cli import cli
 from tests.connector.harvest_fixtures import serve_collection
-from tests.support.httpserver import TestHTTPServer
-
-
-@pytest.fixture
-def server():
-    with TestHTTPServer() as s:
-        yield s
-
-
-@pytest.fixture
-def run(tmp_path, monkeypatch):
-    monkeypatch.setenv("LOUPE_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("LOUPE_RATE_LIMIT_PER_HOST", "500")
-    runner = CliRunner()
-
-    def invoke(*args: str, ok: bool = True):
-        result = runner.invoke(cli, list(args), catch_exceptions=False)
-        if ok:
-            assert result.exit_code == 0, result.output
-        return result
-    return invoke
 
 
 def test_allow_host_is_stored_with_the_source_and_listed(run, server):
