@@ -1,5 +1,6 @@
 """``loupe combiner TRIPLETS``: train CLIP4Cir's Combiner for composed search (a job);
-``loupe combiner list``: the trained Combiners per vector, the active one marked."""
+``loupe combiner list``: the trained Combiners per vector, the active one marked;
+``loupe combiner activate VECTOR VERSION`` / ``deactivate VECTOR`` switch composed search."""
 
 from __future__ import annotations
 
@@ -75,3 +76,28 @@ def list_combiners(settings: Settings, as_json: bool) -> None:
         mark = "*" if row["active"] else " "
         click.echo(f"{mark} {row['vector']} {row['name']}: composed R@1 {ev.get('combiner', {}).get('R@1', 0):.2f} "
                    f"(baseline {ev.get('baseline', {}).get('R@1', 0):.2f})")
+
+
+@combiner.command("activate")
+@click.argument("vector")
+@click.argument("version", type=int)
+@click.pass_obj
+def activate_combiner(settings: Settings, vector: str, version: int) -> None:
+    """Make VERSION (the N of combiner-vN) the Combiner of VECTOR's composed search."""
+    store = CombinerStore(settings)
+    stored = store.get(vector, version)
+    if stored is None:
+        held = [f"{c.vector} v{c.version}" for c in store.list()]
+        raise click.ClickException(f"no Combiner version {version} for vector {vector!r}; trained: "
+                                   f"{', '.join(held) or 'none (loupe combiner --triplets FILE trains one)'}")
+    store.activate(stored)
+    click.echo(f"{vector}: composed search uses {stored.name}")
+
+
+@combiner.command("deactivate")
+@click.argument("vector")
+@click.pass_obj
+def deactivate_combiner(settings: Settings, vector: str) -> None:
+    """Return VECTOR's composed search to the zero-shot baseline (the trained versions stay)."""
+    CombinerStore(settings).deactivate(vector)
+    click.echo(f"{vector}: composed search uses the zero-shot baseline")

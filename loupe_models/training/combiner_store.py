@@ -118,12 +118,15 @@ class CombinerStore:
     def deactivate(self, vector: str) -> None:
         (self.vector_dir(vector) / "active.json").unlink(missing_ok=True)
 
+    def get(self, vector: str, version: int) -> StoredCombiner | None:
+        return next((c for c in self.list(vector) if c.version == version), None)
+
     def active(self, vector: str) -> StoredCombiner | None:
         try:
             version = json.loads((self.vector_dir(vector) / "active.json").read_text(encoding="utf-8"))["version"]
         except (OSError, ValueError, KeyError):
             return None
-        return next((c for c in self.list(vector) if c.version == version), None)
+        return self.get(vector, version)
 
     def run_dir(self, vector: str, job_id: int) -> Path:
         return self.vector_dir(vector) / "runs" / f"job-{job_id}"

@@ -16,6 +16,7 @@ from tests.support.deps import need
 from training_worker.jobs import JobStore, run_job
 from training_worker.kinds import default_registry
 
+KEY = "curator-key-0123456789abcdef"
 PARAMS = {"epochs": 60, "batch_size": 32, "learning_rate": 5e-3, "projection_dim": 64, "hidden_dim": 128}
 
 
@@ -85,7 +86,7 @@ def test_a_trained_combiner_beats_the_baseline_and_changes_composed_results(priv
     from search_service.app import create_app
     from search_service.services import Services
 
-    settings = private_settings.replace(torch_threads=2, model_download=False)
+    settings = private_settings.replace(torch_threads=2, model_download=False, api_keys=KEY)
     canvas = lambda slug: f"{settings_collection(settings)}/canvas/{slug}"  # noqa: E731
     triplets = tmp_path / "triplets" / "triplets.csv"
     triplets.parent.mkdir()
@@ -127,6 +128,19 @@ def test_a_trained_combiner_beats_the_baseline_and_changes_composed_results(priv
         listed = CliRunner().invoke(cli, ["--data-dir", str(settings.data_dir), "combiner", "list", "--json"])
         assert listed.exit_code == 0, listed.output
         assert [(r["name"], r["active"]) for r in json.loads(listed.output)] == [("combiner-v1", True)]
+
+        # switching back to the baseline and to the trained version, over HTTP with a key
+        vector = result["vector"]
+        assert client.get("/api/combiners").get_json()["active"] == {vector: "combiner-v1"}
+        switch = lambda version, **kw: client.post("/api/admin/active-combiner",  # noqa: E731
+                                                   json={"vector": vector, "version": version}, **kw)
+        assert switch(None).status_code == 401
+        key = {"X-API-Key": KEY}
+        assert switch(None, headers=key).get_json()["active"] is None
+        assert client.post("/api/search/composed", json=query).get_json()["query"]["method"] == "zero-shot-weighted-sum"
+        assert switch(7, headers=key).status_code == 404
+        assert switch(1, headers=key).get_json()["active"] == "combiner-v1"
+        assert client.post("/api/search/composed", json=query).get_json()["query"]["method"] == "combiner-v1"
     finally:
         services.close()
 
