@@ -18,6 +18,7 @@ import numpy as np
 
 from connector.catalog import Catalog
 from connector.catalog_images import CatalogImages
+from loupe_index.catalog_references import ReferenceReader
 from loupe_models.identity import vector_name_for
 from loupe_models.training.checkpoints import resolve_model_ref
 from loupe_models.training.combiner import CombinerConfig, CombinerTrainer, tensors
@@ -27,7 +28,6 @@ from loupe_models.training.triplets import Triplet, read_triplets
 from training_worker.jobs import JobContext
 
 from .params import CombinerParams
-from .references import ReferenceReader
 
 STATE_FILE = "state.pt"
 FEATURES_FILE = "features.npz"

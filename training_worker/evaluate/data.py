@@ -1,5 +1,5 @@
 """What an evaluation reads: the gallery (a folder of images, or the catalog's images keyed by
-canvas and manifest URI), the ground truth CSV, and the images triplets name."""
+canvas and manifest URI), and the ground truth CSV (triplets' images: ``loupe_index.catalog_references``)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ from PIL import Image
 from connector.catalog import Catalog
 from connector.catalog_images import CatalogImages
 from loupe_index.catalog_targets import images_to_index
-from loupe_models.training.triplets import is_catalog_ref
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".tif", ".tiff")
 
@@ -66,11 +65,3 @@ def read_ground_truth(path: Path) -> list[tuple[str, list[str]]]:
     return out
 
 
-def triplet_image(ref: str, gallery_of_catalog: Callable[[], Gallery]) -> Image.Image:
-    """A triplet's image: a file, or a catalog canvas's whole image."""
-    if not is_catalog_ref(ref):
-        return open_image(Path(ref))
-    found = gallery_of_catalog().find(ref.partition("#")[0])
-    if not found:
-        raise ValueError(f"{ref} is not a canvas of the catalog")
-    return gallery_of_catalog().loaders[min(found)]()

@@ -22,6 +22,7 @@ from PIL import Image
 
 from connector.catalog import Catalog
 from connector.catalog_images import CatalogImages
+from loupe_index.catalog_references import ReferenceReader
 from loupe_models.identity import vector_name_for
 from loupe_models.training.checkpoints import resolve_model_ref
 from loupe_models.training.combiner_store import CombinerStore
@@ -30,7 +31,7 @@ from loupe_models.training.metrics import retrieval_metrics
 from loupe_models.training.triplets import read_triplets
 from training_worker.jobs import JobContext
 
-from .data import Gallery, catalog_gallery, folder_gallery, open_image, read_ground_truth, triplet_image
+from .data import Gallery, catalog_gallery, folder_gallery, open_image, read_ground_truth
 from .params import EvaluateParams, check_evaluate
 
 BASELINE = "zero-shot-weighted-sum"
@@ -88,7 +89,7 @@ def evaluate_job(ctx: JobContext) -> dict[str, Any]:
                 return cached["g"]
 
             if params.task == "composed":
-                results = _composed(ctx, params, model, run_dir, vector, catalog_items)
+                results = _composed(ctx, params, model, run_dir, vector, ReferenceReader(catalog, images))
             else:
                 gallery = folder_gallery(Path(params.gallery)) if params.gallery else catalog_items()
                 results = {"model": _ranked(ctx, params, model, run_dir, gallery)}
@@ -124,13 +125,13 @@ def _ranked(ctx: JobContext, params: EvaluateParams, model, run_dir: Path, galle
 
 
 def _composed(ctx: JobContext, params: EvaluateParams, model, run_dir: Path, vector: str,  # noqa: ANN001
-              catalog_items: Callable[[], Gallery]) -> dict[str, dict]:
+              references: ReferenceReader) -> dict[str, dict]:
     triplets = read_triplets(params.triplets, params.format, images=params.images,  # type: ignore[arg-type]
                              split_file=params.split_file)
     refs = list(dict.fromkeys([t.reference for t in triplets] + [t.target for t in triplets]))
     index = {r: i for i, r in enumerate(refs)}
     encoder = Encoder(ctx, model, run_dir, params.batch_images, len(refs))
-    images = encoder.images("images", [lambda r=r: triplet_image(r, catalog_items) for r in refs])
+    images = encoder.images("images", [lambda r=r: references.read(r) for r in refs])
     texts = model.encode_texts([t.text for t in triplets])
     ref = np.array([index[t.reference] for t in triplets])
     tgt = np.array([index[t.target] for t in triplets])

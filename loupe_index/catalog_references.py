@@ -1,5 +1,6 @@
-"""The pixels a triplet names: an image file, or a catalog region (canvas URI with an
-optional ``#xywh=x,y,w,h`` in canvas coordinates) cropped from the cached catalog image."""
+"""The pixels a reference names: an image file, or a catalog region (canvas URI with an
+optional ``#xywh=x,y,w,h`` in canvas coordinates) cropped from the cached catalog image.
+The Combiner's training and the composed evaluation read triplets with it."""
 
 from __future__ import annotations
 
@@ -12,8 +13,9 @@ from connector.catalog import Catalog
 from connector.catalog_images import CatalogImages
 from iiif.geometry import canvas_to_image
 from iiif.model import Box
-from loupe_index.catalog_targets import ImageToIndex, images_to_index
 from loupe_models.training.triplets import is_catalog_ref
+
+from .catalog_targets import ImageToIndex, images_to_index
 
 
 class UnreadableReference(ValueError):
