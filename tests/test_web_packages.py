@@ -18,10 +18,14 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = {
-    "viewer_plugin": {"name": "@iiif-loupe/mirador-plugin", "checked": ["mirador"]},
-    "lens": {"name": "@iiif-loupe/lens", "checked": ["@tensorflow/tfjs", "@techstark/opencv-js"]},
+    # published for institutions' own Mirador builds; its peers are ranges (below)
+    "viewer_plugin": {"name": "@iiif-loupe/mirador-plugin", "checked": ["mirador"], "published": True},
+    "lens": {"name": "@iiif-loupe/lens", "checked": ["@tensorflow/tfjs", "@techstark/opencv-js"], "published": False},
 }
 DEPENDENCY_FIELDS = ("dependencies", "devDependencies", "peerDependencies", "optionalDependencies")
+# What `npm ci` installs is pinned exactly; a published package's peers are what the host
+# provides, so they are caret ranges that admit the pinned development versions.
+PINNED_FIELDS = ("dependencies", "devDependencies", "optionalDependencies")
 # An exact semver version: no range operators (^ ~ > < = * x ||), no tags, no URLs.
 EXACT_VERSION = re.compile(r"\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?")
 INSTALL_HINT = "run `make test` or scripts/install-npm-deps.sh"
@@ -65,10 +69,10 @@ def _read_json(path: Path) -> dict:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-def _declared(package_json: dict) -> dict[str, str]:
-    """Every dependency named in package.json, with its version (the fields agree on shared names)."""
+def _declared(package_json: dict, fields: tuple[str, ...] = PINNED_FIELDS) -> dict[str, str]:
+    """Every dependency npm installs, with its version (the fields agree on shared names)."""
     out: dict[str, str] = {}
-    for field in DEPENDENCY_FIELDS:
+    for field in fields:
         for name, version in package_json.get(field, {}).items():
             assert out.get(name, version) == version, f"{name} has two different versions in package.json"
             out[name] = version
@@ -96,7 +100,8 @@ def _node(directory: Path, script: str, *args: str) -> str:
 def test_package_json_pins_exact_versions(folder):
     package_json = _read_json(ROOT / folder / "package.json")
     assert package_json["name"] == PACKAGES[folder]["name"]
-    assert package_json.get("private") is True, "not published yet: keep it private"
+    published = PACKAGES[folder]["published"]
+    assert package_json.get("private", False) is not published, "private unless it is a published package"
     assert package_json.get("license") == "MIT"
     declared = _declared(package_json)
     assert declared, f"{folder}/package.json declares no dependencies"
@@ -106,14 +111,33 @@ def test_package_json_pins_exact_versions(folder):
         assert name in declared, f"{folder}/package.json should depend on {name}"
 
 
+CARET = re.compile(r"\^(\d+)\.(\d+)\.(\d+)")
+
+
+@pytest.mark.parametrize("folder", sorted(PACKAGES))
+def test_peers_are_ranges_that_admit_the_pinned_versions(folder):
+    """A host's Mirador, React and MUI satisfy the peers when they are the versions tested
+    here or later ones of the same major version."""
+    package_json = _read_json(ROOT / folder / "package.json")
+    pinned = _declared(package_json)
+    for name, wanted in package_json.get("peerDependencies", {}).items():
+        m = CARET.fullmatch(wanted)
+        assert m, f"{folder}: peer {name} should be a caret range (^x.y.z), not {wanted!r}"
+        assert name in pinned, f"{folder}: peer {name} is not installed for the build and tests"
+        have = tuple(int(v) for v in pinned[name].split("-")[0].split("."))
+        low = tuple(int(v) for v in m.groups())
+        assert have[0] == low[0] and have >= low, f"{folder}: the tested {name} {pinned[name]} is outside {wanted}"
+
+
 def test_the_pinned_versions_are_the_ones_the_design_names():
-    plugin = _declared(_read_json(ROOT / "viewer_plugin" / "package.json"))
+    plugin_json = _read_json(ROOT / "viewer_plugin" / "package.json")
+    plugin = _declared(plugin_json)
     lens = _declared(_read_json(ROOT / "lens" / "package.json"))
     assert plugin["mirador"] == "4.0.0"
     assert lens["@tensorflow/tfjs"] == "4.22.0", "keep in step with tensorflowjs==4.22.0 (the converter)"
     for peer in ("react", "react-dom", "@mui/material", "@mui/system", "@emotion/react",
                  "@emotion/styled", "react-i18next"):
-        assert peer in plugin, f"viewer_plugin: Mirador 4 needs its host to provide {peer}"
+        assert peer in plugin_json["peerDependencies"], f"viewer_plugin: Mirador 4 needs its host to provide {peer}"
 
 
 @pytest.mark.parametrize("folder", sorted(PACKAGES))

@@ -83,3 +83,21 @@ def test_without_a_built_bundle_the_page_says_how_to_build_it(viewer_server, tmp
         assert status == 404 and json.loads(body)["error"]["code"] == "viewer_not_built"
     finally:
         del app.config[DIST_CONFIG]
+
+
+def test_the_published_package_holds_the_bundles_the_readme_names(built_bundle):
+    """What `npm publish` would upload (`npm pack --dry-run`): both bundles, the sources, the
+    README with the snippet for an institution's own Mirador, the licence; no tests."""
+    npm = shutil.which("npm") or pytest.skip("npm is not installed")
+    done = subprocess.run([npm, "pack", "--dry-run", "--json", "--ignore-scripts"], cwd=PLUGIN,
+                          capture_output=True, text=True, timeout=120, check=True)
+    [packed] = json.loads(done.stdout)
+    files = {f["path"] for f in packed["files"]}
+    assert packed["name"] == "@iiif-loupe/mirador-plugin"
+    assert {"package.json", "README.md", "LICENSE", "dist/loupe-mirador-plugin.es.js", "dist/loupe-mirador.js",
+            "src/index.js"} <= files
+    assert not {f for f in files if f.startswith(("test/", "node_modules/"))}
+    manifest = json.loads((PLUGIN / "package.json").read_text(encoding="utf-8"))
+    assert (PLUGIN / manifest["exports"]["."]).is_file() and (PLUGIN / manifest["exports"]["./standalone"]).is_file()
+    readme = (PLUGIN / "README.md").read_text(encoding="utf-8")
+    assert "import { loupePlugin } from '@iiif-loupe/mirador-plugin';" in readme
