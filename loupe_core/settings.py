@@ -182,6 +182,10 @@ class Settings:
     # to image_slot_wait_s for a slot; beyond that a request is answered 503 with Retry-After.
     image_slots: int = 0
     image_slot_wait_s: float = 10.0
+    # Connections `loupe serve`'s built-in server answers at once (a thread each, idle ones
+    # closed after 60 s); one more is answered 503 with Retry-After. Behind gunicorn its own
+    # worker and connection settings apply instead.
+    max_connections: int = 200
     # Origins allowed to show the service's pages (search page, /viewer) inside a frame, as
     # CSP frame-ancestors, space-separated, e.g. "https://www.museum.example". Empty: only
     # this server's own pages may frame them (clickjacking protection).

@@ -45,7 +45,7 @@ def serve(settings: Settings, host: str | None, port: int | None, no_jobs: bool)
     worker = _start_jobs(settings, services, index) if not (settings.redis_url or no_jobs) else None
     threading.Thread(target=services.warm, name="warm-up", daemon=True).start()
     app = create_app(settings, services=services)
-    server = make_json_server(settings.host, settings.port, app)
+    server = make_json_server(settings.host, settings.port, app, max_connections=settings.max_connections)
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
     jobs = ("jobs run here" if worker else "jobs run in `loupe worker` processes" if settings.redis_url
             else "jobs not run here (--no-jobs)")

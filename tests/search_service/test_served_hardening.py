@@ -333,6 +333,43 @@ def test_a_silent_or_trickling_client_is_let_go(make_app):
         thread.join(timeout=10)
 
 
+def test_connections_beyond_the_cap_are_answered_busy_at_once(make_app):
+    import socket
+
+    server = make_json_server("127.0.0.1", 0, make_app(), idle_timeout_s=30, max_connections=2)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+
+    def get_health() -> bytes:
+        with socket.create_connection(("127.0.0.1", server.server_port), timeout=10) as connection:
+            connection.sendall(b"GET /api/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            received = b""
+            while chunk := connection.recv(65536):
+                received += chunk
+            return received
+
+    silent = [socket.create_connection(("127.0.0.1", server.server_port), timeout=10) for _ in range(2)]
+    try:
+        time.sleep(0.3)  # both accepted: each holds a thread, waiting for a request
+        started = time.monotonic()
+        busy = get_health()
+        assert time.monotonic() - started < 5  # not queued behind the silent ones
+        head, _, body = busy.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 503") and b"Retry-After: 2" in head
+        assert json.loads(body)["error"]["code"] == "server_busy"
+        for connection in silent:
+            connection.close()
+        deadline = time.monotonic() + 10
+        while (answer := get_health()).startswith(b"HTTP/1.1 503") and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert answer.startswith(b"HTTP/1.1 200")  # the slots came back
+    finally:
+        for connection in silent:
+            connection.close()
+        server.shutdown()
+        thread.join(timeout=10)
+
+
 # --- cursors and keys ----------------------------------------------------------------------------
 
 
