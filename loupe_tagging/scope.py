@@ -22,9 +22,8 @@ from connector.catalog.schema import CollectionRow, ManifestRow, Source
 
 from .default_vocabulary import DEFAULT_NAME
 from .vocabulary import Vocabulary, default_vocabulary
-from .vocabulary_store import StoredVocabulary, VocabularyStore
+from .vocabulary_store import ALL, StoredVocabulary, VocabularyStore
 
-ALL = "all"
 _SOURCE_KEY = re.compile(r"^source-(\d+)$")
 
 
@@ -108,27 +107,36 @@ class VocabularyChooser:
 
     def __init__(self, catalog: Catalog, store: VocabularyStore, override: Vocabulary | None = None) -> None:
         self.override = override
-        self.default = default_vocabulary()
-        stored = store.list()
-        self._by_collection: dict[str, Vocabulary] = {v.collection_uri: v.vocabulary for v in stored
-                                                      if v.collection_uri}
-        self._by_source: dict[int, Vocabulary] = {v.source_id: v.vocabulary for v in stored
-                                                  if v.source_id is not None and not v.collection_uri}
-        self._all = next((v.vocabulary for v in stored if v.key == ALL), None)
+        self._stored = store.list()
         with catalog.session() as s:
             self._parents = {c.uri: c.parent_uri for c in s.scalars(select(CollectionRow))}
 
     def choose(self, source_id: int, collection_uri: str | None) -> Vocabulary:
         if self.override is not None:
             return self.override
-        seen: set[str] = set()
-        uri = collection_uri
-        while uri and uri not in seen:
-            seen.add(uri)
-            if uri in self._by_collection:
-                return self._by_collection[uri]
-            uri = self._parents.get(uri)
-        return self._by_source.get(source_id) or self._all or self.default
+        return pick_vocabulary(self._stored, _chain(collection_uri, self._parents.get), source_id)
+
+
+def pick_vocabulary(stored: list[StoredVocabulary], chain: list[str], source_id: int | None) -> Vocabulary:
+    """The list of the nearest collection in ``chain`` (a manifest's collection, then its
+    parents) that has one, else the source's, else ``all``, else the built-in default."""
+    by_collection = {v.collection_uri: v.vocabulary for v in stored if v.collection_uri}
+    for uri in chain:
+        if uri in by_collection:
+            return by_collection[uri]
+    by_source = {v.source_id: v.vocabulary for v in stored if v.source_id is not None and not v.collection_uri}
+    if source_id in by_source:
+        return by_source[source_id]
+    return next((v.vocabulary for v in stored if v.key == ALL), None) or default_vocabulary()
+
+
+def _chain(collection_uri: str | None, parent_of) -> list[str]:  # noqa: ANN001 - uri -> parent uri or None
+    chain: list[str] = []
+    uri = collection_uri
+    while uri and uri not in chain:
+        chain.append(uri)
+        uri = parent_of(uri)
+    return chain
 
 
 def named_vocabulary(store: VocabularyStore, name: str) -> Vocabulary:
@@ -152,10 +160,13 @@ def vocabulary_key(catalog: Catalog, store: VocabularyStore, name: str) -> str:
 
 def vocabulary_for_manifest(catalog: Catalog, store: VocabularyStore, manifest: str) -> Vocabulary:
     """The list a manifest's images are tagged with (its collection's, its source's, 'all',
-    else the default), as a tagging run would choose it."""
+    else the default), as a tagging run would choose it; reads only the manifest's collections
+    and the lists that may apply (one request's worth, not the whole catalog)."""
     with catalog.session() as s:
         row = s.execute(select(ManifestRow.source_id, ManifestRow.collection_uri)
                         .where(ManifestRow.uri == manifest)).first()
-    if row is None:
-        return default_vocabulary()
-    return VocabularyChooser(catalog, store).choose(row.source_id, row.collection_uri)
+        if row is None:
+            return default_vocabulary()
+        chain = _chain(row.collection_uri,
+                       lambda uri: s.scalar(select(CollectionRow.parent_uri).where(CollectionRow.uri == uri)))
+    return pick_vocabulary(store.applying_to(chain, row.source_id), chain, row.source_id)

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import JSON, DateTime, Integer, String, Text, select
+from sqlalchemy import JSON, DateTime, Integer, String, Text, or_, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
 
@@ -23,6 +23,9 @@ from connector.catalog.schema import utcnow
 from .vocabulary import Vocabulary, VocabularyError, make_vocabulary
 
 KEY_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+
+
+ALL = "all"  # the key of the list for every collection without its own
 
 
 class _Base(DeclarativeBase):
@@ -80,6 +83,17 @@ class VocabularyStore:
         with self._session() as s:
             row = s.get(VocabularyRow, key)
             return None if row is None else _stored(row)
+
+    def applying_to(self, collection_uris: list[str], source_id: int | None) -> list[StoredVocabulary]:
+        """The lists that may apply to a manifest in those collections of that source: theirs,
+        the source's, and ``all`` (one query, whatever the number of lists stored)."""
+        wanted = [VocabularyRow.key == ALL]
+        if collection_uris:
+            wanted.append(VocabularyRow.collection_uri.in_(collection_uris))
+        if source_id is not None:
+            wanted.append((VocabularyRow.source_id == source_id) & VocabularyRow.collection_uri.is_(None))
+        with self._session() as s:
+            return [_stored(r) for r in s.scalars(select(VocabularyRow).where(or_(*wanted)).order_by(VocabularyRow.key))]
 
     def put(self, key: str, vocabulary: Vocabulary, *, source_id: int | None = None,
             collection_uri: str | None = None, title: str | None = None) -> StoredVocabulary:

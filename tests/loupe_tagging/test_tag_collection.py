@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from connector.catalog import Catalog
-from connector.catalog.schema import RegionRow
+from connector.catalog.schema import ManifestRow, RegionRow
 from loupe_tagging import (
     RegionNotFound,
     ReviewError,
@@ -20,7 +20,7 @@ from loupe_tagging import (
     set_review,
 )
 from loupe_tagging.default_vocabulary import DEFAULT_LABELS
-from loupe_tagging.scope import VocabularyChooser, collection_key
+from loupe_tagging.scope import VocabularyChooser, collection_key, vocabulary_for_manifest
 from tests.support.demo import DEMO_IMAGES, DEMO_NAME, DEMO_REGIONS
 
 TARGETS = DEMO_IMAGES + DEMO_REGIONS  # whole images and annotated regions
@@ -152,6 +152,37 @@ def test_vocabulary_precedence(private_settings) -> None:  # noqa: ANN001
         store.put("c1", make_vocabulary("c1", ["c"]), source_id=1, collection_uri="https://example.org/c/child")
         assert chooser().choose(1, "https://example.org/c/child").labels == ["c"]
         assert store.delete("c1") and not store.delete("c1")
+    finally:
+        catalog.close()
+
+
+def test_a_manifests_vocabulary_is_the_one_a_tagging_run_would_choose(private_settings) -> None:  # noqa: ANN001
+    """``vocabulary_for_manifest`` (one request: reads only what applies) agrees with the
+    chooser a run builds from every stored list, as lists are added at each level."""
+    catalog = Catalog.open(private_settings)
+    try:
+        store = VocabularyStore(catalog.engine)
+        with catalog.session() as s:
+            rows = s.execute(select(ManifestRow.uri, ManifestRow.source_id, ManifestRow.collection_uri)).all()
+        assert rows and all(r.collection_uri for r in rows)
+        uri, source_id, collection = rows[0]
+
+        def agree(expected: list[str] | None) -> None:
+            chosen = vocabulary_for_manifest(catalog, store, uri)
+            assert chosen.digest == VocabularyChooser(catalog, store).choose(source_id, collection).digest
+            assert chosen.name == "default" if expected is None else chosen.labels == expected
+
+        agree(None)
+        store.put("all", make_vocabulary("all", ["a"]))
+        agree(["a"])
+        store.put("other-source", make_vocabulary("x", ["x"]), source_id=source_id + 1)
+        store.put("elsewhere", make_vocabulary("y", ["y"]), source_id=source_id, collection_uri="https://example.org/c/y")
+        agree(["a"])
+        store.put("mine", make_vocabulary("mine", ["b"]), source_id=source_id)
+        agree(["b"])
+        store.put("coll", make_vocabulary("coll", ["c"]), source_id=source_id, collection_uri=collection)
+        agree(["c"])
+        assert vocabulary_for_manifest(catalog, store, "https://example.org/no-such-manifest").name == "default"
     finally:
         catalog.close()
 
