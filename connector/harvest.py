@@ -34,7 +34,7 @@ from .catalog_images import Transport, source_policy, source_transport
 from .change_discovery import plan_stream
 from .host_dispatch import HostDispatcher
 from .http import FetchError, FetchPolicy, HttpClient
-from .loupe_links import is_loupe_annotation_page
+from .loupe_links import is_loupe_annotation_page, is_loupe_document
 from .sources import Listing, list_collection, list_manifest_file
 
 log = logging.getLogger(__name__)
@@ -324,11 +324,15 @@ class Harvester:
             refs = refs[:MAX_PAGES_PER_MANIFEST]
         out = []
         for ref in refs:
-            out.append(self._fetch_page_chain(fetcher, policy, ref))
+            fetched = self._fetch_page_chain(fetcher, policy, ref)
+            if fetched is not None:
+                out.append(fetched)
         return out
 
-    def _fetch_page_chain(self, fetcher: Transport, policy: FetchPolicy, ref: str) -> tuple[HarvestedPage, bytes]:
-        """One referenced page, following ``next`` (AnnotationCollection paging)."""
+    def _fetch_page_chain(self, fetcher: Transport, policy: FetchPolicy,
+                          ref: str) -> tuple[HarvestedPage, bytes] | None:
+        """One referenced page, following ``next`` (AnnotationCollection paging); None for a
+        page of Loupe's own machine annotations (not curators')."""
         page = HarvestedPage(uri=ref, page=None)
         raw = b""
         url: str | None = ref
@@ -342,6 +346,9 @@ class Harvester:
                 page.problems.append(Problem(url, f"annotation page: {e}"))
                 break
             if url == ref:
+                if is_loupe_document(r.content):
+                    log.info("%s: Loupe's own machine annotations, not harvested", ref)
+                    return None
                 page.etag, page.last_modified = r.etag, r.last_modified
             raw += r.content
             result = read_bytes(r.content, url=url)

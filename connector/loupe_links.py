@@ -8,14 +8,18 @@ The addresses are the search service's (``search_service.annotations_out`` and
 ``uri_key`` of the URIs. ``loupe publish --link-loupe`` writes them into published manifests.
 
 The harvester must not read Loupe's own annotation pages back as curators' annotations:
-``is_loupe_annotation_page`` recognises them, and it skips them.
+``is_loupe_annotation_page`` recognises them by address, so they are not even fetched, and
+``is_loupe_document`` by content (Loupe's ``@context``), for pages behind a proxy or a
+rewritten address; the harvester skips both.
 """
 
 from __future__ import annotations
 
+import json
 import re
 
 from connector.catalog.keys import KEY_LENGTH, uri_key
+from iiif.writers.annotations import names_loupe_context
 from iiif.writers.content_search import search_service_v1, search_service_v2
 
 _PAGE = re.compile(rf"/iiif/annotations/[0-9a-f]{{{KEY_LENGTH}}}\.json$")
@@ -41,3 +45,12 @@ def search_services(loupe: str, manifest: str) -> list[dict]:
 def is_loupe_annotation_page(url: str) -> bool:
     """Whether ``url`` looks like a Loupe service's page of machine annotations."""
     return bool(_PAGE.search(url.split("?", 1)[0].split("#", 1)[0]))
+
+
+def is_loupe_document(content: bytes) -> bool:
+    """Whether a fetched JSON document is one Loupe wrote (its ``@context`` names Loupe's)."""
+    try:
+        doc = json.loads(content)
+    except ValueError:
+        return False
+    return isinstance(doc, dict) and names_loupe_context(doc.get("@context"))

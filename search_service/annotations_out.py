@@ -23,7 +23,7 @@ from typing import Any
 from flask import Blueprint, Response
 
 from connector.catalog.keys import uri_key
-from iiif.writers.annotations import LOUPE_CONTEXT_DOCUMENT, annotation_page
+from iiif.writers.annotations import LOUPE_CONTEXT_DOCUMENT, LOUPE_CONTEXT_PATH, annotation_page
 
 from .catalog_reads import machine_regions, manifest_canvases
 from .named_resources import resolve_named
@@ -35,7 +35,7 @@ from .urls import absolute, base_url
 bp = Blueprint("annotations_out", __name__)
 
 PAGE_LABEL = {"en": ["Loupe machine annotations"]}
-CONTEXT_PATH = "/iiif/context/loupe.jsonld"
+CONTEXT_PATH = LOUPE_CONTEXT_PATH
 
 
 @bp.get("/iiif/annotations/<key>.json")

@@ -50,6 +50,7 @@ from iiif.model import Annotation, Body, Box, LanguageMap, Target
 
 PRESENTATION_3_CONTEXT = "http://iiif.io/api/presentation/3/context.json"
 LOUPE_CONTEXT = "https://loupe-iiif.github.io/ns/loupe.jsonld"
+LOUPE_CONTEXT_PATH = "/iiif/context/loupe.jsonld"  # where a Loupe service serves that context
 LOUPE_NAMESPACE = "https://loupe-iiif.github.io/ns/#"
 CONFIDENCE = "loupe:confidence"
 REVIEW = "loupe:review"
@@ -130,6 +131,14 @@ def annotation_page(page_id: str, annotations: Sequence[MachineAnnotation | Anno
     page["items"] = items
     check_with_prezi3(page)
     return page
+
+
+def names_loupe_context(context: object) -> bool:
+    """Whether a document's ``@context`` names Loupe's context (the published address, or a
+    Loupe service's own copy): the document came from Loupe."""
+    names = context if isinstance(context, list) else [context]
+    return any(isinstance(c, str) and (c == LOUPE_CONTEXT or c.split("?", 1)[0].endswith(LOUPE_CONTEXT_PATH))
+               for c in names)
 
 
 def page_context(items: Iterable[dict], loupe_context: str = LOUPE_CONTEXT) -> str | list[str]:

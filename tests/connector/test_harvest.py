@@ -216,6 +216,33 @@ def test_referenced_annotation_pages_are_fetched_and_rechecked(fast, catalog, ht
         assert s.scalars(select(RegionRow)).one().tags == ["devil"]
 
 
+def test_loupes_own_machine_annotations_are_not_harvested_as_curators(fast, catalog, http_server):
+    """A page Loupe served (its @context names Loupe's), at an address that does not look like
+    Loupe's (a proxy, a rewrite), is skipped; the curators' page beside it is harvested."""
+    base = http_server.base_url
+    doc = manifest_v3(base, "a", page_ref=f"{base}/proxied/machine.json")
+    doc["items"][0]["annotations"].append({"id": f"{base}/pages/curated.json", "type": "AnnotationPage"})
+    serve_json(http_server, "/m/a.json", doc)
+    serve_json(http_server, "/collection.json", {
+        "@context": CTX3, "id": f"{base}/collection.json", "type": "Collection", "label": {"en": ["x"]},
+        "items": [{"id": f"{base}/m/a.json", "type": "Manifest"}]})
+
+    def page(url: str, context, value: str) -> dict:
+        return {"@context": context, "id": url, "type": "AnnotationPage", "items": [
+            {"id": f"{url}#1", "type": "Annotation", "motivation": "tagging", "loupe:confidence": 0.9,
+             "body": {"type": "TextualBody", "value": value, "purpose": "tagging"},
+             "target": f"{base}/m/a/c1#xywh=1,2,3,4"}]}
+
+    serve_json(http_server, "/proxied/machine.json",
+               page(f"{base}/proxied/machine.json", ["https://museum.example/loupe/iiif/context/loupe.jsonld", CTX3],
+                    "suggested angel"))
+    serve_json(http_server, "/pages/curated.json", page(f"{base}/pages/curated.json", CTX3, "curated angel"))
+    report = harvest(fast, catalog, f"{base}/collection.json", images=False)
+    assert report.counts["new"] == 1 and not report.problems
+    with catalog.session() as s:
+        assert [r.tags for r in s.scalars(select(RegionRow))] == [["curated angel"]]
+
+
 def test_manifest_list_file_source(fast, catalog, http_server, tmp_path):
     serve_collection(http_server, ["a", "b"], notes=False)
     listing = tmp_path / "list.txt"
