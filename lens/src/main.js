@@ -1,0 +1,170 @@
+/**
+ * Loupe lens: the visitor's app at /lens/<guide>/.
+ *
+ * Loads the guide (current.json, then the bundle), starts the rear camera and recognises
+ * what it sees, frame after frame, on the device (./recognizer.js: TensorFlow.js on the
+ * fastest backend there is, and OpenCV.js). Nothing is shown while nothing known is framed;
+ * a recognised artwork gets its outline, its details hotspots, and a button; a tap opens the
+ * card. Works offline after the first visit (service worker) and sends anonymous statistics.
+ *
+ * The recognizer is ./recognizer.js beside this script, loaded when the app starts:
+ * ``createRecognizer(bundleBaseUrl, bundleJson)`` -> {recognize(imageOrCanvas) -> decision}
+ * (lens/BUNDLE.md, "The decision").
+ */
+
+import { grabFrame, startCamera } from './camera.js';
+import { Card } from './card.js';
+import { chooseLanguage, guideOf, languageName, loadGuide, pick, plainText } from './guide.js';
+import { keepOffline } from './offline.js';
+import { Overlay } from './overlay.js';
+import { Stats } from './stats.js';
+import { Tracker } from './tracker.js';
+
+const RECOGNIZER = './recognizer.js';
+const MIN_FRAME_MS = 60;
+const LANGUAGE_KEY = 'loupe-lens-language';
+const $ = (id) => document.getElementById(id);
+const sleep = (ms) => new Promise((resolve) => { setTimeout(resolve, ms); });
+
+const state = { guide: null, language: 'none', frames: 0, recognizer: null, stats: null, mode: undefined };
+
+function setState(name, message) {
+  document.body.dataset.state = name;
+  if (message !== undefined) $('status').textContent = message;
+}
+
+function title(item) {
+  const languages = state.guide.bundle.languages || [];
+  return pick(item.title, state.language, languages).map(plainText).join(' ') || item.id;
+}
+
+function setLanguage(language) {
+  state.language = language;
+  document.documentElement.lang = language === 'none' ? 'en' : language;
+  try { localStorage.setItem(LANGUAGE_KEY, language); } catch { /* private mode */ }
+  const { bundle } = state.guide;
+  $('guide-title').textContent = pick(bundle.label, language, bundle.languages || []).join(' ');
+  if (state.card && state.card.isOpen) state.card.open(state.card.item, state.guide, language);
+}
+
+function setupLanguages() {
+  const languages = state.guide.bundle.languages || [];
+  let saved = null;
+  try { saved = localStorage.getItem(LANGUAGE_KEY); } catch { saved = null; }
+  const select = $('language');
+  select.replaceChildren(...languages.map((code) => new Option(languageName(code), code)));
+  $('language-label').hidden = languages.length < 2;
+  const language = chooseLanguage(languages, navigator.languages || [navigator.language], saved);
+  select.value = language;
+  select.addEventListener('change', () => setLanguage(select.value));
+  setLanguage(language);
+}
+
+function openCard(itemId) {
+  const item = state.guide.items.get(itemId);
+  if (!item) return;
+  state.card.open(item, state.guide, state.language);
+}
+
+function showDecision(shown, frame) {
+  const chip = $('chip');
+  state.overlay.draw(shown, frame.width, frame.height, state.guide.items, title);
+  if (!shown) {
+    chip.hidden = true;
+    delete chip.dataset.item;
+    setState('searching', 'Point the camera at an artwork');
+    return;
+  }
+  const itemId = shown.detail && state.guide.items.has(shown.detail) ? shown.detail : shown.artwork;
+  const item = state.guide.items.get(itemId);
+  if (!item) return;
+  chip.textContent = title(item);
+  chip.dataset.item = item.id;
+  chip.hidden = false;
+  setState('recognized');
+}
+
+function record(type, item, dwellMs, mode) {
+  if (!state.stats) return;
+  state.stats.record({ type, item, mode, language: state.language, dwell_ms: dwellMs });
+}
+
+async function recognitionLoop(video) {
+  const frame = document.createElement('canvas');
+  const tracker = new Tracker();
+  document.addEventListener('visibilitychange', () => {
+    if (!document.hidden) return;
+    for (const end of tracker.end()) record('recognized', end.item, end.dwellMs, state.mode);
+    showDecision(null, frame);
+    state.stats.flush(true);
+  });
+  let failures = 0;
+  for (;;) {
+    if (document.hidden || state.card.isOpen || !video.videoWidth) {
+      await sleep(250);
+      continue;
+    }
+    const started = performance.now();
+    let decision = null;
+    try {
+      decision = await state.recognizer.recognize(grabFrame(video, frame));
+      failures = 0;
+    } catch (error) {
+      failures += 1;
+      if (failures === 1) console.warn('lens: recognition failed:', error);
+      await sleep(Math.min(2000, 200 * failures));
+    }
+    state.frames += 1;
+    document.documentElement.dataset.frames = String(state.frames);
+    state.mode = (decision && decision.mode) || state.mode;
+    const { shown, ended } = tracker.update(decision);
+    for (const end of ended) record('recognized', end.item, end.dwellMs, state.mode);
+    showDecision(shown, frame);
+    const spent = performance.now() - started;
+    await new Promise((resolve) => { requestAnimationFrame(resolve); });
+    if (spent < MIN_FRAME_MS) await sleep(MIN_FRAME_MS - spent);
+  }
+}
+
+async function start() {
+  const pageUrl = new URL('./', window.location.href).href;
+  const guideId = guideOf(window.location.href);
+  if (!guideId) { setState('error', 'This is not a lens guide address.'); return; }
+  try {
+    state.guide = await loadGuide(pageUrl);
+  } catch (error) {
+    setState('error', `The guide could not be loaded (${error.message}). Check the connection and reload.`);
+    return;
+  }
+  setupLanguages();
+  state.stats = new Stats(guideId);
+  state.card = new Card($('card'), { onClose: (item, dwellMs) => record('card', item.id, dwellMs) });
+  state.overlay = new Overlay($('overlay'), openCard);
+  $('chip').addEventListener('click', () => openCard($('chip').dataset.item));
+  keepOffline(state.guide, pageUrl).then((answer) => {
+    document.body.dataset.offline = answer.failed && answer.failed.length ? 'partial' : 'ready';
+    if (answer.failed && answer.failed.length) console.warn('lens: not kept offline:', answer.failed);
+  }).catch((error) => { document.body.dataset.offline = 'unavailable'; console.warn('lens: offline:', error); });
+
+  setState('loading', 'Loading the recognition models…');
+  try {
+    const { createRecognizer } = await import(RECOGNIZER);
+    state.recognizer = await createRecognizer(state.guide.baseUrl, state.guide.bundle);
+  } catch (error) {
+    setState('error', `Recognition is not available here (${error.message}).`);
+    console.warn('lens: recognizer:', error);
+    return;
+  }
+  const video = $('camera');
+  setState('loading', 'Starting the camera…');
+  try {
+    await startCamera(video);
+  } catch (error) {
+    setState('error', `The camera is not available (${error.message}). Allow the camera and reload.`);
+    return;
+  }
+  setState('searching', 'Point the camera at an artwork');
+  recognitionLoop(video);
+}
+
+start();
