@@ -44,7 +44,7 @@ if (existsSync(wasmDir)) {
 }
 
 // What the app needs offline, and a build id that changes with any of it.
-const appFiles = readdirSync(DIST).filter((f) => /\.(js|css|wasm)$/.test(f) && !['qr.js', 'dashboard.js'].includes(f));
+const appFiles = readdirSync(DIST).filter((f) => /\.(js|css|wasm)$/.test(f) && !['qr.js', 'dashboard.js', 'pages.css'].includes(f));
 if (!appFiles.includes('recognizer.js')) appFiles.push('recognizer.js');
 const hash = createHash('sha256');
 for (const file of readdirSync(DIST).sort()) hash.update(file).update(readFileSync(join(DIST, file)));

@@ -12,8 +12,9 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Iterable, Iterator
 
-from sqlalchemy import DateTime, Index, Integer, String, delete, insert, select
+from sqlalchemy import DateTime, Index, Integer, String, delete, insert, inspect, select
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from .events import LensEvent
@@ -46,7 +47,11 @@ class LensStatsStore:
     """Writes and reads ``loupe_lens_events`` on the catalog's engine."""
 
     def __init__(self, engine: Engine) -> None:
-        _Base.metadata.create_all(engine, checkfirst=True)
+        try:
+            _Base.metadata.create_all(engine, checkfirst=True)
+        except DBAPIError:  # another process or thread made it in between: fine if it is there now
+            if not inspect(engine).has_table(LensEventRow.__tablename__):
+                raise
         self.engine = engine
 
     def add(self, events: Iterable[LensEvent]) -> int:

@@ -56,8 +56,10 @@ export class Card {
         return li;
       }));
     this.drawImage(item, parent, guide.baseUrl);
-    if (!this.dialog.open) this.dialog.showModal();
-    this.openedAt = performance.now();
+    if (!this.dialog.open) {
+      this.dialog.showModal();
+      this.openedAt = performance.now(); // a change of language is the same visit of the card
+    }
   }
 
   drawImage(item, parent, baseUrl) {

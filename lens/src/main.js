@@ -96,7 +96,7 @@ async function recognitionLoop(video) {
     if (!document.hidden) return;
     for (const end of tracker.end()) record('recognized', end.item, end.dwellMs, state.mode);
     showDecision(null, frame);
-    state.stats.flush(true);
+    state.stats.beacon(); // the phone is locked or the page left: send what is queued
   });
   let failures = 0;
   for (;;) {

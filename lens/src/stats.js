@@ -39,9 +39,23 @@ export class Stats {
     this.queueKey = `loupe-lens-events:${guide}`;
     this.notBefore = 0;
     this.sending = null;
+    this.inFlight = new Set(); // ids of entries a request is carrying
     this.timer = setInterval(() => this.flush(), intervalMs);
     window.addEventListener('online', () => this.flush());
-    document.addEventListener('visibilitychange', () => { if (document.hidden) this.flush(true); });
+    window.addEventListener('pagehide', () => this.beacon());
+  }
+
+  /** Batches of the queue's entries not in flight: [{session, events, ids}], one session each. */
+  batches(queue) {
+    const out = [];
+    for (const entry of queue.filter((e) => !this.inFlight.has(e.id))) {
+      const last = out[out.length - 1];
+      if (last && last.session === entry.session && last.events.length < BATCH) {
+        last.events.push(entry.event);
+        last.ids.push(entry.id);
+      } else out.push({ session: entry.session, events: [entry.event], ids: [entry.id] });
+    }
+    return out;
   }
 
   /** Today's session id (a new random one each day). */
@@ -65,36 +79,51 @@ export class Stats {
 
   /** Queue an event {type, item, mode?, language, dwell_ms?}. */
   record(event) {
-    const entry = { session: this.session(), event: { ...event, at: localTime(this.now()) } };
+    const entry = { id: randomId(), session: this.session(), event: { ...event, at: localTime(this.now()) } };
     if (entry.event.mode === undefined || entry.event.mode === null) delete entry.event.mode;
     this.save([...this.queue(), entry]);
   }
 
-  /** Send what is queued, a session's batch at a time; resolves when done or stopped. */
-  flush(leaving = false) {
+  /** Drop the entries ``ids`` from the queue (sent, or refused for good). */
+  forget(ids) {
+    const gone = new Set(ids);
+    this.save(this.queue().filter((e) => !gone.has(e.id)));
+  }
+
+  /** The page is going away: hand every batch to the browser (navigator.sendBeacon). */
+  beacon() {
+    if (!navigator.sendBeacon || navigator.onLine === false) return;
+    for (const { session, events, ids } of this.batches(this.queue())) {
+      const body = new Blob([JSON.stringify({ session, events })], { type: 'application/json' });
+      if (!navigator.sendBeacon(this.endpoint, body)) break;
+      this.forget(ids);
+    }
+  }
+
+  /** Send what is queued, a batch at a time; resolves when done or stopped. */
+  flush() {
     if (this.sending) return this.sending;
-    this.sending = this.send(leaving).finally(() => { this.sending = null; });
+    this.sending = this.send().finally(() => { this.sending = null; });
     return this.sending;
   }
 
-  async send(leaving) {
+  async send() {
     for (;;) {
       const queue = this.queue();
       if (!queue.length || Date.now() < this.notBefore || navigator.onLine === false) return;
-      const session = queue[0].session;
-      const batch = [];
-      for (const entry of queue) {
-        if (entry.session !== session || batch.length >= BATCH) break;
-        batch.push(entry.event);
-      }
+      const batch = this.batches(queue)[0];
+      if (!batch) return;
       let response;
+      batch.ids.forEach((id) => this.inFlight.add(id));
       try {
         response = await fetch(this.endpoint, {
-          method: 'POST', headers: { 'Content-Type': 'application/json' }, keepalive: leaving,
-          body: JSON.stringify({ session, events: batch }),
+          method: 'POST', headers: { 'Content-Type': 'application/json' }, keepalive: true,
+          body: JSON.stringify({ session: batch.session, events: batch.events }),
         });
       } catch {
         return; // offline: later
+      } finally {
+        batch.ids.forEach((id) => this.inFlight.delete(id));
       }
       if (response.status === 429 || response.status >= 500) {
         const wait = Number(response.headers.get('Retry-After')) || 30;
@@ -105,7 +134,7 @@ export class Stats {
         const body = await response.json().catch(() => ({}));
         console.warn('lens statistics refused:', (body.error && body.error.message) || response.status);
       }
-      this.save(this.queue().slice(batch.length)); // sent, or refused for good: dropped
+      this.forget(batch.ids); // sent, or refused for good: dropped
     }
   }
 }
