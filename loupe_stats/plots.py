@@ -15,6 +15,7 @@ def report_plots(report: Report) -> dict[str, bytes]:
 
     matplotlib.use("Agg")
     from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
 
     def bars(title: str, labels: list[str], values: list[float], xlabel: str, horizontal: bool = True) -> bytes:
         fig = Figure(figsize=(6.4, max(2.4, 0.32 * len(labels) + 1.2)) if horizontal else (6.4, 3.2), dpi=100)
@@ -26,6 +27,7 @@ def report_plots(report: Report) -> dict[str, bytes]:
             ax.bar(labels, values, color="#3b6ea5")
             ax.set_ylabel(xlabel)
             ax.tick_params(axis="x", labelrotation=45 if len(labels) > 8 else 0)
+        (ax.xaxis if horizontal else ax.yaxis).set_major_locator(MaxNLocator(integer=True))
         ax.set_title(title)
         fig.tight_layout()
         out = io.BytesIO()
@@ -39,8 +41,9 @@ def report_plots(report: Report) -> dict[str, bytes]:
             plots[f"top_{kind}s"] = bars(title, [_short(r["label"]) for r in rows], [r["sessions"] for r in rows],
                                          "sessions")
     if report.hours:
-        plots["hours"] = bars("Hours (visitor's local time)", [f"{r['key']:02d}" for r in report.hours],
-                              [r["sessions"] for r in report.hours], "sessions", horizontal=False)
+        by_hour = {r["key"]: r["sessions"] for r in report.hours}  # hidden hours stay empty
+        plots["hours"] = bars("Hours (visitors' local time)", [f"{h:02d}" for h in range(24)],
+                              [by_hour.get(h, 0) for h in range(24)], "sessions", horizontal=False)
     if report.dwell:
         plots["dwell"] = bars("Dwell time", [r["key"] for r in report.dwell], [r["events"] for r in report.dwell],
                               "events", horizontal=False)

@@ -30,8 +30,9 @@ export class Card {
     this.dialog.dataset.item = item.id;
     this.dialog.lang = language === 'none' ? '' : language;
     this.el('card-title').textContent = text(item.title).join(' ') || item.id;
-    const artist = text(item.artist).concat(parent && !item.artist ? text(parent.artist) : []);
-    this.el('card-artist').textContent = artist.join(', ');
+    const artist = text(item.artist).length ? text(item.artist) : text(parent && parent.artist);
+    const of = parent ? text(parent.title).join(' ') : '';
+    this.el('card-artist').textContent = [of, artist.join(', ')].filter(Boolean).join(' · ');
     const paragraphs = text(item.text).flatMap((t) => t.split(/\n{2,}/)).filter((t) => t.trim());
     this.el('card-text').replaceChildren(...paragraphs.map((t) => Object.assign(document.createElement('p'),
       { textContent: t })));

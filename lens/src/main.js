@@ -78,7 +78,10 @@ function showDecision(shown, frame) {
   const itemId = shown.detail && state.guide.items.has(shown.detail) ? shown.detail : shown.artwork;
   const item = state.guide.items.get(itemId);
   if (!item) return;
-  chip.textContent = title(item);
+  const parent = item.kind === 'detail' ? state.guide.items.get(item.parent) : null;
+  const name = Object.assign(document.createElement('span'), { textContent: title(item) });
+  const context = parent ? [Object.assign(document.createElement('small'), { textContent: title(parent) })] : [];
+  chip.replaceChildren(name, ...context);
   chip.dataset.item = item.id;
   chip.hidden = false;
   setState('recognized');

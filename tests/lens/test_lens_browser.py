@@ -76,6 +76,7 @@ def test_the_framed_artwork_its_details_card_languages_and_statistics(camera_bro
     page.locator(f"#overlay polygon.hotspot[data-item='{ARTWORK}__virgin-mary']").dispatch_event("click")
     card.wait_for(state="visible")
     assert "Virgin Mary" in page.locator("#card-title").inner_text()
+    assert page.locator("#card-artist").inner_text() == "Annunciation · Leonardo da Vinci"
     page.locator("#card-close").click()
     card.wait_for(state="hidden")
     page.wait_for_function("() => !document.getElementById('card').dataset.item")  # its visit is recorded
