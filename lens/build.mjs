@@ -2,8 +2,8 @@
  * Builds dist/ (served by the search service at /lens/_app/, /lens/sw.js and the pages) with esbuild:
  *
  * - lens.js: the app (ES module). It loads ./recognizer.js at run time (import()), so the
- *   heavy recognizer (TensorFlow.js, OpenCV.js) is its own file, built from src/recognizer.js
- *   when that exists;
+ *   heavy recognizer is its own file: src/engine.js (TensorFlow.js on the fastest backend,
+ *   OpenCV.js) with src/recognizer.js, built when that exists;
  * - qr.js, dashboard.js: the QR-code page and the curators' dashboard;
  * - sw.js: the service worker, told the build id and the app's files to keep offline;
  * - index.html, qr.html, stats.html, lens.css, pages.css; the TensorFlow.js WASM backend's
@@ -29,7 +29,8 @@ const entries = [
   { entryPoints: ['src/dashboard.js'], outfile: `${DIST}/dashboard.js`, format: 'esm' },
 ];
 if (existsSync('src/recognizer.js')) {
-  entries.push({ entryPoints: ['src/recognizer.js'], outfile: `${DIST}/recognizer.js`, format: 'esm',
+  // dist/recognizer.js: TensorFlow.js, OpenCV.js and src/recognizer.js, started by engine.js.
+  entries.push({ entryPoints: ['src/engine.js'], outfile: `${DIST}/recognizer.js`, format: 'esm',
     // OpenCV.js's Emscripten loader mentions Node's modules it never uses in a browser.
     external: ['fs', 'path', 'crypto', 'worker_threads', 'perf_hooks', 'os', 'url'] });
 }

@@ -8,6 +8,8 @@
  *   import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
  *   setWasmPaths(wasmBaseUrl());          // the .wasm files the build copies beside the app
  *   const backend = await pickBackend(tf);
+ *
+ * (engine.js does this for the app.)
  */
 
 export const ORDER = ['webgpu', 'webgl', 'wasm', 'cpu'];
@@ -38,7 +40,7 @@ export function candidates(registered, { gpu = Boolean(globalThis.navigator && g
 
 /** Switches ``tf`` to the first backend that initialises; returns its name. */
 export async function pickBackend(tf, options = {}) {
-  const registered = Object.keys(tf.engine().registryFactory || {});
+  const registered = ORDER.filter((name) => tf.findBackendFactory(name));
   for (const name of candidates(registered, options)) {
     try {
       if (await tf.setBackend(name)) {

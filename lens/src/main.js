@@ -26,7 +26,7 @@ const LANGUAGE_KEY = 'loupe-lens-language';
 const $ = (id) => document.getElementById(id);
 const sleep = (ms) => new Promise((resolve) => { setTimeout(resolve, ms); });
 
-const state = { guide: null, language: 'none', frames: 0, recognizer: null, stats: null, mode: undefined };
+const state = { guide: null, language: 'none', frames: 0, recognizer: null, stats: null, mode: undefined, tracker: null };
 
 function setState(name, message) {
   document.body.dataset.state = name;
@@ -63,6 +63,8 @@ function setupLanguages() {
 function openCard(itemId) {
   const item = state.guide.items.get(itemId);
   if (!item) return;
+  // The visit through the camera ends here: the visitor reads the card now.
+  for (const end of state.tracker.end()) record('recognized', end.item, end.dwellMs, state.mode);
   state.card.open(item, state.guide, state.language);
 }
 
@@ -94,7 +96,7 @@ function record(type, item, dwellMs, mode) {
 
 async function recognitionLoop(video) {
   const frame = document.createElement('canvas');
-  const tracker = new Tracker();
+  const { tracker } = state;
   document.addEventListener('visibilitychange', () => {
     if (!document.hidden) return;
     for (const end of tracker.end()) record('recognized', end.item, end.dwellMs, state.mode);
@@ -141,7 +143,13 @@ async function start() {
   }
   setupLanguages();
   state.stats = new Stats(guideId);
-  state.card = new Card($('card'), { onClose: (item, dwellMs) => record('card', item.id, dwellMs) });
+  state.tracker = new Tracker();
+  state.card = new Card($('card'), {
+    onClose: (item, dwellMs) => {
+      record('card', item.id, dwellMs);
+      state.stats.flush(); // a card read is a good moment to send
+    },
+  });
   state.overlay = new Overlay($('overlay'), openCard);
   $('chip').addEventListener('click', () => openCard($('chip').dataset.item));
   keepOffline(state.guide, pageUrl).then((answer) => {

@@ -98,7 +98,7 @@ test('backends: WebGPU and hardware WebGL first, software WebGL passed over, the
   assert.deepEqual(candidates(['cpu', 'webgl'], { gpu: false, renderer: null }), ['cpu']);
   const tried = [];
   const tf = {
-    engine: () => ({ registryFactory: { cpu: 1, wasm: 1, webgl: 1 } }),
+    findBackendFactory: (name) => (['cpu', 'wasm', 'webgl'].includes(name) ? () => ({}) : null),
     setBackend: async (name) => { tried.push(name); if (name === 'webgl') throw new Error('lost context'); return true; },
     ready: async () => {},
   };
