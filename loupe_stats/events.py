@@ -25,7 +25,7 @@ MAX_DWELL_MS = 4 * 3600 * 1000
 MAX_AGE = timedelta(days=30)  # a phone offline for weeks still sends what it queued
 MAX_AHEAD = timedelta(minutes=10)  # phone clocks drift
 SESSION = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
-ITEM = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$")
+ITEM = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,200}$")
 LANGUAGE = re.compile(r"^(none|[a-z]{2,3}(-[A-Za-z0-9]{1,8}){0,3})$")
 GUIDE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 FIELDS = {"type", "item", "mode", "language", "dwell_ms", "at"}

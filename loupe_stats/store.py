@@ -30,7 +30,7 @@ class LensEventRow(_Base):
     guide: Mapped[str] = mapped_column(String(64))
     session: Mapped[str] = mapped_column(String(64))
     type: Mapped[str] = mapped_column(String(16))
-    item: Mapped[str] = mapped_column(String(200))
+    item: Mapped[str] = mapped_column(String(201))
     mode: Mapped[str | None] = mapped_column(String(16))
     language: Mapped[str] = mapped_column(String(40))
     dwell_ms: Mapped[int | None] = mapped_column(Integer)
