@@ -23,6 +23,8 @@ import { Tracker } from './tracker.js';
 const RECOGNIZER = './recognizer.js';
 const MIN_FRAME_MS = 60;
 const LANGUAGE_KEY = 'loupe-lens-language';
+const MODE_KEY = 'loupe-lens-mode';
+const MODE_NAMES = { retrieval: 'Artworks', classify: 'Classifier', detect: 'Details' };
 const $ = (id) => document.getElementById(id);
 const sleep = (ms) => new Promise((resolve) => { setTimeout(resolve, ms); });
 
@@ -131,6 +133,38 @@ async function recognitionLoop(video) {
   }
 }
 
+/** The recognizer in the saved or first mode of the bundle; a switch when it has several. */
+async function setupModes() {
+  const { createRecognizer } = await import(RECOGNIZER);
+  const modes = Object.keys(state.guide.bundle.modes || {});
+  let saved = null;
+  try { saved = localStorage.getItem(MODE_KEY); } catch { saved = null; }
+  const make = (mode) => createRecognizer(state.guide.baseUrl, state.guide.bundle, mode ? { mode } : undefined);
+  const first = modes.includes(saved) ? saved : (modes.includes('retrieval') ? 'retrieval' : modes[0]);
+  const recognizer = await make(first);
+  if (modes.length > 1) {
+    const select = $('mode');
+    select.replaceChildren(...modes.map((m) => new Option(MODE_NAMES[m] || m, m)));
+    select.value = first;
+    $('mode-label').hidden = false;
+    select.addEventListener('change', async () => {
+      const mode = select.value;
+      try {
+        const next = await make(mode);
+        state.tracker.end().forEach((end) => record('recognized', end.item, end.dwellMs, state.mode));
+        state.recognizer = next;
+        state.mode = mode;
+        try { localStorage.setItem(MODE_KEY, mode); } catch { /* private mode */ }
+      } catch (error) {
+        console.warn(`lens: mode ${mode}:`, error);
+        select.value = state.mode || first;
+      }
+    });
+  }
+  state.mode = first;
+  return recognizer;
+}
+
 async function start() {
   const pageUrl = new URL('./', window.location.href).href;
   const guideId = guideOf(window.location.href);
@@ -159,8 +193,7 @@ async function start() {
 
   setState('loading', 'Loading the recognition models…');
   try {
-    const { createRecognizer } = await import(RECOGNIZER);
-    state.recognizer = await createRecognizer(state.guide.baseUrl, state.guide.bundle);
+    state.recognizer = await setupModes();
   } catch (error) {
     setState('error', `Recognition is not available here (${error.message}).`);
     console.warn('lens: recognizer:', error);
