@@ -70,11 +70,33 @@ def write_guide(lens_dir: Path, guide: str = "test", version: int = 1,
     bundle = {
         "format": "loupe-lens-bundle/1", "guide": guide, "version": version, "created": "2026-12-03T22:00:00Z",
         "label": {"en": ["Test masterpieces"], "it": ["Capolavori di prova"]}, "languages": ["en", "it"],
-        "items": items, "modes": {}, "verification": {},
+        "items": items, "modes": {"retrieval": write_stand_in_model(folder, len(items))},
+        "verification": {"feature": "orb", "features": "verification/orb.bin", "items": []},
     }
     (folder / "bundle.json").write_text(json.dumps(bundle, indent=1), encoding="utf-8")
     (lens_dir / guide / "current.json").write_text(json.dumps({"version": version}), encoding="utf-8")
     return bundle
+
+
+def write_stand_in_model(folder: Path, items: int) -> dict:
+    """The files of a retrieval mode, in their places and formats but with nothing learned in
+    them (the test recognizer does not read them; the service worker must keep them all):
+    a graph model.json whose weightsManifest names two shards, loupe.json beside it, the
+    descriptors and the verification features."""
+    model = folder / "retrieval"
+    model.mkdir(parents=True, exist_ok=True)
+    (model / "model.json").write_text(json.dumps({
+        "format": "graph-model", "generatedBy": "tests", "modelTopology": {"node": []},
+        "weightsManifest": [{"paths": ["group1-shard1of2.bin", "group1-shard2of2.bin"], "weights": []}]}))
+    for shard in ("group1-shard1of2.bin", "group1-shard2of2.bin"):
+        (model / shard).write_bytes(bytes(range(256)) * 4)
+    (model / "loupe.json").write_text(json.dumps({"input_size": 160}))
+    (model / "descriptors.bin").write_bytes(b"\0" * 4 * 8 * items)
+    (folder / "verification").mkdir(exist_ok=True)
+    (folder / "verification" / "orb.bin").write_bytes(b"\0" * 40)
+    return {"model": "retrieval/model.json", "input_size": 160, "crop": "center-square", "dim": 8,
+            "descriptors": "retrieval/descriptors.bin", "rows": list(range(items)), "max_distance": [0.5] * items,
+            "shortlist": 5}
 
 
 def visitor_frames(slug: str | None, size: tuple[int, int] = (320, 240), frames: int = 12,

@@ -119,6 +119,14 @@ def test_the_lens_works_offline_on_a_second_visit(camera_browser, lens_dist, tmp
     page.context.set_offline(True)
     page.reload()
     wait_recognized(page, ARTWORK)
+    kept = page.evaluate("""async () => {
+        const paths = ['bundle.json', 'retrieval/model.json', 'retrieval/group1-shard1of2.bin',
+          'retrieval/group1-shard2of2.bin', 'retrieval/loupe.json', 'retrieval/descriptors.bin',
+          'verification/orb.bin', 'items/leonardo-annunciation.jpg'];
+        const answers = await Promise.all(paths.map((p) => fetch('v1/' + p).then((r) => r.status, () => 0)));
+        return Object.fromEntries(paths.map((p, i) => [p, answers[i]]));
+    }""")
+    assert set(kept.values()) == {200}, f"not kept offline (models and their weights included): {kept}"
     page.locator("#chip").click()
     page.wait_for_function("() => !document.getElementById('card-image').classList.contains('empty')")
     assert page.locator("#card-title").inner_text() == "Annunciation"
@@ -186,4 +194,3 @@ def test_the_real_recognizers_runtime_starts_under_the_page_policy(camera_browse
         page.context.close()
     finally:
         server.stop()
-    problems[:] = [p for p in problems if "no model" not in p]  # the test guide has no models
