@@ -203,6 +203,8 @@ def lens_guides() -> Response:
 @bp.get("/lens")
 @bp.get("/lens/<guide>")
 def lens_slash(guide: str | None = None) -> Response:
+    if guide is not None and not GUIDE.match(guide):
+        raise not_found(f"no lens guide {guide[:80]!r}", code="unknown_guide")
     return redirect(f"/lens/{guide}/" if guide else "/lens/", 308)
 
 
