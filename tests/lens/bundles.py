@@ -70,7 +70,8 @@ def write_guide(lens_dir: Path, guide: str = "test", version: int = 1,
     bundle = {
         "format": "loupe-lens-bundle/1", "guide": guide, "version": version, "created": "2026-12-03T22:00:00Z",
         "label": {"en": ["Test masterpieces"], "it": ["Capolavori di prova"]}, "languages": ["en", "it"],
-        "items": items, "modes": {"retrieval": write_stand_in_model(folder, len(items))},
+        "items": items, "modes": {"retrieval": write_stand_in_model(folder, len(items)),
+                                  "classify": write_stand_in_model(folder, len(items), "classify")},
         "verification": {"feature": "orb", "features": "verification/orb.bin", "items": []},
     }
     (folder / "bundle.json").write_text(json.dumps(bundle, indent=1), encoding="utf-8")
@@ -78,12 +79,12 @@ def write_guide(lens_dir: Path, guide: str = "test", version: int = 1,
     return bundle
 
 
-def write_stand_in_model(folder: Path, items: int) -> dict:
-    """The files of a retrieval mode, in their places and formats but with nothing learned in
+def write_stand_in_model(folder: Path, items: int, mode: str = "retrieval") -> dict:
+    """The files of a mode, in their places and formats but with nothing learned in
     them (the test recognizer does not read them; the service worker must keep them all):
     a graph model.json whose weightsManifest names two shards, loupe.json beside it, the
     descriptors and the verification features."""
-    model = folder / "retrieval"
+    model = folder / mode
     model.mkdir(parents=True, exist_ok=True)
     (model / "model.json").write_text(json.dumps({
         "format": "graph-model", "generatedBy": "tests", "modelTopology": {"node": []},
@@ -94,6 +95,9 @@ def write_stand_in_model(folder: Path, items: int) -> dict:
     (model / "descriptors.bin").write_bytes(b"\0" * 4 * 8 * items)
     (folder / "verification").mkdir(exist_ok=True)
     (folder / "verification" / "orb.bin").write_bytes(b"\0" * 40)
+    if mode == "classify":
+        return {"model": "classify/model.json", "input_size": 160, "crop": "center-square",
+                "classes": list(range(items)), "thresholds": [0.5] * items}
     return {"model": "retrieval/model.json", "input_size": 160, "crop": "center-square", "dim": 8,
             "descriptors": "retrieval/descriptors.bin", "rows": list(range(items)), "max_distance": [0.5] * items,
             "shortlist": 5}

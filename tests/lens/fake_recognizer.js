@@ -37,7 +37,8 @@ function thumbnail(source, x, y, w, h) {
   return grey.map((v) => (v - mean) / std);
 }
 
-export async function createRecognizer(bundleBaseUrl, bundle) {
+export async function createRecognizer(bundleBaseUrl, bundle, options = {}) {
+  const mode = options.mode || 'retrieval';
   const artworks = [];
   for (const item of bundle.items) {
     if (item.kind !== 'artwork' || !item.image) continue;
@@ -62,7 +63,7 @@ export async function createRecognizer(bundleBaseUrl, bundle) {
         if (!best || score > best.score) best = { artwork, score, homography: [scale, 0, x, 0, scale, y, 0, 0, 1] };
       }
       if (!best || best.score < MIN_CORRELATION) {
-        return { item: null, artwork: null, detail: null, score: best ? best.score : 0, mode: 'retrieval',
+        return { item: null, artwork: null, detail: null, score: best ? best.score : 0, mode,
           homography: null, hotspots: [] };
       }
       const [s, , tx, , , ty] = best.homography;
@@ -79,7 +80,7 @@ export async function createRecognizer(bundleBaseUrl, bundle) {
         }
       }
       return { item: detail ? detail.id : best.artwork.item.id, artwork: best.artwork.item.id,
-        detail: detail ? detail.id : null, score: best.score, mode: 'retrieval', homography: best.homography, hotspots };
+        detail: detail ? detail.id : null, score: best.score, mode, homography: best.homography, hotspots };
     },
   };
 }

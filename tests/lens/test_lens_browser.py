@@ -94,6 +94,20 @@ def test_the_framed_artwork_its_details_card_languages_and_statistics(camera_bro
     recognized = [e for e in events if e[1] == "recognized"]
     assert any(e[2] == ARTWORK and e[3] == "retrieval" and e[5] > 0 for e in recognized), events  # until the tap
     assert len({e[0] for e in events}) == 1, "one session id a day"
+
+    assert page.locator("#mode option").evaluate_all("options => options.map((o) => o.value)") == [
+        "retrieval", "classify"]
+    page.select_option("#mode", "classify")  # the recognizer made again, in that mode
+    wait_recognized(page, ARTWORK)
+    page.locator("#chip").click()  # ends the visit: recorded with its mode
+    page.locator("#card-close").click()
+    page.wait_for_function("() => !document.getElementById('card').dataset.item")
+    for _ in range(100):
+        if any(e[1] == "recognized" and e[3] == "classify" for e in lens_server.events()):
+            break
+        page.wait_for_timeout(100)
+    else:
+        raise AssertionError(f"no recognition in classify mode arrived: {lens_server.events()}")
     page.context.close()
 
 
