@@ -19,6 +19,7 @@ import { keepOffline } from './offline.js';
 import { Overlay } from './overlay.js';
 import { Stats } from './stats.js';
 import { Tracker } from './tracker.js';
+import { say } from './ui.js';
 
 const RECOGNIZER = './recognizer.js';
 const MIN_FRAME_MS = 60;
@@ -40,9 +41,19 @@ function title(item) {
   return pick(item.title, state.language, languages).map(plainText).join(' ') || item.id;
 }
 
+/** The app's own words in ``language`` (the guide's texts come from the bundle). */
+function applyWords(language) {
+  $('language-label').firstChild.textContent = `${say('language', language)} `;
+  $('mode-label').firstChild.textContent = `${say('mode', language)} `;
+  $('card-speak').textContent = say('listen', language);
+  $('card-close').setAttribute('aria-label', say('close', language));
+  if (document.body.dataset.state === 'searching') $('status').textContent = say('point', language);
+}
+
 function setLanguage(language) {
   state.language = language;
   document.documentElement.lang = language === 'none' ? 'en' : language;
+  applyWords(state.language);
   try { localStorage.setItem(LANGUAGE_KEY, language); } catch { /* private mode */ }
   const { bundle } = state.guide;
   $('guide-title').textContent = pick(bundle.label, language, bundle.languages || []).join(' ');
@@ -76,7 +87,7 @@ function showDecision(shown, frame) {
   if (!shown) {
     chip.hidden = true;
     delete chip.dataset.item;
-    setState('searching', 'Point the camera at an artwork');
+    setState('searching', say('point', state.language));
     return;
   }
   const itemId = shown.detail && state.guide.items.has(shown.detail) ? shown.detail : shown.artwork;
@@ -112,10 +123,13 @@ async function recognitionLoop(video) {
       continue;
     }
     const started = performance.now();
+    const { recognizer } = state;
     let decision = null;
     try {
-      decision = await state.recognizer.recognize(grabFrame(video, frame));
+      decision = await recognizer.recognize(grabFrame(video, frame));
       failures = 0;
+      // A stale answer: the mode changed, or a card opened, meanwhile.
+      if (recognizer !== state.recognizer || state.card.isOpen) continue;
     } catch (error) {
       failures += 1;
       if (failures === 1) console.warn('lens: recognition failed:', error);
@@ -152,8 +166,12 @@ async function setupModes() {
       try {
         const next = await make(mode);
         state.tracker.end().forEach((end) => record('recognized', end.item, end.dwellMs, state.mode));
+        state.overlay.draw(null, 1, 1, state.guide.items, title);
+        $('chip').hidden = true;
+        setState('searching', say('point', state.language));
         state.recognizer = next;
         state.mode = mode;
+        document.body.dataset.mode = mode;
         try { localStorage.setItem(MODE_KEY, mode); } catch { /* private mode */ }
       } catch (error) {
         console.warn(`lens: mode ${mode}:`, error);
@@ -162,17 +180,20 @@ async function setupModes() {
     });
   }
   state.mode = first;
+  document.body.dataset.mode = first || '';
   return recognizer;
 }
 
 async function start() {
   const pageUrl = new URL('./', window.location.href).href;
   const guideId = guideOf(window.location.href);
+  state.language = (navigator.language || 'en').split('-')[0]; // until the guide says which it has
+  setState('loading', say('guide', state.language));
   if (!guideId) { setState('error', 'This is not a lens guide address.'); return; }
   try {
     state.guide = await loadGuide(pageUrl);
   } catch (error) {
-    setState('error', `The guide could not be loaded (${error.message}). Check the connection and reload.`);
+    setState('error', say('noGuide', state.language, error.message));
     return;
   }
   setupLanguages();
@@ -191,23 +212,23 @@ async function start() {
     if (answer.failed && answer.failed.length) console.warn('lens: not kept offline:', answer.failed);
   }).catch((error) => { document.body.dataset.offline = 'unavailable'; console.warn('lens: offline:', error); });
 
-  setState('loading', 'Loading the recognition models…');
+  setState('loading', say('models', state.language));
   try {
     state.recognizer = await setupModes();
   } catch (error) {
-    setState('error', `Recognition is not available here (${error.message}).`);
+    setState('error', say('noRecognition', state.language, error.message));
     console.warn('lens: recognizer:', error);
     return;
   }
   const video = $('camera');
-  setState('loading', 'Starting the camera…');
+  setState('loading', say('camera', state.language));
   try {
     await startCamera(video);
   } catch (error) {
-    setState('error', `The camera is not available (${error.message}). Allow the camera and reload.`);
+    setState('error', say('noCamera', state.language, error.message));
     return;
   }
-  setState('searching', 'Point the camera at an artwork');
+  setState('searching', say('point', state.language));
   recognitionLoop(video);
 }
 

@@ -7,6 +7,7 @@ import { bundleFiles, chooseLanguage, guideOf, pick, pickOne } from '../src/guid
 import { project } from '../src/overlay.js';
 import { localTime } from '../src/stats.js';
 import { Tracker } from '../src/tracker.js';
+import { say } from '../src/ui.js';
 
 test('guideOf reads the guide from the app, QR and dashboard addresses only', () => {
   assert.equal(guideOf('https://m.example/lens/masters/'), 'masters');
@@ -104,4 +105,11 @@ test('backends: WebGPU and hardware WebGL first, software WebGL passed over, the
   };
   assert.equal(await pickBackend(tf, { gpu: false, renderer: 'Mali-G78' }), 'wasm');
   assert.deepEqual(tried, ['webgl', 'wasm']);
+});
+
+test("the app's own words in the visitor's language, else English", () => {
+  assert.equal(say('listen', 'it'), 'Ascolta');
+  assert.equal(say('listen', 'pt-BR'), 'Listen');
+  assert.equal(say('noCamera', 'de-AT', 'NotAllowedError'),
+    'Die Kamera ist nicht verfügbar (NotAllowedError). Kamera erlauben und neu laden.');
 });

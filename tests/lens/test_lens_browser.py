@@ -70,6 +70,7 @@ def test_the_framed_artwork_its_details_card_languages_and_statistics(camera_bro
     page.select_option("#language", "it")
     assert "giardino recintato" in page.locator("#card-text").inner_text()
     assert page.evaluate("document.documentElement.lang") == "it"
+    assert page.locator("#card-speak").inner_text() == "Ascolta"  # the app's own words too
     page.locator("#card-close").click()
     card.wait_for(state="hidden")
     page.wait_for_function("() => !document.getElementById('card').dataset.item")
@@ -98,6 +99,7 @@ def test_the_framed_artwork_its_details_card_languages_and_statistics(camera_bro
     assert page.locator("#mode option").evaluate_all("options => options.map((o) => o.value)") == [
         "retrieval", "classify"]
     page.select_option("#mode", "classify")  # the recognizer made again, in that mode
+    page.wait_for_function("() => document.body.dataset.mode === 'classify'")
     wait_recognized(page, ARTWORK)
     page.locator("#chip").click()  # ends the visit: recorded with its mode
     page.locator("#card-close").click()
