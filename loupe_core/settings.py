@@ -196,8 +196,8 @@ class Settings:
     viewer_url: str = ""
     # The lens's anonymous statistics: batches of events a minute accepted from one client
     # address (more are answered 429 with Retry-After; a museum's visitors behind one NAT
-    # share an address), and k of the reports' k-anonymity: a group (an item, an hour, a
-    # language) seen by fewer than k sessions (phones on a day) is hidden.
+    # share an address; 0: no limit), and k of the reports' k-anonymity: a group (an item,
+    # an hour, a language) seen by fewer than k sessions (phones on a day) is hidden.
     lens_events_per_minute: int = 30
     lens_stats_k: int = 5
 

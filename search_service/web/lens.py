@@ -195,7 +195,10 @@ def _page(name: str, guide: str, policy: str, permissions: str | None = None) ->
 
 @bp.get("/lens/")
 def lens_guides() -> Response:
-    response = make_response(render_template("web/lens_guides.html", guides=guides(), missing=None))
+    if request.accept_mimetypes.best == "application/json" or request.args.get("format") == "json":
+        response = json_response({"guides": guides()})
+    else:
+        response = make_response(render_template("web/lens_guides.html", guides=guides(), missing=None))
     response.headers["Cache-Control"] = "no-cache"
     return response
 
@@ -401,8 +404,11 @@ OPENAPI_COMPONENTS = {"schemas": {
 }}
 
 OPENAPI_PATHS: dict[str, Any] = {
-    "/lens/": {"get": {"tags": ["lens"], "summary": "The lens guides (HTML)",
-                       "responses": {"200": {"description": "HTML."}}}},
+    "/lens/": {"get": {"tags": ["lens"], "summary": "The lens guides (HTML; JSON with `Accept: application/json` "
+                       "or `format=json`)",
+                       "parameters": [{"name": "format", "in": "query", "schema": {"type": "string", "enum": ["json"]}}],
+                       "responses": {"200": {"description": "HTML, or `{\"guides\": [{id, version, title, languages, "
+                                             "items}]}`."}}}},
     "/lens/{guide}/": {"get": {"tags": ["lens"], "summary": "The lens app for a guide (HTML)",
                                "parameters": [_GUIDE],
                                "responses": {"200": {"description": "HTML."}, "404": {"description": "No such guide."},

@@ -83,6 +83,8 @@ def test_the_app_page_allows_the_camera_and_webassembly(client):
 def test_the_guides_page_and_unknown_guides(client):
     page = client.get("/lens/").get_data(as_text=True)
     assert 'data-guide="masters"' in page and "Masters" in page and "half-built" not in page
+    listed = client.get("/lens/", headers={"Accept": "application/json"}).get_json()
+    assert listed == {"guides": [{"id": "masters", "version": 2, "title": "Masters", "languages": ["en"], "items": 3}]}
     for path in ("/lens/half-built/", "/lens/nope/", "/lens/NOPE/", "/lens/a..b/"):
         missing = client.get(path)
         assert missing.status_code == 404 and "no guide" in missing.get_data(as_text=True)
