@@ -63,7 +63,7 @@ class LensServer:
 
     def events(self) -> list[tuple]:
         """Every stored event of the test guide (loupe_stats.store.COLUMNS)."""
-        from search_service.web.lens import stats_store
+        from search_service.api.lens_stats import stats_store
 
         with self.app.app_context():
             return list(stats_store().rows(GUIDE))
