@@ -12,7 +12,7 @@
  * (lens/BUNDLE.md, "The decision").
  */
 
-import { grabFrame, startCamera } from './camera.js';
+import { FRAME_MAX_SIDE, grabFrame, startCamera } from './camera.js';
 import { Card } from './card.js';
 import { chooseLanguage, guideOf, languageName, loadGuide, pick, plainText } from './guide.js';
 import { keepOffline } from './offline.js';
@@ -47,6 +47,7 @@ function applyWords(language) {
   $('mode-label').firstChild.textContent = `${say('mode', language)} `;
   $('card-speak').textContent = say('listen', language);
   $('card-close').setAttribute('aria-label', say('close', language));
+  $('photo-text').textContent = say('photo', language);
   if (document.body.dataset.state === 'searching') $('status').textContent = say('point', language);
 }
 
@@ -184,6 +185,40 @@ async function setupModes() {
   return recognizer;
 }
 
+/** Without a live camera: the visitor takes a photo, the lens opens the card of what is in it. */
+function offerPhotos() {
+  const input = $('photo-input');
+  $('photo-text').textContent = say('photo', state.language);
+  $('photo').hidden = false;
+  input.addEventListener('change', async () => {
+    const file = input.files && input.files[0];
+    input.value = '';
+    if (!file) return;
+    const bitmap = await createImageBitmap(file);
+    const scale = Math.min(1, FRAME_MAX_SIDE / Math.max(bitmap.width, bitmap.height));
+    const frame = document.createElement('canvas');
+    frame.width = Math.max(1, Math.round(bitmap.width * scale));
+    frame.height = Math.max(1, Math.round(bitmap.height * scale));
+    frame.getContext('2d').drawImage(bitmap, 0, 0, frame.width, frame.height);
+    bitmap.close();
+    let decision = null;
+    try {
+      decision = await state.recognizer.recognize(frame);
+    } catch (error) {
+      console.warn('lens: recognition failed:', error);
+    }
+    const item = decision && (decision.item || decision.artwork);
+    if (item && state.guide.items.has(item)) {
+      state.mode = decision.mode || state.mode;
+      record('recognized', item, 0, state.mode);
+      $('status').textContent = '';
+      openCard(item);
+    } else {
+      $('status').textContent = say('nothing', state.language);
+    }
+  });
+}
+
 async function start() {
   const pageUrl = new URL('./', window.location.href).href;
   const guideId = guideOf(window.location.href);
@@ -225,7 +260,9 @@ async function start() {
   try {
     await startCamera(video);
   } catch (error) {
-    setState('error', say('noCamera', state.language, error.message));
+    // No live camera (refused, none, or a page over plain http): photos still work.
+    setState('photo', say('noCamera', state.language, error.message));
+    offerPhotos();
     return;
   }
   setState('searching', say('point', state.language));

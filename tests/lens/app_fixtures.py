@@ -106,12 +106,12 @@ def lens_server(lens_dist, tmp_path_factory) -> Iterator[LensServer]:  # noqa: A
     server.stop()
 
 
-def launch_chromium(playwright, video: Path | None = None):  # noqa: ANN001, ANN201
-    """Debian's Chromium; with ``video`` (.y4m) as the camera."""
+def launch_chromium(playwright, video: Path | None = None, camera: bool = True):  # noqa: ANN001, ANN201
+    """Debian's Chromium; with ``video`` (.y4m) as the camera; ``camera=False``: no camera at all."""
     executable = os.environ.get("LOUPE_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
     if not executable:
         pytest.skip("no Chromium found (apt-get install chromium, or set LOUPE_CHROMIUM)")
-    args = [*CHROMIUM_FLAGS, *CAMERA_FLAGS]
+    args = [*CHROMIUM_FLAGS, *(CAMERA_FLAGS if camera else [])]
     if video is not None:
         args.append(f"--use-file-for-fake-video-capture={video}")
     return playwright.chromium.launch(executable_path=executable, args=args, timeout=30_000)
@@ -130,9 +130,13 @@ def camera_browser(playwright_session, tmp_path_factory) -> Iterator[Callable]: 
     browsers = {}
 
     def get(name: str, frames) -> object:  # noqa: ANN001
+        """``frames`` None: a Chromium without any camera."""
         if name not in browsers:
-            video = write_y4m(tmp_path_factory.mktemp("video") / f"{name}.y4m", frames)
-            browsers[name] = launch_chromium(playwright_session, video)
+            if frames is None:
+                browsers[name] = launch_chromium(playwright_session, camera=False)
+            else:
+                video = write_y4m(tmp_path_factory.mktemp("video") / f"{name}.y4m", frames)
+                browsers[name] = launch_chromium(playwright_session, video)
         return browsers[name]
 
     yield get
@@ -140,12 +144,14 @@ def camera_browser(playwright_session, tmp_path_factory) -> Iterator[Callable]: 
         b.close()
 
 
-def open_lens(browser, url: str, problems: list[str], width: int = 640, height: int = 480):  # noqa: ANN001, ANN201
-    """A phone-sized page at ``url`` with the camera allowed; page errors and console errors
-    go to ``problems``."""
+def open_lens(browser, url: str, problems: list[str], width: int = 640, height: int = 480,  # noqa: ANN001, ANN201
+              camera: bool = True):
+    """A phone-sized page at ``url`` with the camera allowed (or not); page errors and console
+    errors go to ``problems``."""
     context = browser.new_context(viewport={"width": width, "height": height}, is_mobile=True, has_touch=True,
                                   device_scale_factor=1, locale="en-GB")
-    context.grant_permissions(["camera"])
+    if camera:
+        context.grant_permissions(["camera"])
     page = context.new_page()
     page.set_default_timeout(15_000)
     wait_under_csp(page)

@@ -149,6 +149,25 @@ def test_the_lens_works_offline_on_a_second_visit(camera_browser, lens_dist, tmp
     page.context.close()
 
 
+def test_without_a_camera_a_photo_opens_the_card(camera_browser, lens_server, tmp_path, problems):  # noqa: F811
+    browser = camera_browser("no-camera", None)
+    page = open_lens(browser, f"{lens_server.url}/lens/{GUIDE}/", problems, camera=False)
+    page.wait_for_function("() => document.body.dataset.state === 'photo'")
+    assert "camera is not available" in page.locator("#status").inner_text()
+    assert page.locator("#photo").is_visible()
+    photos = {"unknown": visitor_frames(UNKNOWN_ARTWORK, size=(800, 600), frames=1)[0],
+              "known": visitor_frames(ARTWORK, size=(800, 600), frames=1)[0]}
+    for name, image in photos.items():
+        image.save(tmp_path / f"{name}.jpg", quality=85)
+    page.set_input_files("#photo-input", str(tmp_path / "unknown.jpg"))
+    page.wait_for_function("() => document.getElementById('status').textContent.startsWith('Nothing recognised')")
+    assert page.locator("#card").is_hidden()
+    page.set_input_files("#photo-input", str(tmp_path / "known.jpg"))
+    page.locator("#card").wait_for(state="visible")
+    assert page.locator("#card-title").inner_text() == "Annunciation"
+    page.context.close()
+
+
 def _post(url: str, body: dict) -> int:
     request = urllib.request.Request(url, json.dumps(body).encode(), {"Content-Type": "application/json"})
     with urllib.request.urlopen(request) as response:
