@@ -61,6 +61,7 @@ async function networkFirst(name, request) {
       new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), NETWORK_TIMEOUT_MS)),
     ]);
     if (response.ok) await cache.put(stripped(request.url), response.clone());
+    if (response.status >= 500) return (await cache.match(stripped(request.url))) || response; // a server in trouble
     return response;
   } catch (error) {
     const hit = await cache.match(stripped(request.url));
