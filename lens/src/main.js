@@ -108,6 +108,16 @@ function record(type, item, dwellMs, mode) {
   state.stats.record({ type, item, mode, language: state.language, dwell_ms: dwellMs });
 }
 
+/** A decision with its artwork named even when a recognizer gave only the item (a detail). */
+function normalised(decision) {
+  if (!decision || decision.artwork || !decision.item) return decision;
+  const item = state.guide.items.get(decision.item);
+  if (!item) return decision;
+  return item.kind === 'detail'
+    ? { ...decision, artwork: item.parent, detail: decision.detail || item.id }
+    : { ...decision, artwork: item.id };
+}
+
 async function recognitionLoop(video) {
   const frame = document.createElement('canvas');
   const { tracker } = state;
@@ -139,7 +149,7 @@ async function recognitionLoop(video) {
     state.frames += 1;
     document.documentElement.dataset.frames = String(state.frames);
     state.mode = (decision && decision.mode) || state.mode;
-    const { shown, ended } = tracker.update(decision);
+    const { shown, ended } = tracker.update(normalised(decision));
     for (const end of ended) record('recognized', end.item, end.dwellMs, state.mode);
     showDecision(shown, frame);
     const spent = performance.now() - started;
