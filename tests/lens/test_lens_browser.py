@@ -175,7 +175,7 @@ def _post(url: str, body: dict) -> int:
 
 
 def test_the_qr_page_and_the_dashboard(camera_browser, lens_server, problems):  # noqa: F811
-    browser = camera_browser("blank", visitor_frames(None, frames=2))
+    browser = camera_browser("unknown", visitor_frames(UNKNOWN_ARTWORK))  # the camera does not matter here
     page = open_lens(browser, f"{lens_server.url}/lens/{GUIDE}/qr", problems)
     page.wait_for_function("() => document.body.dataset.ready === 'true'")
     assert page.locator("#qr-title").inner_text() == "Test masterpieces"
@@ -221,7 +221,7 @@ def test_the_real_recognizers_runtime_starts_under_the_page_policy(camera_browse
         pytest.skip("lens/src/recognizer.js is not there: no real recognizer is built")
     server = start_server(tmp_path / "var", dist)
     try:
-        page = open_lens(camera_browser("blank", visitor_frames(None, frames=2)), f"{server.url}/lens/{GUIDE}/",
+        page = open_lens(camera_browser("unknown", visitor_frames(UNKNOWN_ARTWORK)), f"{server.url}/lens/{GUIDE}/",
                          problems)
         started = page.evaluate("import('../_app/recognizer.js').then((m) => m.ready())"
                                 ".then((r) => [r.backend, typeof r.cv.Mat, typeof r.cv.ORB, typeof r.tf.tensor])")
