@@ -36,7 +36,7 @@ npm-deps:
 	bash scripts/install-npm-deps.sh
 
 # MODEL=loupe-tiny runs the demo with the tiny test model when the default's weights are absent.
-demo: install
+demo: install npm-deps
 	$(if $(MODEL),LOUPE_MODEL=$(MODEL) )$(BIN)/loupe demo
 
 test: install system-deps npm-deps

@@ -194,6 +194,12 @@ class Settings:
     # or Universal Viewer page); every search result links to its region there. Empty: results
     # carry the encoded content state but no link.
     viewer_url: str = ""
+    # The lens's anonymous statistics: batches of events a minute accepted from one client
+    # address (more are answered 429 with Retry-After; a museum's visitors behind one NAT
+    # share an address; 0: no limit), and k of the reports' k-anonymity: a group (an item,
+    # an hour, a language) seen by fewer than k sessions (phones on a day) is hidden.
+    lens_events_per_minute: int = 30
+    lens_stats_k: int = 5
 
     # The TOML file the values were read from, if any (shown by `loupe config`).
     source_file: str | None = field(default=None, compare=False)

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the npm packages of the web parts (lens/, viewer_plugin/) when missing or stale,
-# then builds the viewer plugin.
+# then builds the viewer plugin and the lens app.
 set -euo pipefail
 for dir in lens viewer_plugin; do
   [ -f "$dir/package.json" ] || continue
@@ -17,13 +17,13 @@ for dir in lens viewer_plugin; do
   touch "$stamp"
 done
 
-# Build the viewer plugin's bundle (viewer_plugin/dist/, served at /viewer) when missing or
-# older than its sources.
-plugin=viewer_plugin
-bundle="$plugin/dist/loupe-mirador.js"
-if [ -f "$plugin/build.mjs" ]; then
-  if [ ! -f "$bundle" ] || [ -n "$(find "$plugin/src" "$plugin/build.mjs" "$plugin/package-lock.json" -newer "$bundle" -print -quit)" ]; then
-    echo "building $plugin"
-    (cd "$plugin" && npm run --silent build)
+# Build the viewer plugin's bundle (viewer_plugin/dist/, served at /viewer) and the lens app
+# (lens/dist/, served at /lens/) when missing or older than their sources.
+for dir in viewer_plugin lens; do
+  [ -f "$dir/build.mjs" ] || continue
+  case "$dir" in viewer_plugin) built="$dir/dist/loupe-mirador.js" ;; *) built="$dir/dist/sw.js" ;; esac
+  if [ ! -f "$built" ] || [ -n "$(find "$dir/src" "$dir/build.mjs" "$dir/package-lock.json" -newer "$built" -print -quit)" ]; then
+    echo "building $dir"
+    (cd "$dir" && npm run --silent build)
   fi
-fi
+done

@@ -41,6 +41,8 @@ BLUEPRINTS: list[tuple[str, str]] = [
     ("search_service.web.pages", "bp"),
     ("search_service.web.viewer", "bp"),
     ("search_service.web.evaluations", "bp"),
+    ("search_service.web.lens", "bp"),
+    ("search_service.api.lens_stats", "bp"),
     ("search_service.published", "bp"),
     ("search_service.api.system", "bp"),
     ("search_service.api.jobs", "bp"),

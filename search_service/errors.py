@@ -32,6 +32,7 @@ from loupe_models.errors import (
     TextNotSupported,
     UnknownModel,
 )
+from loupe_stats import EventError
 from training_worker.jobs import JobError, JobNotFound
 from training_worker.jobs.kind import UnknownReference
 from training_worker.jobs.params import ParamError
@@ -97,6 +98,7 @@ def error_response(error: ApiError) -> Response:
 # job parameters) keeps them.
 DOMAIN_ANSWERS: tuple[tuple[type[Exception] | tuple[type[Exception], ...], int, str], ...] = (
     (InvalidRequest, 400, "invalid_parameter"),
+    (EventError, 400, "invalid_event"),
     (Busy, 503, "busy"),
     (NotInCatalog, 404, "not_found"),
     (TooLarge, 413, "upload_too_large"),

@@ -68,7 +68,7 @@ def register_security_headers(app: Flask, settings: Settings) -> None:
             if not embedders:  # X-Frame-Options cannot name other origins: CSP alone then
                 headers["X-Frame-Options"] = "SAMEORIGIN"
             headers["Cross-Origin-Opener-Policy"] = "same-origin"
-            headers["Permissions-Policy"] = PERMISSIONS_POLICY
+            headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)  # the lens allows its camera
         else:
             headers.setdefault("Content-Security-Policy", DATA_POLICY)
         return response
