@@ -1,0 +1,362 @@
+"""The catalog's full-text index: the words of every region's texts and tags, and of every
+manifest's label, summary, metadata and canvas labels, kept beside the catalog's tables.
+
+SQLite FTS5 in the embedded default, PostgreSQL full-text search (``tsvector`` with a GIN
+index) in scale-out. Words are cut and folded in Python (``text_words``), exactly as
+Content Search matches them, and stored as they are: FTS5's ``ascii`` tokenizer (every
+non-ASCII character is a word character, ``_`` too) and ``array_to_tsvector`` (no parser,
+no dictionary) keep each word one token, so a prefix query finds the same regions as a scan.
+
+Two columns per document: ``words`` (Content Search, autocomplete: word-prefix matches) and
+``infix`` (hybrid search: every word's endings of three characters or more, so a prefix query
+finds a word inside a word: "angel" in "Archangel").
+
+Kept in sync within the transaction that changes the catalog: a session listener writes the
+documents of regions and manifests written or changed (harvest, machine tags, reviews);
+deleting rows removes their documents in the database itself (an SQLite trigger, a
+PostgreSQL foreign key with ON DELETE CASCADE), so bulk and cascading deletes are covered.
+``rebuild`` rewrites everything (``loupe catalog fulltext --rebuild``); a catalog without
+the index, or with an older one, is built when it is opened (``ensure``).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any, Iterable, Iterator, Sequence
+
+from sqlalchemy import event, inspect, text
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session, sessionmaker
+
+from .schema import CanvasRow, ManifestRow, RegionRow
+from .text_words import words_of
+
+log = logging.getLogger(__name__)
+
+VERSION = "1"  # of what the documents hold; a catalog with another is rebuilt when opened
+META_KEY = "fulltext_version"
+REGIONS = "text_regions"
+MANIFESTS = "text_manifests"
+MIN_INFIX = 3  # shortest word ending indexed for hybrid search
+MAX_WORD = 500  # characters of a word the index keeps (PostgreSQL lexemes are limited to 2 KB)
+BATCH = 2000
+
+
+class FullTextError(RuntimeError):
+    """The full-text index cannot answer; the message says why and what to run."""
+
+
+# --- documents -----------------------------------------------------------------------------
+
+
+def region_texts(texts: dict | None, tags: Iterable[Any] | None) -> list[str]:
+    """A region's texts (every language) and tags: what Content Search searches."""
+    return [t for values in (texts or {}).values() for t in values] + [str(t) for t in tags or ()]
+
+
+def manifest_texts(label: dict | None, summary: dict | None, metadata: list | None,
+                   canvas_labels: Iterable[dict | None] = ()) -> list[str]:
+    """A manifest's label, summary, metadata values and canvas labels (every language)."""
+    out = _strings(label) + _strings(summary)
+    for entry in metadata or ():
+        if isinstance(entry, dict):
+            out += _strings(entry.get("value"))
+    for c in canvas_labels:
+        out += _strings(c)
+    return out
+
+
+def infix_words(words: Iterable[str]) -> list[str]:
+    """Each word and its endings of ``MIN_INFIX`` characters or more."""
+    out: dict[str, None] = {}
+    for w in words:
+        out.setdefault(w, None)
+        for i in range(1, len(w) - MIN_INFIX + 1):
+            out.setdefault(w[i:], None)
+    return list(out)
+
+
+def _kept(words: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(w[:MAX_WORD] for w in words))
+
+
+def _strings(value: Any) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [t for v in value.values() for t in _strings(v)]
+    if isinstance(value, (list, tuple)):
+        return [t for v in value for t in _strings(v)]
+    return [str(value)]
+
+
+@dataclass(frozen=True)
+class Doc:
+    id: int
+    words: list[str]
+
+    @classmethod
+    def of(cls, doc_id: int, texts: Iterable[str]) -> "Doc":
+        return cls(doc_id, _kept(words_of(texts)))
+
+
+# --- schema ----------------------------------------------------------------------------------
+
+
+def _sqlite_ddl() -> list[str]:
+    fts = "fts5(words, infix, tokenize = \"ascii tokenchars '_'\", prefix = '1 2 3', detail = column)"
+    return [
+        f"CREATE VIRTUAL TABLE IF NOT EXISTS {REGIONS} USING {fts}",
+        f"CREATE VIRTUAL TABLE IF NOT EXISTS {MANIFESTS} USING {fts}",
+        f"CREATE TRIGGER IF NOT EXISTS {REGIONS}_gone AFTER DELETE ON regions "
+        f"BEGIN DELETE FROM {REGIONS} WHERE rowid = old.id; END",
+        f"CREATE TRIGGER IF NOT EXISTS {MANIFESTS}_gone AFTER DELETE ON manifests "
+        f"BEGIN DELETE FROM {MANIFESTS} WHERE rowid = old.id; END",
+    ]
+
+
+def _postgres_ddl() -> list[str]:
+    out = []
+    for table, key, parent in ((REGIONS, "region_id", "regions"), (MANIFESTS, "manifest_id", "manifests")):
+        out += [
+            f"CREATE TABLE IF NOT EXISTS {table} ({key} INTEGER PRIMARY KEY REFERENCES {parent}(id) "
+            f"ON DELETE CASCADE, words tsvector NOT NULL, infix tsvector NOT NULL)",
+            f"CREATE INDEX IF NOT EXISTS ix_{table}_words ON {table} USING gin (words)",
+            f"CREATE INDEX IF NOT EXISTS ix_{table}_infix ON {table} USING gin (infix)",
+        ]
+    return out
+
+
+def _dialect(conn: Connection) -> str:
+    name = conn.dialect.name
+    if name not in ("sqlite", "postgresql"):
+        raise FullTextError(f"the full-text index supports SQLite and PostgreSQL catalogs, not {name}")
+    return name
+
+
+def create(conn: Connection) -> None:
+    """Create the index's tables where missing (empty)."""
+    for ddl in _sqlite_ddl() if _dialect(conn) == "sqlite" else _postgres_ddl():
+        conn.execute(text(ddl))
+
+
+def exists(conn: Connection) -> bool:
+    if _dialect(conn) == "sqlite":
+        found = conn.execute(text("SELECT count(*) FROM sqlite_master WHERE name IN (:a, :b)"),
+                             {"a": REGIONS, "b": MANIFESTS}).scalar()
+    else:
+        found = conn.execute(text("SELECT count(*) FROM information_schema.tables WHERE table_name IN (:a, :b) "
+                                  "AND table_schema = current_schema()"), {"a": REGIONS, "b": MANIFESTS}).scalar()
+    return found == 2
+
+
+def ensure(conn: Connection) -> bool:
+    """Create the index where missing and build it where it is not this version's; True when built."""
+    create(conn)
+    version = conn.execute(text("SELECT value FROM meta WHERE key = :k"), {"k": META_KEY}).scalar()
+    if version == VERSION:
+        return False
+    rebuild(conn)
+    return True
+
+
+# --- writing ---------------------------------------------------------------------------------
+
+
+def write_regions(conn: Connection, docs: Sequence[Doc]) -> None:
+    _write(conn, REGIONS, "region_id", docs)
+
+
+def write_manifests(conn: Connection, docs: Sequence[Doc]) -> None:
+    _write(conn, MANIFESTS, "manifest_id", docs)
+
+
+def _write(conn: Connection, table: str, key: str, docs: Sequence[Doc]) -> None:
+    if not docs:
+        return
+    rows = [{"id": d.id, "words": d.words, "infix": _kept(infix_words(d.words))} for d in docs]
+    if _dialect(conn) == "sqlite":
+        conn.execute(text(f"DELETE FROM {table} WHERE rowid = :id"), [{"id": r["id"]} for r in rows])
+        conn.execute(text(f"INSERT INTO {table} (rowid, words, infix) VALUES (:id, :words, :infix)"),
+                     [{**r, "words": " ".join(r["words"]), "infix": " ".join(r["infix"])} for r in rows])
+    else:
+        conn.execute(text(f"INSERT INTO {table} ({key}, words, infix) VALUES "
+                          f"(:id, array_to_tsvector(CAST(:words AS text[])), array_to_tsvector(CAST(:infix AS text[]))) "
+                          f"ON CONFLICT ({key}) DO UPDATE SET words = excluded.words, infix = excluded.infix"), rows)
+
+
+def rebuild(conn: Connection, progress=None) -> dict[str, Any]:  # noqa: ANN001 - progress(done, total)
+    """Rewrite every document from the catalog's rows; records this version in ``meta``."""
+    start = time.perf_counter()
+    create(conn)
+    for table in (REGIONS, MANIFESTS):
+        conn.execute(text(f"DELETE FROM {table}"))
+    regions = 0
+    for chunk in _chunks(conn.execute(text("SELECT id, texts, tags FROM regions ORDER BY id")), BATCH):
+        write_regions(conn, [Doc.of(i, region_texts(_json(t), _json(g))) for i, t, g in chunk])
+        regions += len(chunk)
+        if progress:
+            progress(regions, None)
+    manifests = 0
+    for chunk in _chunks(conn.execute(text("SELECT id, label, summary, metadata FROM manifests "
+                                           "WHERE status != 'deleted' ORDER BY id")), BATCH):
+        write_manifests(conn, _manifest_docs(conn, chunk))
+        manifests += len(chunk)
+    _set_version(conn)
+    seconds = round(time.perf_counter() - start, 2)
+    log.info("full-text index rebuilt: %d regions, %d manifests in %.1f s", regions, manifests, seconds)
+    return {"regions": regions, "manifests": manifests, "seconds": seconds}
+
+
+def refresh_manifests(conn: Connection, ids: Iterable[int]) -> None:
+    """Rewrite the documents of these manifests from their rows (deleted ones: removed)."""
+    ids = sorted(set(ids))
+    for i in range(0, len(ids), 500):
+        chunk = ids[i:i + 500]
+        params = {f"m{j}": v for j, v in enumerate(chunk)}
+        names = ", ".join(f":m{j}" for j in range(len(chunk)))
+        rows = conn.execute(text(f"SELECT id, label, summary, metadata, status FROM manifests WHERE id IN ({names})"),
+                            params).all()
+        live = [r[:4] for r in rows if r[4] != "deleted"]
+        gone = [{"id": r[0]} for r in rows if r[4] == "deleted"]
+        if gone:
+            key = "rowid" if _dialect(conn) == "sqlite" else "manifest_id"
+            conn.execute(text(f"DELETE FROM {MANIFESTS} WHERE {key} = :id"), gone)
+        write_manifests(conn, _manifest_docs(conn, live))
+
+
+def _manifest_docs(conn: Connection, rows: Sequence[Sequence[Any]]) -> list[Doc]:
+    if not rows:
+        return []
+    params = {f"m{j}": r[0] for j, r in enumerate(rows)}
+    names = ", ".join(f":m{j}" for j in range(len(rows)))
+    canvas_labels: dict[int, list] = {}
+    for manifest_id, label in conn.execute(text(f"SELECT manifest_id, label FROM canvases WHERE manifest_id IN "
+                                                f"({names}) ORDER BY manifest_id, position"), params):
+        canvas_labels.setdefault(manifest_id, []).append(_json(label))
+    return [Doc.of(i, manifest_texts(_json(label), _json(summary), _json(metadata), canvas_labels.get(i, ())))
+            for i, label, summary, metadata in rows]
+
+
+def _set_version(conn: Connection) -> None:
+    if conn.execute(text("SELECT 1 FROM meta WHERE key = :k"), {"k": META_KEY}).scalar() is None:
+        conn.execute(text("INSERT INTO meta (key, value) VALUES (:k, :v)"), {"k": META_KEY, "v": VERSION})
+    else:
+        conn.execute(text("UPDATE meta SET value = :v WHERE key = :k"), {"k": META_KEY, "v": VERSION})
+
+
+def _json(value: Any) -> Any:
+    if isinstance(value, str):
+        return json.loads(value)
+    return value
+
+
+def _chunks(rows: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    chunk: list[Any] = []
+    for r in rows:
+        chunk.append(tuple(r))
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+# --- keeping in sync -------------------------------------------------------------------------
+
+
+def keep_in_sync(factory: sessionmaker) -> None:
+    """Write the documents of regions and manifests a session adds or changes, in its flush."""
+    event.listen(factory, "after_flush", _after_flush)
+
+
+def _after_flush(session: Session, _context: Any) -> None:
+    regions: dict[int, RegionRow] = {}
+    manifests: set[int] = set()
+    for obj in (*session.new, *session.dirty):
+        if isinstance(obj, RegionRow) and obj.id is not None and obj not in session.deleted:
+            if obj in session.new or _changed(obj, ("texts", "tags")):
+                regions[obj.id] = obj
+        elif isinstance(obj, ManifestRow) and obj.id is not None:
+            manifests.add(obj.id)
+        elif isinstance(obj, CanvasRow) and obj.manifest_id is not None and (
+                obj in session.new or _changed(obj, ("label",))):
+            manifests.add(obj.manifest_id)
+    if not regions and not manifests:
+        return
+    conn = session.connection()
+    write_regions(conn, [Doc.of(i, region_texts(r.texts, r.tags)) for i, r in regions.items()])
+    refresh_manifests(conn, manifests)
+
+
+def _changed(obj: Any, names: tuple[str, ...]) -> bool:
+    state = inspect(obj)
+    return any(state.attrs[n].history.has_changes() for n in names)
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+
+def prefix_match(dialect: str, words: Sequence[str], *, column: str = "words", any_word: bool = False) -> str:
+    """The MATCH (FTS5) or tsquery (PostgreSQL) text: every word (or any, ``any_word``) as a prefix."""
+    words = [w[:MAX_WORD] for w in words]
+    if dialect == "sqlite":
+        joiner = " OR " if any_word else " AND "
+        return f"{column} : (" + joiner.join(f'"{w}"*' for w in words) + ")"
+    joiner = " | " if any_word else " & "
+    return joiner.join("'" + w.replace("\\", "\\\\").replace("'", "''") + "':*" for w in words)
+
+
+def matching_ids_sql(dialect: str, table: str = REGIONS, column: str = "words") -> str:
+    """SQL selecting the ids of documents matching ``:q`` (made by ``prefix_match``)."""
+    if dialect == "sqlite":
+        return f"SELECT rowid FROM {table} WHERE {table} MATCH :q"
+    key = "region_id" if table == REGIONS else "manifest_id"
+    return f"SELECT {key} FROM {table} WHERE {column} @@ CAST(:q AS tsquery)"
+
+
+def needs_check(words: Sequence[str]) -> bool:
+    """Whether a query has a word longer than the index keeps (its matches must be checked)."""
+    return any(len(w) > MAX_WORD for w in words)
+
+
+def ranked(conn: Connection, words: Sequence[str], table: str, limit: int) -> list[tuple[int, list[str]]]:
+    """Up to ``limit`` (id, words) of documents with any of ``words`` inside a word, best
+    first by the database's own ranking (FTS5 bm25, PostgreSQL ts_rank)."""
+    if not words:
+        return []
+    dialect = _dialect(conn)
+    q = prefix_match(dialect, words, column="infix", any_word=True)
+    if dialect == "sqlite":
+        rows = conn.execute(text(f"SELECT rowid, words FROM {table} WHERE {table} MATCH :q ORDER BY rank LIMIT :n"),
+                            {"q": q, "n": limit})
+        return [(i, w.split()) for i, w in rows]
+    key = "region_id" if table == REGIONS else "manifest_id"
+    rows = conn.execute(text(f"SELECT {key}, tsvector_to_array(words) FROM {table} WHERE infix @@ CAST(:q AS tsquery) "
+                             f"ORDER BY ts_rank(infix, CAST(:q AS tsquery)) DESC, {key} LIMIT :n"), {"q": q, "n": limit})
+    return [(i, list(w)) for i, w in rows]
+
+
+def status(conn: Connection) -> dict[str, Any]:
+    """Documents held against rows to index, and whether a rebuild is due."""
+    if not exists(conn):
+        return {"version": None, "regions": 0, "manifests": 0, "catalog_regions": None, "catalog_manifests": None,
+                "stale": True}
+    dialect = _dialect(conn)
+    rk, mk = ("rowid", "rowid") if dialect == "sqlite" else ("region_id", "manifest_id")
+    version = conn.execute(text("SELECT value FROM meta WHERE key = :k"), {"k": META_KEY}).scalar()
+    held_regions = conn.execute(text(f"SELECT count(*) FROM {REGIONS} t JOIN regions r ON r.id = t.{rk}")).scalar()
+    all_regions = conn.execute(text(f"SELECT count(*) FROM {REGIONS}")).scalar()
+    catalog_regions = conn.execute(text("SELECT count(*) FROM regions")).scalar()
+    held_manifests = conn.execute(text(f"SELECT count(*) FROM {MANIFESTS} t JOIN manifests m ON m.id = t.{mk} "
+                                       "WHERE m.status != 'deleted'")).scalar()
+    catalog_manifests = conn.execute(text("SELECT count(*) FROM manifests WHERE status != 'deleted'")).scalar()
+    return {"version": version, "regions": held_regions, "manifests": held_manifests,
+            "orphans": all_regions - held_regions, "catalog_regions": catalog_regions,
+            "catalog_manifests": catalog_manifests,
+            "stale": version != VERSION or held_regions != catalog_regions or held_manifests != catalog_manifests}
