@@ -40,6 +40,7 @@ VERSION = "1"  # of what the documents hold; a catalog with another is rebuilt w
 META_KEY = "fulltext_version"
 REGIONS = "text_regions"
 MANIFESTS = "text_manifests"
+TABLES = (REGIONS, MANIFESTS)
 MIN_INFIX = 3  # shortest word ending indexed for hybrid search
 MAX_WORD = 500  # characters of a word the index keeps (PostgreSQL lexemes are limited to 2 KB)
 BATCH = 2000
@@ -103,6 +104,11 @@ class Doc:
     @classmethod
     def of(cls, doc_id: int, texts: Iterable[str]) -> "Doc":
         return cls(doc_id, _kept(words_of(texts)))
+
+
+def is_index_table(name: str) -> bool:
+    """Whether a table is the index's own (FTS5 keeps shadow tables ``<name>_data`` and so on)."""
+    return any(name == t or name.startswith(f"{t}_") for t in TABLES)
 
 
 # --- schema ----------------------------------------------------------------------------------
