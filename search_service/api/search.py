@@ -135,6 +135,7 @@ def _respond(outcome: SearchOutcome, *, fmt: Any = None, get_next: bool = False)
                             "results": results, "next_cursor": outcome.next_cursor}
     if get_next:
         body["next"] = next_url
+    body["rankers"] = outcome.rankers
     body["timings_ms"] = outcome.timings_ms
     return json_response(body)
 
