@@ -149,6 +149,14 @@ def search_regions(catalog: Catalog, scope: TextScope, words: Sequence[str], *, 
     ``offset``, at most ``limit``), from the full-text index, in manifest, canvas and
     annotation order: the answers of ``regions_in_scope`` filtered by ``text_match``."""
     with catalog.session() as s:
+        match = _sqlite_match(s, scope, words)
+        if match is not None:  # SQLite: FTS5 alone counts and orders
+            if match == "":
+                return 0, []
+            conn = s.connection()
+            total = fulltext.count_matching(conn, match)
+            page = fulltext.matching_regions(conn, match, offset, limit) if total else []
+            return total, _regions_by_ids(s, page)
         ids = _matching(s, scope, words)
         total = s.scalar(select(func.count()).select_from(ids.subquery()))
         page = s.scalars(_ordered(ids).offset(offset).limit(limit)).all() if total else []
@@ -160,9 +168,34 @@ def matching_region_texts(catalog: Catalog, scope: TextScope, words: Sequence[st
     """(id, texts, tags) of every region in scope with every word as a word prefix, in
     manifest, canvas and annotation order (autocomplete counts words in them)."""
     with catalog.session() as s:
+        match = _sqlite_match(s, scope, words)
+        if match is not None:
+            ids = fulltext.matching_regions(s.connection(), match) if match else []
+            found: dict[int, tuple[int, dict, list]] = {}
+            for chunk in _chunks(ids, 500):
+                for i, t, g in s.execute(select(RegionRow.id, RegionRow.texts, RegionRow.tags)
+                                         .where(RegionRow.id.in_(chunk))):
+                    found[i] = (i, t or {}, g or [])
+            return [found[i] for i in ids if i in found]
         ids = _matching(s, scope, words)
         rows = s.execute(_ordered(ids, RegionRow.id, RegionRow.texts, RegionRow.tags)).all()
         return [(i, t or {}, g or []) for i, t, g in rows]
+
+
+def _sqlite_match(s: Session, scope: TextScope, words: Sequence[str]) -> str | None:
+    """SQLite: the FTS5 MATCH text for the scope and words ("" when the scope is empty);
+    None elsewhere (PostgreSQL joins the catalog's tables: ``_matching``)."""
+    if s.get_bind().dialect.name != "sqlite":
+        return None
+    if scope.machine_motivation != fulltext.MACHINE_MOTIVATION:
+        raise ValueError(f"the full-text index reads machine regions' motivation as {fulltext.MACHINE_MOTIVATION!r}")
+    if scope.kind == "manifest":
+        manifest_id = s.scalar(select(ManifestRow.id).where(ManifestRow.uri == scope.uri,
+                                                            ManifestRow.status != "deleted"))
+        if manifest_id is None:
+            return ""
+        return fulltext.scoped_match(words, manifest_id=manifest_id, motivations=scope.motivations)
+    return fulltext.scoped_match(words, collections=_collection_scope(s, scope.uri), motivations=scope.motivations)
 
 
 def _matching(s: Session, scope: TextScope, words: Sequence[str]) -> Select:
@@ -179,7 +212,7 @@ def _matching(s: Session, scope: TextScope, words: Sequence[str]) -> Select:
     if scope.motivations:
         query = query.where(or_(*[_motivation_is(dialect, m, scope.machine_motivation) for m in scope.motivations]))
     if words:
-        matched = text(fulltext.matching_ids_sql(dialect)).bindparams(q=fulltext.prefix_match(dialect, words))
+        matched = text(fulltext.matching_ids_sql()).bindparams(q=fulltext.prefix_match(dialect, words))
         query = query.where(RegionRow.id.in_(matched.columns(column("id"))))
     return query
 

@@ -11,6 +11,14 @@ Two columns per document: ``words`` (Content Search, autocomplete: word-prefix m
 ``infix`` (hybrid search: every word's endings of three characters or more, so a prefix query
 finds a word inside a word: "angel" in "Archangel").
 
+In SQLite a region's document also says where it is, so that Content Search is answered by
+FTS5 alone, without reading the matched rows: its rowid is its place in Content Search's
+order (manifest id, canvas position, then annotation order within the canvas: ``region_key``),
+and a ``scope`` column holds its manifest, its collection, whether it may be shown (not a
+rejected machine annotation) and its motivation as tokens. ``text_region_keys`` maps region
+ids to those rowids. PostgreSQL joins the catalog's tables instead (its GIN index and
+planner do that well).
+
 Kept in sync within the transaction that changes the catalog: a session listener writes the
 documents of regions and manifests written or changed (harvest, machine tags, reviews);
 deleting rows removes their documents in the database itself (an SQLite trigger, a
@@ -21,6 +29,7 @@ the index, or with an older one, is built when it is opened (``ensure``).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import time
@@ -36,11 +45,14 @@ from .text_words import words_of
 
 log = logging.getLogger(__name__)
 
-VERSION = "1"  # of what the documents hold; a catalog with another is rebuilt when opened
+VERSION = "2"  # of what the documents hold; a catalog with another is rebuilt when opened
 META_KEY = "fulltext_version"
 REGIONS = "text_regions"
 MANIFESTS = "text_manifests"
-TABLES = (REGIONS, MANIFESTS)
+KEYS = "text_region_keys"
+TABLES = (REGIONS, MANIFESTS, KEYS)
+MACHINE_MOTIVATION = "tagging"  # of machine regions that name none (search_service.region_annotations)
+SEQ_BITS, POSITION_BITS, MANIFEST_BITS = 20, 19, 24
 MIN_INFIX = 3  # shortest word ending indexed for hybrid search
 MAX_WORD = 500  # characters of a word the index keeps (PostgreSQL lexemes are limited to 2 KB)
 BATCH = 2000
@@ -115,12 +127,14 @@ def is_index_table(name: str) -> bool:
 
 
 def _sqlite_ddl() -> list[str]:
-    fts = "fts5(words, infix, tokenize = \"ascii tokenchars '_'\", prefix = '1 2 3', detail = column)"
+    options = "tokenize = \"ascii tokenchars '_'\", prefix = '1 2 3', detail = column"
     return [
-        f"CREATE VIRTUAL TABLE IF NOT EXISTS {REGIONS} USING {fts}",
-        f"CREATE VIRTUAL TABLE IF NOT EXISTS {MANIFESTS} USING {fts}",
-        f"CREATE TRIGGER IF NOT EXISTS {REGIONS}_gone AFTER DELETE ON regions "
-        f"BEGIN DELETE FROM {REGIONS} WHERE rowid = old.id; END",
+        f"CREATE VIRTUAL TABLE IF NOT EXISTS {REGIONS} USING fts5(words, infix, scope, region UNINDEXED, {options})",
+        f"CREATE TABLE IF NOT EXISTS {KEYS} (region_id INTEGER PRIMARY KEY, key INTEGER NOT NULL)",
+        f"CREATE VIRTUAL TABLE IF NOT EXISTS {MANIFESTS} USING fts5(words, infix, {options})",
+        f"CREATE TRIGGER IF NOT EXISTS {REGIONS}_gone AFTER DELETE ON regions BEGIN "
+        f"DELETE FROM {REGIONS} WHERE rowid = (SELECT key FROM {KEYS} WHERE region_id = old.id); "
+        f"DELETE FROM {KEYS} WHERE region_id = old.id; END",
         f"CREATE TRIGGER IF NOT EXISTS {MANIFESTS}_gone AFTER DELETE ON manifests "
         f"BEGIN DELETE FROM {MANIFESTS} WHERE rowid = old.id; END",
     ]
@@ -151,6 +165,15 @@ def create(conn: Connection) -> None:
         conn.execute(text(ddl))
 
 
+def drop(conn: Connection) -> None:
+    """Remove the index's tables (and SQLite's triggers)."""
+    if _dialect(conn) == "sqlite":
+        for table in TABLES:
+            conn.execute(text(f"DROP TRIGGER IF EXISTS {table}_gone"))
+    for table in TABLES:
+        conn.execute(text(f"DROP TABLE IF EXISTS {table}"))
+
+
 def exists(conn: Connection) -> bool:
     if _dialect(conn) == "sqlite":
         found = conn.execute(text("SELECT count(*) FROM sqlite_master WHERE name IN (:a, :b)"),
@@ -174,8 +197,114 @@ def ensure(conn: Connection) -> bool:
 # --- writing ---------------------------------------------------------------------------------
 
 
-def write_regions(conn: Connection, docs: Sequence[Doc]) -> None:
-    _write(conn, REGIONS, "region_id", docs)
+_REGION_ROWS = ("SELECT r.id, r.canvas_id, c.position, c.manifest_id, m.collection_uri, r.texts, r.tags, r.made_by, "
+                "r.review, r.motivation FROM regions r JOIN canvases c ON c.id = r.canvas_id "
+                "JOIN manifests m ON m.id = c.manifest_id")
+
+
+def write_regions(conn: Connection, ids: Iterable[int]) -> None:
+    """(Re)write the documents of these regions from their rows (and where they are)."""
+    ids = sorted(set(ids))
+    rows: list[tuple] = []
+    for i in range(0, len(ids), 500):
+        chunk = ids[i:i + 500]
+        names = ", ".join(f":r{j}" for j in range(len(chunk)))
+        rows += [tuple(r) for r in conn.execute(text(f"{_REGION_ROWS} WHERE r.id IN ({names})"),
+                                                 {f"r{j}": v for j, v in enumerate(chunk)})]
+    if _dialect(conn) != "sqlite":
+        _write(conn, REGIONS, "region_id", [Doc.of(r[0], region_texts(_json(r[5]), _json(r[6]))) for r in rows])
+        return
+    old = _keys_of(conn, [r[0] for r in rows])
+    if old:
+        conn.execute(text(f"DELETE FROM {REGIONS} WHERE rowid = :k"), [{"k": k} for k in old.values()])
+    seqs: dict[tuple[int, int], int] = {}
+    out = []
+    for row in sorted(rows, key=lambda r: r[0]):  # new regions follow the canvas's others in id order
+        region_id, _, position, manifest_id = row[:4]
+        prefix = _prefix(manifest_id, position)
+        kept = old.get(region_id)
+        if kept is not None and kept >> SEQ_BITS == prefix >> SEQ_BITS:
+            seq = kept & ((1 << SEQ_BITS) - 1)
+        else:
+            if (manifest_id, position) not in seqs:
+                seqs[(manifest_id, position)] = _last_seq(conn, prefix, old.values())
+            seqs[(manifest_id, position)] += 1
+            seq = seqs[(manifest_id, position)]
+            if seq >= 1 << SEQ_BITS:
+                raise FullTextError(f"canvas {row[1]} had more than {1 << SEQ_BITS:,} annotations written over time; "
+                                    "run `loupe catalog fulltext --rebuild`")
+        out.append(_sqlite_region(row, prefix | seq))
+    _insert_sqlite_regions(conn, out)
+
+
+def _prefix(manifest_id: int, position: int) -> int:
+    if manifest_id >= 1 << MANIFEST_BITS or not 0 <= position < 1 << POSITION_BITS:
+        raise FullTextError(f"manifest {manifest_id} (canvas at position {position}) is beyond what the SQLite "
+                            f"full-text index orders ({1 << MANIFEST_BITS:,} manifests, {1 << POSITION_BITS:,} canvases "
+                            "each): use PostgreSQL (catalog_url)")
+    return (manifest_id << (POSITION_BITS + SEQ_BITS)) | (position << SEQ_BITS)
+
+
+def _last_seq(conn: Connection, prefix: int, removed: Iterable[int]) -> int:
+    """The highest annotation number in use on the canvas of ``prefix`` (-1: none)."""
+    top = conn.execute(text(f"SELECT max(rowid) FROM {REGIONS} WHERE rowid BETWEEN :lo AND :hi"),
+                       {"lo": prefix, "hi": prefix + (1 << SEQ_BITS) - 1}).scalar()
+    mine = [k for k in removed if k >> SEQ_BITS == prefix >> SEQ_BITS]  # removed just now: not reused
+    best = max([top] + mine if top is not None else mine, default=None)
+    return -1 if best is None else best & ((1 << SEQ_BITS) - 1)
+
+
+def _keys_of(conn: Connection, ids: Sequence[int]) -> dict[int, int]:
+    out: dict[int, int] = {}
+    for i in range(0, len(ids), 500):
+        chunk = ids[i:i + 500]
+        names = ", ".join(f":r{j}" for j in range(len(chunk)))
+        out.update(conn.execute(text(f"SELECT region_id, key FROM {KEYS} WHERE region_id IN ({names})"),
+                                {f"r{j}": v for j, v in enumerate(chunk)}).all())
+    return out
+
+
+def _sqlite_region(row: Sequence[Any], key: int) -> dict[str, Any]:
+    region_id, _, _, manifest_id, collection, texts, tags, made_by, review, motivation = row
+    words = _kept(words_of(region_texts(_json(texts), _json(tags))))
+    return {"key": key, "region": region_id, "words": " ".join(words), "infix": " ".join(_kept(infix_words(words))),
+            "scope": " ".join(scope_tokens(manifest_id, collection, made_by, review, motivation))}
+
+
+def _insert_sqlite_regions(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    if not rows:
+        return
+    conn.execute(text(f"INSERT INTO {REGIONS} (rowid, words, infix, scope, region) "
+                      f"VALUES (:key, :words, :infix, :scope, :region)"), rows)
+    conn.execute(text(f"INSERT OR REPLACE INTO {KEYS} (region_id, key) VALUES (:region, :key)"), rows)
+
+
+def scope_tokens(manifest_id: int, collection: str | None, made_by: str | None, review: str | None,
+                 motivation: str | None) -> list[str]:
+    """Where a region is and what it is, as words of the ``scope`` column: ``m<id>`` its
+    manifest, ``c<key>`` its manifest's collection, ``v`` shown (not a rejected machine
+    annotation), ``t<key>`` its motivation as Content Search reads it."""
+    out = [f"m{manifest_id}"]
+    if collection:
+        out.append(collection_token(collection))
+    if made_by != "machine" or review is None or review != "rejected":
+        out.append("v")
+    stated = motivation.split(":", 1)[-1] if motivation else (MACHINE_MOTIVATION if made_by == "machine" else None)
+    if stated is not None:
+        out.append(motivation_token(stated))
+    return out
+
+
+def collection_token(uri: str) -> str:
+    return "c" + _key(uri)
+
+
+def motivation_token(motivation: str) -> str:
+    return "t" + _key(motivation)
+
+
+def _key(value: str) -> str:
+    return hashlib.sha256(value.encode("utf-8")).hexdigest()[:16]
 
 
 def write_manifests(conn: Connection, docs: Sequence[Doc]) -> None:
@@ -196,18 +325,26 @@ def _write(conn: Connection, table: str, key: str, docs: Sequence[Doc]) -> None:
                           f"ON CONFLICT ({key}) DO UPDATE SET words = excluded.words, infix = excluded.infix"), rows)
 
 
-def rebuild(conn: Connection, progress=None) -> dict[str, Any]:  # noqa: ANN001 - progress(done, total)
+def rebuild(conn: Connection) -> dict[str, Any]:
     """Rewrite every document from the catalog's rows; records this version in ``meta``."""
     start = time.perf_counter()
+    drop(conn)
     create(conn)
-    for table in (REGIONS, MANIFESTS):
-        conn.execute(text(f"DELETE FROM {table}"))
     regions = 0
-    for chunk in _chunks(conn.execute(text("SELECT id, texts, tags FROM regions ORDER BY id")), BATCH):
-        write_regions(conn, [Doc.of(i, region_texts(_json(t), _json(g))) for i, t, g in chunk])
-        regions += len(chunk)
-        if progress:
-            progress(regions, None)
+    if _dialect(conn) == "sqlite":
+        canvas, seq = None, -1
+        for chunk in _chunks(conn.execute(text(f"{_REGION_ROWS} ORDER BY c.manifest_id, c.position, r.id")), BATCH):
+            rows = []
+            for row in chunk:
+                seq = seq + 1 if row[1] == canvas else 0
+                canvas = row[1]
+                rows.append(_sqlite_region(row, _prefix(row[3], row[2]) | seq))
+            _insert_sqlite_regions(conn, rows)
+            regions += len(chunk)
+    else:
+        for chunk in _chunks(conn.execute(text("SELECT id, texts, tags FROM regions ORDER BY id")), BATCH):
+            _write(conn, REGIONS, "region_id", [Doc.of(i, region_texts(_json(t), _json(g))) for i, t, g in chunk])
+            regions += len(chunk)
     manifests = 0
     for chunk in _chunks(conn.execute(text("SELECT id, label, summary, metadata FROM manifests "
                                            "WHERE status != 'deleted' ORDER BY id")), BATCH):
@@ -282,22 +419,44 @@ def keep_in_sync(factory: sessionmaker) -> None:
 
 
 def _after_flush(session: Session, _context: Any) -> None:
-    regions: dict[int, RegionRow] = {}
+    regions: set[int] = set()
+    canvases: set[int] = set()
+    moved: set[int] = set()
     manifests: set[int] = set()
     for obj in (*session.new, *session.dirty):
-        if isinstance(obj, RegionRow) and obj.id is not None and obj not in session.deleted:
-            if obj in session.new or _changed(obj, ("texts", "tags")):
-                regions[obj.id] = obj
+        if obj in session.deleted:
+            continue
+        if isinstance(obj, RegionRow) and obj.id is not None:
+            if obj in session.new or _changed(obj, ("texts", "tags", "review", "motivation", "made_by", "canvas_id")):
+                regions.add(obj.id)
         elif isinstance(obj, ManifestRow) and obj.id is not None:
             manifests.add(obj.id)
+            if obj not in session.new and _changed(obj, ("collection_uri",)):
+                moved.add(obj.id)
         elif isinstance(obj, CanvasRow) and obj.manifest_id is not None and (
-                obj in session.new or _changed(obj, ("label",))):
+                obj in session.new or _changed(obj, ("label", "position"))):
             manifests.add(obj.manifest_id)
-    if not regions and not manifests:
+            if obj not in session.new and _changed(obj, ("position",)):
+                canvases.add(obj.id)
+    if not (regions or manifests):
         return
     conn = session.connection()
-    write_regions(conn, [Doc.of(i, region_texts(r.texts, r.tags)) for i, r in regions.items()])
+    if canvases or moved:  # where their regions are changed: their documents say where
+        regions |= set(_ids(conn, "SELECT id FROM regions WHERE canvas_id IN ({})", canvases))
+        regions |= set(_ids(conn, "SELECT r.id FROM regions r JOIN canvases c ON c.id = r.canvas_id "
+                                  "WHERE c.manifest_id IN ({})", moved))
+    write_regions(conn, regions)
     refresh_manifests(conn, manifests)
+
+
+def _ids(conn: Connection, sql: str, values: Iterable[int]) -> list[int]:
+    values = sorted(values)
+    out: list[int] = []
+    for i in range(0, len(values), 500):
+        chunk = values[i:i + 500]
+        names = ", ".join(f":v{j}" for j in range(len(chunk)))
+        out += [r[0] for r in conn.execute(text(sql.format(names)), {f"v{j}": v for j, v in enumerate(chunk)})]
+    return out
 
 
 def _changed(obj: Any, names: tuple[str, ...]) -> bool:
@@ -318,12 +477,38 @@ def prefix_match(dialect: str, words: Sequence[str], *, column: str = "words", a
     return joiner.join("'" + w.replace("\\", "\\\\").replace("'", "''") + "':*" for w in words)
 
 
-def matching_ids_sql(dialect: str, table: str = REGIONS, column: str = "words") -> str:
-    """SQL selecting the ids of documents matching ``:q`` (made by ``prefix_match``)."""
-    if dialect == "sqlite":
-        return f"SELECT rowid FROM {table} WHERE {table} MATCH :q"
+def matching_ids_sql(table: str = REGIONS, column: str = "words") -> str:
+    """PostgreSQL: SQL selecting the ids of documents matching ``:q`` (made by ``prefix_match``)."""
     key = "region_id" if table == REGIONS else "manifest_id"
     return f"SELECT {key} FROM {table} WHERE {column} @@ CAST(:q AS tsquery)"
+
+
+def scoped_match(words: Sequence[str], *, manifest_id: int | None = None, collections: Iterable[str] = (),
+                 motivations: Iterable[str] = ()) -> str:
+    """SQLite: the MATCH text for shown regions with every word as a word prefix, in one
+    manifest or in any of ``collections``, with one of ``motivations`` (none: any)."""
+    parts = [prefix_match("sqlite", words)] if words else []
+    parts.append("scope : (v)")
+    if manifest_id is not None:
+        parts.append(f"scope : (m{int(manifest_id)})")
+    else:
+        parts.append("scope : (" + " OR ".join(collection_token(c) for c in sorted(collections)) + ")")
+    wanted = sorted(motivation_token(m) for m in motivations)
+    if wanted:
+        parts.append("scope : (" + " OR ".join(wanted) + ")")
+    return " AND ".join(parts)
+
+
+def count_matching(conn: Connection, match: str) -> int:
+    """SQLite: how many regions ``match`` (``scoped_match``) finds."""
+    return conn.execute(text(f"SELECT count(*) FROM {REGIONS} WHERE {REGIONS} MATCH :q"), {"q": match}).scalar() or 0
+
+
+def matching_regions(conn: Connection, match: str, offset: int = 0, limit: int | None = None) -> list[int]:
+    """SQLite: the ids of the regions ``match`` finds, in Content Search's order, from ``offset``."""
+    rows = conn.execute(text(f"SELECT region FROM {REGIONS} WHERE {REGIONS} MATCH :q ORDER BY rowid "
+                             "LIMIT :n OFFSET :o"), {"q": match, "n": -1 if limit is None else limit, "o": offset})
+    return [r[0] for r in rows]
 
 
 def needs_check(words: Sequence[str]) -> bool:
@@ -339,7 +524,8 @@ def ranked(conn: Connection, words: Sequence[str], table: str, limit: int) -> li
     dialect = _dialect(conn)
     q = prefix_match(dialect, words, column="infix", any_word=True)
     if dialect == "sqlite":
-        rows = conn.execute(text(f"SELECT rowid, words FROM {table} WHERE {table} MATCH :q ORDER BY rank LIMIT :n"),
+        doc_id = "region" if table == REGIONS else "rowid"
+        rows = conn.execute(text(f"SELECT {doc_id}, words FROM {table} WHERE {table} MATCH :q ORDER BY rank LIMIT :n"),
                             {"q": q, "n": limit})
         return [(i, w.split()) for i, w in rows]
     key = "region_id" if table == REGIONS else "manifest_id"
@@ -354,7 +540,7 @@ def status(conn: Connection) -> dict[str, Any]:
         return {"version": None, "regions": 0, "manifests": 0, "catalog_regions": None, "catalog_manifests": None,
                 "stale": True}
     dialect = _dialect(conn)
-    rk, mk = ("rowid", "rowid") if dialect == "sqlite" else ("region_id", "manifest_id")
+    rk, mk = ("region", "rowid") if dialect == "sqlite" else ("region_id", "manifest_id")
     version = conn.execute(text("SELECT value FROM meta WHERE key = :k"), {"k": META_KEY}).scalar()
     held_regions = conn.execute(text(f"SELECT count(*) FROM {REGIONS} t JOIN regions r ON r.id = t.{rk}")).scalar()
     all_regions = conn.execute(text(f"SELECT count(*) FROM {REGIONS}")).scalar()
