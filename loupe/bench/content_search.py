@@ -27,6 +27,8 @@ from connector.catalog import Catalog, fulltext
 from connector.catalog.keys import uri_key
 from connector.catalog.schema import CanvasRow, CollectionRow, ManifestRow, RegionRow, Source
 from loupe_core.settings import Settings
+from search_service.app import create_app
+from search_service.services import Services
 
 HOST = "https://iiif.bench-museum.example.org"
 REGIONS_PER_CANVAS = 11
@@ -122,9 +124,6 @@ def _fill(catalog: Catalog, regions: int, seed: int) -> list[str]:
 
 def _measure(settings: Settings, catalog: Catalog, manifests: list[str], queries: int, seed: int
              ) -> dict[str, list[tuple[float, int]]]:
-    from search_service.app import create_app
-    from search_service.services import Services
-
     rng = random.Random(seed)
     weights = [1.0 / (k + 1) for k in range(len(WORDS))]
     services = Services(settings, catalog=catalog, index_role="bench content search")
