@@ -414,39 +414,64 @@ def _chunks(rows: Iterable[Any], size: int) -> Iterator[list[Any]]:
 
 
 def keep_in_sync(factory: sessionmaker) -> None:
-    """Write the documents of regions and manifests a session adds or changes, in its flush."""
+    """Write the documents of regions and manifests a session adds or changes, once per
+    commit, in the committing transaction (flushes note what changed)."""
     event.listen(factory, "after_flush", _after_flush)
+    event.listen(factory, "before_commit", _before_commit)
+    event.listen(factory, "after_rollback", _forget)
+
+
+@dataclass
+class _Pending:
+    regions: set[int]
+    canvases: set[int]  # moved to another position
+    manifests: set[int]
+    moved: set[int]  # manifests moved to another collection
+
+
+def _pending(session: Session) -> _Pending:
+    found = session.info.get("fulltext")
+    if found is None:
+        found = session.info["fulltext"] = _Pending(set(), set(), set(), set())
+    return found
+
+
+def _forget(session: Session) -> None:
+    session.info.pop("fulltext", None)
 
 
 def _after_flush(session: Session, _context: Any) -> None:
-    regions: set[int] = set()
-    canvases: set[int] = set()
-    moved: set[int] = set()
-    manifests: set[int] = set()
+    p = _pending(session)
     for obj in (*session.new, *session.dirty):
         if obj in session.deleted:
             continue
         if isinstance(obj, RegionRow) and obj.id is not None:
             if obj in session.new or _changed(obj, ("texts", "tags", "review", "motivation", "made_by", "canvas_id")):
-                regions.add(obj.id)
+                p.regions.add(obj.id)
         elif isinstance(obj, ManifestRow) and obj.id is not None:
-            manifests.add(obj.id)
+            p.manifests.add(obj.id)
             if obj not in session.new and _changed(obj, ("collection_uri",)):
-                moved.add(obj.id)
+                p.moved.add(obj.id)
         elif isinstance(obj, CanvasRow) and obj.manifest_id is not None and (
                 obj in session.new or _changed(obj, ("label", "position"))):
-            manifests.add(obj.manifest_id)
+            p.manifests.add(obj.manifest_id)
             if obj not in session.new and _changed(obj, ("position",)):
-                canvases.add(obj.id)
-    if not (regions or manifests):
+                p.canvases.add(obj.id)
+
+
+def _before_commit(session: Session) -> None:
+    session.flush()
+    p = session.info.pop("fulltext", None)
+    if p is None or not (p.regions or p.manifests):
         return
     conn = session.connection()
-    if canvases or moved:  # where their regions are changed: their documents say where
-        regions |= set(_ids(conn, "SELECT id FROM regions WHERE canvas_id IN ({})", canvases))
+    regions = set(p.regions)
+    if p.canvases or p.moved:  # where their regions are changed: their documents say where
+        regions |= set(_ids(conn, "SELECT id FROM regions WHERE canvas_id IN ({})", p.canvases))
         regions |= set(_ids(conn, "SELECT r.id FROM regions r JOIN canvases c ON c.id = r.canvas_id "
-                                  "WHERE c.manifest_id IN ({})", moved))
-    write_regions(conn, regions)
-    refresh_manifests(conn, manifests)
+                                  "WHERE c.manifest_id IN ({})", p.moved))
+    write_regions(conn, regions)  # regions deleted since are skipped (no row)
+    refresh_manifests(conn, p.manifests)
 
 
 def _ids(conn: Connection, sql: str, values: Iterable[int]) -> list[int]:
