@@ -19,8 +19,9 @@ rejected machine annotation) and its motivation as tokens. ``text_region_keys`` 
 ids to those rowids. PostgreSQL joins the catalog's tables instead (its GIN index and
 planner do that well).
 
-Kept in sync within the transaction that changes the catalog: a session listener writes the
-documents of regions and manifests written or changed (harvest, machine tags, reviews);
+Kept in sync within the transaction that changes the catalog: the catalog's sessions note
+the regions and manifests written or changed (harvest, machine tags, reviews) as they flush
+and write their documents when they commit;
 deleting rows removes their documents in the database itself (an SQLite trigger, a
 PostgreSQL foreign key with ON DELETE CASCADE), so bulk and cascading deletes are covered.
 ``rebuild`` rewrites everything (``loupe catalog fulltext --rebuild``); a catalog without
