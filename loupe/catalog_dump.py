@@ -22,6 +22,7 @@ from typing import Any, Callable, Iterator
 
 from sqlalchemy import JSON, Boolean, Date, DateTime, Engine, Integer, MetaData, Table, func, insert, select, text
 
+from connector.catalog import fulltext
 from connector.catalog.schema import Base
 from loupe_tagging.vocabulary_store import VocabularyRow
 from training_worker.jobs.store import JobRow
@@ -134,6 +135,7 @@ def load_catalog(engine: Engine, path: Path, progress: Callable[[str, int], None
             progress(name, counts[name])
         if engine.dialect.name == "postgresql":
             _advance_sequences(conn, tables.values())
+        fulltext.rebuild(conn)  # the documents are derived: made again from the rows loaded
     return counts
 
 
@@ -149,8 +151,10 @@ def _advance_sequences(conn: Any, tables: Any) -> None:
 
 
 def table_counts(engine: Engine) -> dict[str, int]:
-    """Rows per table (to compare a restore with its backup)."""
+    """Rows per table (to compare a restore with its backup); the full-text index's tables,
+    derived from the others, are left out."""
     reflected = MetaData()
     reflected.reflect(engine)
     with engine.connect() as conn:
-        return {t.name: conn.execute(select(func.count()).select_from(t)).scalar_one() for t in reflected.sorted_tables}
+        return {t.name: conn.execute(select(func.count()).select_from(t)).scalar_one() for t in reflected.sorted_tables
+                if not fulltext.is_index_table(t.name)}

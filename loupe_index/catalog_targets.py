@@ -140,6 +140,11 @@ def images_to_index(catalog: Catalog, *, source_id: int | None = None,
         yield from items
 
 
+def image_item(m: ManifestRow, canvas: CanvasRow, row: ImageRow, source_name: str | None) -> ImageToIndex:
+    """What the points of one image of a loaded manifest (canvases, images, regions) say."""
+    return _item(m, canvas, row, source_name)
+
+
 def _item(m: ManifestRow, canvas: CanvasRow, row: ImageRow, source_name: str | None) -> ImageToIndex:
     manifest_labels = _texts(m.label)
     whole: list[str] = []

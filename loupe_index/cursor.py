@@ -33,6 +33,12 @@ def query_fingerprint(vector: np.ndarray, vector_name: str, filters_key: str, on
     return h.hexdigest()[:20]
 
 
+def text_fingerprint(text: str, vector_name: str | None, filters_key: str, one_per_canvas: bool) -> str:
+    """The fingerprint of a hybrid text search (its words, and the vector fused with them)."""
+    h = hashlib.sha256(json.dumps(["hybrid", text, vector_name, filters_key, bool(one_per_canvas)]).encode())
+    return h.hexdigest()[:20]
+
+
 def encode_cursor(offset: int, fingerprint: str) -> str:
     raw = json.dumps({"v": CURSOR_VERSION, "o": int(offset), "q": fingerprint}, separators=(",", ":"))
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")

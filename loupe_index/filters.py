@@ -110,3 +110,21 @@ def qdrant_filter(filters: SearchFilters | None, extra: Iterable[models.Conditio
         if filters.year_from is not None or filters.year_to is not None:
             must.append(models.FieldCondition(key="year", range=models.Range(gte=filters.year_from, lte=filters.year_to)))
     return models.Filter(must=must) if must else None
+
+
+def payload_matches(filters: SearchFilters, payload: dict[str, Any]) -> bool:
+    """Whether a point with ``payload`` passes ``filters`` (the rules above; hits made
+    outside the vector store, such as the text ranker's, are filtered with it)."""
+    if filters.source and not (payload.get("source_id") in filters.source_ids
+                               or payload.get("source") in filters.source_names):
+        return False
+    for name in KEYWORD_FILTERS:
+        values = getattr(filters, name)
+        if values and payload.get(name) not in values:
+            return False
+    if filters.year_from is not None or filters.year_to is not None:
+        year = payload.get("year")
+        if year is None or (filters.year_from is not None and year < filters.year_from) \
+                or (filters.year_to is not None and year > filters.year_to):
+            return False
+    return True

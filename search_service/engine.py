@@ -22,7 +22,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from PIL import Image as PILImage
 
-from loupe_index import SearchHit
+from loupe_index import SearchHit, VectorIndexError
+from loupe_index.cursor import decode_cursor, encode_cursor, text_fingerprint
+from loupe_index.hybrid import fuse, text_ranking, text_weights
+from loupe_index.vector_index import MAX_LIMIT
+from loupe_models import ModelError, get_spec
 from search_service.query_model import registry_model_for
 
 from .combiner import BASELINE, DEFAULT_TEXT_WEIGHT, zero_shot_compose
@@ -36,6 +40,8 @@ if TYPE_CHECKING:  # pragma: no cover
 log = logging.getLogger(__name__)
 
 MAX_TEXT_CHARS = 1_000
+TEXT_DEPTH = 200  # documents of each kind the text ranker scores
+VECTOR_DEPTH = 200  # vector hits fused with them (more for pages beyond)
 
 
 @dataclass
@@ -46,6 +52,7 @@ class SearchOutcome:
     model: str
     query: dict[str, Any]  # what was searched, for the response
     timings_ms: dict[str, float] = field(default_factory=dict)
+    rankers: list[str] = field(default_factory=lambda: ["vector"])  # "text" (catalog words), "vector" (the model of `vector`)
 
 
 class SearchEngine:
@@ -54,12 +61,51 @@ class SearchEngine:
 
     # --- queries ------------------------------------------------------------------------
     def text(self, text: str, query: SearchQuery) -> SearchOutcome:
+        """Hybrid: the catalog's words (``loupe_index.hybrid``) fused with CLIP's ranking by
+        reciprocal rank; CLIP alone when no text matches (its own scores and order), the words
+        alone when there is no CLIP to ask (nothing indexed, no weights, or an image-only
+        model). ``rankers`` in the outcome says which ranked the results."""
         text = check_text(text, "q")
-        vector_name, model = self._model()
+        described = {"type": "text", "text": text}
         start = time.perf_counter()
-        vector = model.encode_texts([text])[0]
-        return self._search(vector, vector_name, model.name, query, {"type": "text", "text": text},
-                            encode_ms=_ms(start))
+        try:
+            vector_name: str | None = self.services.active_vector()
+        except VectorIndexError:
+            vector_name = None
+        words = text_ranking(self.services.catalog, text, query.filters, vector_name or "", TEXT_DEPTH)
+        text_ms = _ms(start)
+        model, why = self._text_model(vector_name)
+        if model is None and not words and why is not None:
+            raise why  # neither ranker can answer: say why CLIP cannot
+        if model is not None and not words:
+            start = time.perf_counter()
+            vector = model.encode_texts([text])[0]
+            outcome = self._search(vector, vector_name, model.name, query, described, encode_ms=_ms(start))
+            outcome.timings_ms["text_ms"] = round(text_ms, 2)
+            outcome.rankers = ["vector"]
+            return outcome
+        fingerprint = text_fingerprint(text, vector_name, query.filters.key(), query.one_per_canvas)
+        offset = decode_cursor(query.cursor, fingerprint) if query.cursor else 0
+        rankings = [words]
+        timings = {"text_ms": round(text_ms, 2)}
+        rankers = ["text"]
+        if model is not None:
+            start = time.perf_counter()
+            vector = model.encode_texts([text])[0]
+            timings["encode_ms"] = round(_ms(start), 2)
+            start = time.perf_counter()
+            depth = min(MAX_LIMIT, max(VECTOR_DEPTH, offset + query.limit))  # the same for every page
+            page = self.services.index.search(vector, vector_name, limit=depth, filters=query.filters,
+                                              one_per_canvas=query.one_per_canvas)
+            timings["search_ms"] = round(_ms(start), 2)
+            rankings.append(page.hits)
+            rankers.append("vector")
+        fused = fuse(rankings, [text_weights(words), None][:len(rankings)], one_per_canvas=query.one_per_canvas)
+        hits = fused[offset:offset + query.limit]
+        more = offset + query.limit < len(fused) and offset + query.limit < MAX_LIMIT
+        label = model.name if model is not None else (_model_label(vector_name) if vector_name else "")
+        return SearchOutcome(hits, encode_cursor(offset + query.limit, fingerprint) if more else None,
+                             vector_name or "", label, {**described, **query.describe()}, timings, rankers)
 
     def image(self, image: PILImage.Image, query: SearchQuery, *, described: dict[str, Any] | None = None) -> SearchOutcome:
         vector_name, model = self._model()
@@ -114,6 +160,22 @@ class SearchEngine:
                             {"type": "similar", "point_id": point_id}, encode_ms=0.0)
 
     # --- internals ----------------------------------------------------------------------
+    def _text_model(self, vector_name: str | None):  # noqa: ANN202 - (ClipModel or None, why not)
+        """The model that encodes text for the active vector, or None and the reason."""
+        if vector_name is None:
+            return None, VectorIndexError("the index holds no vectors yet and no catalog text matches: index the "
+                                          "catalog (`loupe index`, or POST /api/admin/index)")
+        name = registry_model_for(vector_name)
+        if name is not None and get_spec(name).kind == "image":
+            return None, None  # image-only (efficientnet-lite0): the words alone, and no error
+        try:
+            model = self.services.query_model(vector_name)
+        except ModelError as e:  # no weights here, or a model this server is not configured with
+            return None, e
+        if not getattr(model, "encodes_text", True):
+            return None, None  # image-only (efficientnet-lite0): the words alone, and no error
+        return model, None
+
     def _model(self):  # noqa: ANN202 - (vector name, ClipModel)
         vector_name = self.services.active_vector()
         return vector_name, self.services.query_model(vector_name)

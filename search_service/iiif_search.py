@@ -9,7 +9,8 @@ pass ``?uri=URI``)::
 
 ``q`` searches the harvested annotation texts and tags (curators') and Loupe's machine tags
 (unless a curator rejected them): case-insensitive, diacritics folded, each word a word
-prefix, all words required (``text_match``). ``motivation`` keeps annotations with one of
+prefix, all words required (``text_match``), answered from the catalog's full-text index
+(``connector.catalog.fulltext``) with the same answers as reading every region. ``motivation`` keeps annotations with one of
 the listed motivations (space-separated; ``oa:``/``sc:`` prefixes accepted). ``date`` and
 ``user`` are not supported and, like any other unknown parameter, are listed in
 ``ignored``. Results are paged (``page``, page size ``LOUPE_IIIF_PAGE_SIZE``, default 100).
@@ -28,6 +29,8 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, request
 
+from connector.catalog import Catalog, fulltext
+from connector.catalog.text_words import TAG
 from iiif.writers.content_search import (
     Paging,
     Term,
@@ -42,10 +45,17 @@ from iiif.writers.content_search import (
 )
 
 from .annotations_out import loupe_context_url
-from .catalog_reads import RegionText, collection_manifests, regions_in_scope
+from .catalog_reads import (
+    RegionText,
+    TextScope,
+    collection_manifests,
+    matching_region_texts,
+    regions_in_scope,
+    search_regions,
+)
 from .errors import bad_request, not_found
 from .named_resources import resolve_named
-from .region_annotations import annotation_id, motivation_of, region_annotation
+from .region_annotations import MACHINE_MOTIVATION, annotation_id, motivation_of, region_annotation
 from .responses import PRESENTATION_3_PROFILE, SEARCH_1_PROFILE, iiif_response, json_response
 from .services import get_services
 from .text_match import FoldedText, query_words, snippet, words_with_prefix
@@ -70,23 +80,22 @@ def search(version: int, scope: str, key: str | None) -> Response:
     _check(version, scope)
     uri, key = resolve_named(scope, key)
     q = request.args.get("q", "")
-    motivations = _motivations(request.args.get("motivation"))
+    words = query_words(q)
+    text_scope = _text_scope(scope, uri)
     page = _page_number(request.args.get("page"))
-    matches = [(r, texts) for r, texts in _scoped_regions(scope, uri, motivations)
-               if _matches(texts, query_words(q))]
     size = int(current_app.config.get("LOUPE_IIIF_PAGE_SIZE", DEFAULT_PAGE_SIZE))
+    total, chosen = find_regions(get_services().catalog, text_scope, words, offset=(page - 1) * size, limit=size)
     settings = get_services().settings
     search_url = absolute(settings, f"/iiif/search/{version}/{scope}/{key}",
                           [("q", q or None), ("motivation", request.args.get("motivation"))])
-    pages = max(1, -(-len(matches) // size))
+    pages = max(1, -(-total // size))
     if page > pages:
         raise bad_request(f"page {page} is past the last page ({pages})", field="page")
-    paging = Paging.for_page(search_url, page, size, len(matches))
+    paging = Paging.for_page(search_url, page, size, total)
     page_id = _page_id(search_url, page, paging)
-    chosen = matches[(page - 1) * size: page * size]
     base = base_url(settings)
-    annotations = [region_annotation(r, base) for r, _ in chosen]
-    hits = _text_matches(chosen, query_words(q), base)
+    annotations = [region_annotation(r, base) for r in chosen]
+    hits = _text_matches([(r, [FoldedText(t) for t in r.all_texts]) for r in chosen], words, base)
     ignored = _ignored(SEARCH_PARAMS)
     if version == 1:
         doc = search_response_v1(page_id, annotations, paging=paging, ignored=ignored, matches=hits)
@@ -107,15 +116,7 @@ def autocomplete(version: int, scope: str, key: str | None) -> Response:
         raise bad_request("give the beginning of a word as 'q'", field="q")
     minimum = _positive(request.args.get("min"), "min", default=1)
     *leading, last = words
-    counts: Counter[str] = Counter()
-    forms: dict[str, Counter[str]] = defaultdict(Counter)
-    for region, texts in _scoped_regions(scope, uri, _motivations(request.args.get("motivation"))):
-        if leading and not _matches(texts, leading):
-            continue
-        found = words_with_prefix([t.original for t in texts], last)
-        for folded, original in found:
-            forms[folded][original] += 1
-        counts.update({folded for folded, _ in found})
+    counts, forms = word_counts(get_services().catalog, _text_scope(scope, uri), leading, last)
     settings = get_services().settings
     search_path = f"/iiif/search/{version}/{scope}/{key}"
     prefix = _typed_prefix(q) if leading else ""
@@ -165,14 +166,49 @@ def _check(version: int, scope: str) -> None:
         raise not_found(f"no such scope {scope!r}; use {' or '.join(SCOPES)}")
 
 
-def _scoped_regions(scope: str, uri: str, motivations: set[str]) -> list[tuple[RegionText, list[FoldedText]]]:
-    catalog = get_services().catalog
-    manifests = [uri] if scope == "manifest" else collection_manifests(catalog, uri)
+def _text_scope(scope: str, uri: str) -> TextScope:
+    return TextScope(scope, uri, frozenset(_motivations(request.args.get("motivation"))), MACHINE_MOTIVATION)
+
+
+def find_regions(catalog: Catalog, scope: TextScope, words: list[str], *, offset: int = 0,
+                 limit: int | None = None) -> tuple[int, list[RegionText]]:
+    """(regions in scope with every word as a word prefix, those from ``offset``): from the
+    full-text index; by reading every region in scope only for a word longer than it keeps."""
+    if not fulltext.needs_check(words):
+        return search_regions(catalog, scope, words, offset=offset, limit=limit)
+    found = [r for r, _ in scan_regions(catalog, scope, words)]
+    return len(found), found[offset:None if limit is None else offset + limit]
+
+
+def word_counts(catalog: Catalog, scope: TextScope, leading: list[str], last: str
+                ) -> tuple[Counter[str], dict[str, Counter[str]]]:
+    """For autocomplete: in how many regions in scope (with every ``leading`` word) each folded
+    word starting with ``last`` appears, and how often in each original form."""
+    counts: Counter[str] = Counter()
+    forms: dict[str, Counter[str]] = defaultdict(Counter)
+    if fulltext.needs_check([*leading, last]):
+        texts_of = [r.all_texts for r, _ in scan_regions(catalog, scope, [*leading, last])]
+    else:
+        texts_of = [fulltext.region_texts(t, g) for _, t, g in matching_region_texts(catalog, scope, [*leading, last])]
+    for texts in texts_of:
+        found = words_with_prefix([TAG.sub(" ", t) for t in texts], last)  # as FoldedText(t).original
+        for folded, original in found:
+            forms[folded][original] += 1
+        counts.update({folded for folded, _ in found})
+    return counts, forms
+
+
+def scan_regions(catalog: Catalog, scope: TextScope, words: list[str]) -> list[tuple[RegionText, list[FoldedText]]]:
+    """Every region in scope with every word as a word prefix, by reading each one (what the
+    full-text index answers; kept for words longer than the index keeps, and as a check)."""
+    manifests = [scope.uri] if scope.kind == "manifest" else collection_manifests(catalog, scope.uri)
     out = []
     for region in regions_in_scope(catalog, manifests):
-        if motivations and motivation_of(region) not in motivations:
+        if scope.motivations and motivation_of(region) not in scope.motivations:
             continue
-        out.append((region, [FoldedText(t) for t in region.all_texts]))
+        texts = [FoldedText(t) for t in region.all_texts]
+        if _matches(texts, words):
+            out.append((region, texts))
     return out
 
 

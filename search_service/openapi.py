@@ -153,6 +153,10 @@ COMPONENTS: dict[str, Any] = {
             "query": {"type": "object"}, "model": {"type": "string"}, "vector": {"type": "string"},
             "results": {"type": "array", "items": {"$ref": "#/components/schemas/Result"}},
             "next_cursor": {"type": ["string", "null"]}, "next": {"type": ["string", "null"]},
+            "rankers": {"type": "array", "items": {"type": "string", "enum": ["text", "vector"]},
+                        "description": "What ranked the results: `text` (the catalog's words: labels, metadata, "
+                                       "annotation texts), `vector` (the model of `vector`); both: fused by "
+                                       "reciprocal rank, `score` is then the fused score."},
             "timings_ms": {"type": "object"}}},
         "AnnotationPage": {"type": "object", "description": "IIIF Presentation 3 AnnotationPage.",
                            "required": ["id", "type", "items"],

@@ -12,28 +12,16 @@ the original text (Content Search "hits" with before/after context).
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from dataclasses import dataclass
 
-_WORD = re.compile(r"\w+")
-_TAG = re.compile(r"<[^>]{0,500}>")
+from connector.catalog.text_words import TAG as _TAG
+from connector.catalog.text_words import WORD as _WORD
+from connector.catalog.text_words import fold, query_words
+from connector.catalog.text_words import fold_char as _fold_char
+
+__all__ = ["CONTEXT_CHARS", "FoldedText", "Snippet", "fold", "query_words", "snippet", "words_with_prefix"]
+
 CONTEXT_CHARS = 30
-
-
-def fold(text: str) -> str:
-    """Lower-cased (case-folded), without diacritics, compatibility forms decomposed."""
-    return "".join(_fold_char(c) for c in text)
-
-
-def _fold_char(c: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", c)
-    return "".join(d for d in decomposed if not unicodedata.combining(d)).casefold()
-
-
-def query_words(q: str) -> list[str]:
-    """The folded words of a query, in order, without repeats."""
-    return list(dict.fromkeys(_WORD.findall(fold(q))))
 
 
 class FoldedText:

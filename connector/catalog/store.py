@@ -25,6 +25,7 @@ from iiif.geometry import canvas_to_image
 from iiif.model import Annotation, AnnotationPage, Box, Image, ImageService, Manifest, MetadataEntry, Problem
 from loupe_core.settings import Settings
 
+from . import fulltext
 from .migrations import add_missing_columns
 from .schema import (
     SCHEMA_VERSION,
@@ -123,6 +124,7 @@ class Catalog:
     def __init__(self, engine: Engine):
         self.engine = engine
         self._session = sessionmaker(engine, expire_on_commit=False)
+        fulltext.keep_in_sync(self._session)
 
     # --- opening -------------------------------------------------------------------------
     @classmethod
@@ -147,6 +149,8 @@ class Catalog:
                 cur.close()
         Base.metadata.create_all(engine)
         add_missing_columns(engine)
+        with engine.begin() as conn:
+            fulltext.ensure(conn)
         cat = cls(engine)
         with cat.session() as s:
             row = s.get(Meta, "schema_version")

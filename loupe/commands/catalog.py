@@ -7,7 +7,7 @@ import json
 import click
 from sqlalchemy import select
 
-from connector.catalog import Catalog
+from connector.catalog import Catalog, fulltext
 from connector.catalog.schema import ManifestRow
 from loupe_core.settings import Settings
 
@@ -71,3 +71,34 @@ def problems(settings: Settings, source_ref: str | None, as_json: bool) -> None:
         click.echo(f"{r['status']:8} {r['manifest']}")
         for p in r["problems"][:10]:
             click.echo(f"    {p['severity']}: {p['where']}: {p['what']}")
+
+
+@catalog.command("fulltext")
+@click.option("--rebuild", is_flag=True, help="Rewrite the whole index from the catalog's rows.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_obj
+def fulltext_index(settings: Settings, rebuild: bool, as_json: bool) -> None:
+    """The full-text index of region texts, labels and metadata (Content Search,
+    autocomplete, text in /api/search): documents held against the catalog's rows. It
+    follows every harvest, review and deletion by itself and is built when a catalog without
+    it is opened; --rebuild rewrites it (after changing the catalog by other means)."""
+
+    cat = Catalog.open(settings)
+    data: dict = {}
+    with cat.engine.begin() as conn:
+        if rebuild:
+            data["rebuilt"] = fulltext.rebuild(conn)
+        data.update(fulltext.status(conn))
+    cat.close()
+    if as_json:
+        click.echo(json.dumps(data))
+        return
+    if rebuild:
+        r = data["rebuilt"]
+        click.echo(f"rebuilt: {r['regions']:,} regions, {r['manifests']:,} manifests in {r['seconds']} s")
+    click.echo(f"regions:   {data['regions']:,} indexed of {data['catalog_regions']:,}")
+    click.echo(f"manifests: {data['manifests']:,} indexed of {data['catalog_manifests']:,}")
+    if data["stale"]:
+        click.echo("the index is behind the catalog: run `loupe catalog fulltext --rebuild`")
+    else:
+        click.echo("up to date")

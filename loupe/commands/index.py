@@ -105,3 +105,31 @@ def snapshot(settings: Settings, output: Path | None, as_json: bool) -> None:
     else:
         for line in lines or ["the index holds no vectors: nothing to snapshot"]:
             click.echo(line)
+
+
+@index.command("import")
+@click.argument("export", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--no-replace", is_flag=True,
+              help="Refuse a vector the index already holds instead of replacing it.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON: mode, location, points imported per vector.")
+@click.pass_obj
+def import_(settings: Settings, export: Path, no_replace: bool, as_json: bool) -> None:
+    """Load an export written by `loupe index snapshot` (or `loupe backup`) into this index:
+    the embedded store or the Qdrant server of `qdrant_url`. Vectors travel as they were
+    written (nothing is re-encoded); each vector in the export replaces the one of the same
+    name, other vectors stay, and the export's active vector becomes active. This is how a
+    collection moves from the embedded default to a Qdrant server (and back)."""
+
+    try:
+        with VectorIndex.open(settings, role="loupe index import", exact_search=False) as idx:
+            counts = idx.import_export(export, replace=not no_replace)
+            data: dict[str, Any] = {"mode": idx.mode, "location": idx.location, "path": str(export.resolve()),
+                                    "vectors": counts, "active": idx.active_vector()}
+    except VectorIndexError as e:
+        raise click.ClickException(str(e)) from None
+    if as_json:
+        click.echo(json.dumps(data))
+        return
+    click.echo(f"imported {sum(counts.values())} points ({', '.join(counts) or 'no vectors'}) "
+               f"from {data['path']} into the {data['mode']} index ({data['location']})")
+    click.echo(f"active vector: {data['active'] or 'none'}")

@@ -2,7 +2,7 @@
 text, and similar to a result. Read-only, so callable from any web page (CORS).
 
 Responses: ``{"query", "model", "vector", "results": [...], "next_cursor", "next"?,
-"timings_ms"}`` (result objects: ``search_service.results``), or with ``format=iiif`` /
+"rankers", "timings_ms"}`` (``rankers``: ``text`` and/or ``vector``, see ``SearchEngine.text``) (result objects: ``search_service.results``), or with ``format=iiif`` /
 ``Accept: application/ld+json`` a Content Search 2.0 style AnnotationPage of the same results.
 """
 
@@ -135,6 +135,7 @@ def _respond(outcome: SearchOutcome, *, fmt: Any = None, get_next: bool = False)
                             "results": results, "next_cursor": outcome.next_cursor}
     if get_next:
         body["next"] = next_url
+    body["rankers"] = outcome.rankers
     body["timings_ms"] = outcome.timings_ms
     return json_response(body)
 
@@ -159,10 +160,19 @@ _UPLOAD_ERRORS = {
 
 OPENAPI_PATHS: dict[str, Any] = {
     "/api/search": {"get": {
-        "tags": ["search"], "summary": "Search images and details by a text",
-        "description": "Encodes `q` with the model of the active index vector and returns the nearest images, "
-                       "annotated regions and automatic views (crops). Page with `cursor` (the previous "
-                       "response's `next_cursor`, or follow `next`).",
+        "tags": ["search"], "summary": "Search images and details by a text (hybrid: words and CLIP)",
+        "description": "Two rankings fused. The catalog's words: images whose label, summary, metadata or "
+                       "canvas labels, and annotated regions whose curators' texts or tags contain the words "
+                       "of `q` (every language present; case and accents ignored; a word inside a word counts: "
+                       "`angel` finds `Archangel`), scored by how many words match whole, as a beginning or "
+                       "inside. And CLIP's: `q` encoded by the model of the active index vector, the nearest "
+                       "images, regions and automatic views. Fused by weighted reciprocal rank: each result "
+                       "scores the sum of `w / (60 + rank)` over the rankings that found it, `w` = 1 for CLIP, "
+                       "2 x match quality for the words (a title, an artist or a curator's word found whole "
+                       "comes before what CLIP alone suggests). When no words match, CLIP alone (its cosine "
+                       "scores); when there is no CLIP to ask (nothing indexed, no weights, or an image-only "
+                       "model such as efficientnet-lite0), the words alone. `rankers` says which ranked. Page "
+                       "with `cursor` (the previous response's `next_cursor`, or follow `next`).",
         "parameters": [{"name": "q", "in": "query", "required": True, "schema": {"type": "string", "maxLength": 1000},
                         "example": "a ship in a storm"}, *_FILTER_PARAMS],
         "responses": _SEARCH_RESPONSES}},

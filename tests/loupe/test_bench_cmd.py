@@ -33,6 +33,10 @@ def test_bench_search_prints_the_documented_figures(tmp_path):
     qdrant = out["qdrant_local"]  # the same figures for Qdrant local mode, for comparison
     assert qdrant["points"] == 300 and qdrant["recall_at_10"] == 1.0
     assert {"rss_mb", "open_s", "upsert_per_s", "text", "image", "filtered", "filters"} <= set(qdrant)
+    # IIIF Content Search over as many annotated regions, through the endpoint and its full-text index
+    assert out["content_search_regions"] == 300 and 0 < out["content_search_ms_p50"] <= out["content_search_ms_p95"]
+    assert out["content_search_index_build_s"] > 0 and out["content_search_db_mb"] > 0
+    assert out["content_search_collection"]["hits_max"] > 0  # common words are found
 
 
 def test_bench_finetune_prints_the_documented_figures(tmp_path):

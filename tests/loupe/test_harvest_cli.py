@@ -15,7 +15,7 @@ def test_every_subcommand_has_help(run):
     for name in ("inspect", "source", "harvest", "publish", "catalog", "demo", "bench", "config"):
         assert name in top
         assert "Usage:" in run(name, "--help").output
-    for group, subs in {"source": ("add", "list", "remove"), "catalog": ("stats", "runs", "problems"),
+    for group, subs in {"source": ("add", "list", "remove"), "catalog": ("stats", "runs", "problems", "fulltext"),
                         "bench": ("harvest",)}.items():
         for sub in subs:
             assert "Usage:" in run(group, sub, "--help").output
@@ -57,6 +57,12 @@ def test_harvest_prints_a_summary_and_catalog_stats_counts(run, server):
     assert [p["manifest"] for p in problems] == [server.url("/m/b.json")]
     runs = json.loads(run("catalog", "runs", "--json").output)
     assert runs[0]["status"] == "completed_with_problems" and runs[0]["counts"]["new"] == 1
+    # The full-text index followed the harvest; a rebuild finds the same.
+    index = json.loads(run("catalog", "fulltext", "--json").output)
+    assert (index["regions"], index["catalog_regions"], index["manifests"], index["stale"]) == (2, 2, 2, False)
+    rebuilt = json.loads(run("catalog", "fulltext", "--rebuild", "--json").output)
+    assert rebuilt["rebuilt"]["regions"] == 2 and rebuilt["stale"] is False
+    assert "up to date" in run("catalog", "fulltext").output
 
 
 def test_harvest_of_an_unknown_source_is_a_clear_error(run):

@@ -59,6 +59,18 @@ def test_index_json_then_status_snapshot_and_jobs(demo_settings, tmp_path):
     assert snap == {"mode": "local", "path": str(out.resolve()), "vectors": {"loupe-tiny__random": DEMO_POINTS}}
     assert out.is_file()
 
+    # `index import` moves it into another data directory's index (no re-encoding) and activates it.
+    other = demo_settings.replace(data_dir=tmp_path / "other")
+    imported = last_json(loupe(other, "index", "import", str(out), "--json"))
+    assert imported["vectors"] == {"loupe-tiny__random": DEMO_POINTS} and imported["active"] == "loupe-tiny__random"
+    assert last_json(loupe(other, "index", "status", "--json"))["vectors"] == status["vectors"]
+    refused = loupe(other, "index", "import", str(out), "--no-replace")
+    assert refused.exit_code == 1 and "already holds vector 'loupe-tiny__random'" in refused.output
+    broken = tmp_path / "not-an-export.tar.gz"
+    broken.write_bytes(b"nothing")
+    wrong = loupe(other, "index", "import", str(broken))
+    assert wrong.exit_code == 1 and "not a readable index export" in wrong.output
+
     listed = last_json(loupe(demo_settings, "jobs", "list", "--json"))
     assert [(j["id"], j["state"]) for j in listed] == [(job["id"], "succeeded")]
     shown = last_json(loupe(demo_settings, "jobs", "show", str(job["id"]), "--json"))

@@ -67,11 +67,14 @@ def test_loupe_search_without_weights_says_where_to_put_them_and_exits_2(private
         index.ensure_vector("mobileclip2-s0__dfndr2b", 512)
         index.set_active("mobileclip2-s0__dfndr2b")
         index.upsert([], "mobileclip2-s0__dfndr2b")
-    result = _loupe(private_settings, "search", "a ship", "--json",
-                    env={"LOUPE_HF_CACHE_DIR": str(private_settings.data_dir / "no-hf-cache")})
+    env = {"LOUPE_HF_CACHE_DIR": str(private_settings.data_dir / "no-hf-cache")}
+    result = _loupe(private_settings, "search", "zzqx qqzx", "--json", env=env)  # words no catalog text has
     assert result.exit_code == 2
     assert "weights for model 'MobileCLIP2-S0' not found" in result.stderr
     assert result.stdout == ""
+    # The catalog's words are found all the same (the text ranker alone).
+    found = _loupe(private_settings, "search", "archangel", "--json", env=env)
+    assert found.exit_code == 0 and json.loads(found.stdout)[0]["label"].startswith("Detail: Archangel Gabriel")
 
 
 def test_loupe_search_refuses_bad_input(private_settings, tmp_path):

@@ -391,11 +391,14 @@ def test_missing_weights_for_the_active_vector_answer_503_with_where_to_put_them
     index = private_app.extensions["loupe"].index
     index.ensure_vector("mobileclip2-s0__dfndr2b", 512)
     index.set_active("mobileclip2-s0__dfndr2b")
-    response = private_app.test_client().get("/api/search?q=a+ship")
+    response = private_app.test_client().get("/api/search?q=zzqx+qqzx")  # no catalog text has these words
     assert response.status_code == 503
     error = response.get_json()["error"]
     assert error["code"] == "model_weights_missing" and "MobileCLIP2-S0" in error["message"]
     assert "LOUPE_MODEL_PATH" in error["message"]
+    # Words of the catalog are still found, by the text ranker alone.
+    found = private_app.test_client().get("/api/search?q=venus").get_json()
+    assert found["rankers"] == ["text"] and "Venus" in found["results"][0]["label"]
 
 
 def test_an_empty_index_answers_503_saying_to_index_first(tmp_path):
