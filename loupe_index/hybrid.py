@@ -48,7 +48,8 @@ from .results import SearchHit
 
 RRF_K = 60
 TEXT_WEIGHT = 2.0  # see text_weights
-TEXT_CANDIDATES = 200  # documents of each table the text ranker scores
+TEXT_CANDIDATES = 200  # documents of each table (and step) the text ranker scores
+TEXT_HITS = 100  # of them, the best that become hits (fused with the vector ranking)
 WHOLE, BEGINNING, INSIDE = 1.0, 0.8, 0.5
 
 
@@ -86,7 +87,7 @@ def text_matches(catalog: Catalog, q: str, candidates: int = TEXT_CANDIDATES) ->
     with catalog.engine.connect() as conn:
         found = [TextMatch(table, doc_id, score_words(words, doc_words) + (0.001 if table == fulltext.REGIONS else 0))
                  for table in (fulltext.REGIONS, fulltext.MANIFESTS)
-                 for doc_id, doc_words in fulltext.ranked(conn, words, table, candidates)]
+                 for doc_id, doc_words in fulltext.candidates(conn, words, table, candidates)]
     found = [m for m in found if m.score >= INSIDE / len(words)]
     return sorted(found, key=lambda m: (-m.score, m.table != fulltext.REGIONS, m.doc_id))
 
@@ -95,7 +96,7 @@ def text_ranking(catalog: Catalog, q: str, filters: SearchFilters | None = None,
                  vector_name: str = "", candidates: int = TEXT_CANDIDATES) -> list[SearchHit]:
     """The text ranker's hits (points of the index, whether embedded yet or not), best first,
     one per point, filtered like a vector search."""
-    matches = text_matches(catalog, q, candidates)
+    matches = text_matches(catalog, q, candidates)[:TEXT_HITS]
     if not matches:
         return []
     points = _points(catalog, matches)

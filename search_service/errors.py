@@ -17,6 +17,7 @@ from flask import Flask, Response, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from connector.catalog import CatalogError
+from connector.catalog.fulltext import FullTextError
 from loupe_index.errors import (
     CursorError,
     FilterError,
@@ -119,6 +120,7 @@ DOMAIN_ANSWERS: tuple[tuple[type[Exception] | tuple[type[Exception], ...], int, 
     (UnknownModel, 503, "unknown_model"),
     ((ModelDependencyMissing, ModelError), 503, "model_unavailable"),
     (CatalogError, 503, "catalog_error"),
+    (FullTextError, 503, "fulltext_unavailable"),  # the message says to rebuild (`loupe catalog fulltext`)
 )
 # Fields named by errors that do not carry one.
 _FIELDS = {CursorError: "cursor"}

@@ -542,21 +542,45 @@ def needs_check(words: Sequence[str]) -> bool:
     return any(len(w) > MAX_WORD for w in words)
 
 
-def ranked(conn: Connection, words: Sequence[str], table: str, limit: int) -> list[tuple[int, list[str]]]:
-    """Up to ``limit`` (id, words) of documents with any of ``words`` inside a word, best
-    first by the database's own ranking (FTS5 bm25, PostgreSQL ts_rank)."""
+def candidates(conn: Connection, words: Sequence[str], table: str, limit: int) -> list[tuple[int, list[str]]]:
+    """(id, words) of documents that may answer ``words``, for hybrid search to score: up to
+    ``limit`` with every word as a word beginning, then for each word up to ``limit`` with
+    it whole, then (words of three characters or more) inside a word. Each step stops at
+    ``limit`` without ranking what it finds (ranking every match of a common word would
+    cost more than all the rest), so the text ranker's time does not grow with the catalog."""
     if not words:
         return []
     dialect = _dialect(conn)
-    q = prefix_match(dialect, words, column="infix", any_word=True)
+    steps = [(prefix_match(dialect, words), False)] if len(words) > 1 else []
+    for w in words:
+        steps.append((_whole(dialect, w), False))
+        if len(w) >= MIN_INFIX:
+            steps.append((prefix_match(dialect, [w], column="infix"), True))
+    found: dict[int, list[str]] = {}
+    for q, infix in steps:
+        for doc_id, doc_words in _first(conn, dialect, table, q, limit, infix=infix):
+            found.setdefault(doc_id, doc_words)
+    return list(found.items())
+
+
+def _whole(dialect: str, word: str) -> str:
+    word = word[:MAX_WORD]
+    if dialect == "sqlite":
+        return f'words : ("{word}")'
+    return "'" + word.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+def _first(conn: Connection, dialect: str, table: str, q: str, limit: int, *, infix: bool
+           ) -> list[tuple[int, list[str]]]:
     if dialect == "sqlite":
         doc_id = "region" if table == REGIONS else "rowid"
-        rows = conn.execute(text(f"SELECT {doc_id}, words FROM {table} WHERE {table} MATCH :q ORDER BY rank LIMIT :n"),
+        rows = conn.execute(text(f"SELECT {doc_id}, words FROM {table} WHERE {table} MATCH :q LIMIT :n"),
                             {"q": q, "n": limit})
         return [(i, w.split()) for i, w in rows]
     key = "region_id" if table == REGIONS else "manifest_id"
-    rows = conn.execute(text(f"SELECT {key}, tsvector_to_array(words) FROM {table} WHERE infix @@ CAST(:q AS tsquery) "
-                             f"ORDER BY ts_rank(infix, CAST(:q AS tsquery)) DESC, {key} LIMIT :n"), {"q": q, "n": limit})
+    column = "infix" if infix else "words"
+    rows = conn.execute(text(f"SELECT {key}, tsvector_to_array(words) FROM {table} "
+                             f"WHERE {column} @@ CAST(:q AS tsquery) LIMIT :n"), {"q": q, "n": limit})
     return [(i, list(w)) for i, w in rows]
 
 

@@ -14,7 +14,10 @@ all of them; the figures per scope follow.
 
 from __future__ import annotations
 
+import json
 import random
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -56,6 +59,16 @@ WORDS = (
     "Rembrandt Vermeer Rubens Dürer Botticelli Leonardo Raffaello Tiziano Caravaggio Velázquez Goya Ruysch "
     "Avercamp Goyen Angelico Vouet Poussin Lorrain Watteau Chardin Fragonard Boucher Ingres Delacroix Courbet"
 ).split()
+
+
+def run_in_child(regions: int, queries: int = 200, seed: int = 0) -> dict[str, Any]:
+    """``run`` in a fresh process, as the server would be: nothing else of the benchmark
+    (the model's threads, the vector index) competes with it."""
+    done = subprocess.run([sys.executable, "-m", "loupe.bench.content_search", str(regions), str(queries), str(seed)],
+                          capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"the content search benchmark failed: {done.stderr[-2000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def run(regions: int, queries: int = 200, seed: int = 0, folder: Path | None = None) -> dict[str, Any]:
@@ -157,3 +170,8 @@ def _measure(settings: Settings, catalog: Catalog, manifests: list[str], queries
 
 def _pct(values: list[float], q: int) -> float:
     return round(float(np.percentile(values, q)), 2) if values else 0.0
+
+
+if __name__ == "__main__":  # python -m loupe.bench.content_search REGIONS [QUERIES [SEED]]
+    args = [int(a) for a in sys.argv[1:4]]
+    print(json.dumps(run(*args)))

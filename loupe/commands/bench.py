@@ -136,7 +136,7 @@ def search(settings: Settings, model_name: str | None, points: int, qdrant_point
         raise click.ClickException(str(e)) from None
     regions = points if regions is None else regions
     if regions > 0:
-        result.update(content_search_bench.run(regions, queries=max(40, 4 * queries)))
+        result.update(content_search_bench.run_in_child(regions, queries=max(20, 8 * queries)))
     if not as_json:
         click.echo(f"compact store, {result['points']:,} points: open {result['open_s']} s, +{result['rss_mb']} MB "
                    f"resident, {result['upsert_per_s']:,} points/s written, recall@10 {result['recall_at_10']}")

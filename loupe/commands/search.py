@@ -96,3 +96,7 @@ def search(settings: Settings, text: str | None, image_path: Path | None, text_w
         click.echo(f"{r['score']:.4f}  {r['kind']:<6}  {r['label'][:60]:<60}  {r['canvas']['id']} {where}")
     if outcome.next_cursor:
         click.echo(f"more: --cursor {outcome.next_cursor}", err=True)
+    if "text" in outcome.rankers:
+        click.echo(f"ranked by: {' and '.join(outcome.rankers)} (the catalog's words fused with the vectors: "
+                   "see /api/search in the README)" if len(outcome.rankers) > 1 else
+                   "ranked by the catalog's words alone (no CLIP model to ask)", err=True)

@@ -17,6 +17,7 @@ from connector.catalog.schema import CanvasRow, ManifestRow, RegionRow
 from connector.catalog.text_words import query_words
 from iiif.model import Body, Manifest
 from iiif.reader import read_bytes
+from loupe_index.hybrid import text_matches
 from loupe_tagging.machine_tags import set_review
 from search_service.catalog_reads import TextScope
 from search_service.iiif_search import find_regions, scan_regions, word_counts
@@ -162,7 +163,12 @@ def test_index_answers_as_reading_every_region(shared_data, catalog_settings):
     set_review(catalog, machine[0], "rejected")
     set_review(catalog, machine[1], "accepted")
     scope = TextScope("collection", COLLECTION)
-    assert find_regions(catalog, scope, ["zefiro", "sof"])[0] >= 1
+    total, changed = find_regions(catalog, scope, ["zefiro", "sof"])
+    assert total >= 1
+    # Hybrid search's candidates (text_matches): whole words, and words inside words.
+    for q in ("zefiro soffia", "efir", "SOFFIA"):
+        found = {m.doc_id for m in text_matches(catalog, q) if m.table == fulltext.REGIONS}
+        assert {r.id for r in changed} <= found, q
     _same_answers(catalog, 2, 3, 15)
     with catalog.engine.begin() as conn:
         synced = fulltext.status(conn)

@@ -136,3 +136,11 @@ def test_text_asked_of_an_image_only_model_is_a_conflict_that_says_where_clip_go
     answer = _from_domain(TextNotSupported("efficientnet-lite0", "MobileCLIP2-S0", Path("/m/open_clip_model.safetensors")))
     assert (answer.status, answer.code) == (409, "needs_clip_model")
     assert "/m/open_clip_model.safetensors" in answer.message and "text search" in answer.message
+
+
+def test_a_full_text_index_problem_is_a_503_that_says_what_to_run():
+    from connector.catalog.fulltext import FullTextError
+    from search_service.errors import _from_domain
+
+    answer = _from_domain(FullTextError("run `loupe catalog fulltext --rebuild`"))
+    assert (answer.status, answer.code) == (503, "fulltext_unavailable") and "--rebuild" in answer.message
