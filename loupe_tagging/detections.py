@@ -29,6 +29,7 @@ from loupe_index.catalog_targets import ImageToIndex, images_to_index
 from loupe_models.detector.decode import decode, letterbox
 from loupe_models.detector.store import DetectorStore
 from loupe_models.detector.trainer import load_detector
+from loupe_models.hardware import configure_torch
 
 from .collection import _canvas_ids
 from .machine_tags import Proposal, replace_proposals
@@ -65,6 +66,7 @@ def detect_collection(settings: Settings, collection: str, detector: str, *, min
     ``collection`` and store what it finds; ``min_score`` replaces the calibrated per-class
     thresholds. Raises ScopeError, UnknownDetector."""
     started = time.monotonic()
+    configure_torch(settings)
     ckpt = DetectorStore(settings).get(detector)
     info = ckpt.info()
     model = load_detector(ckpt.weights_file)

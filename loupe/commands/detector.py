@@ -16,7 +16,8 @@ from ._jobs import enqueue, prepare, print_job, run_here
 
 P = DetectorParams
 OPTIONS = {"name": "--name", "input_size": "--input-size", "epochs": "--epochs", "views": "--views",
-           "background_views": "--background-views", "validation": "--validation",
+           "background_views": "--background-views", "view_rounds": "--view-rounds",
+           "frozen_stages": "--frozen-stages", "validation": "--validation",
            "validation_views": "--validation-views", "batch_size": "--batch-size", "learning_rate": "--lr",
            "seed": "--seed", "processes": "--processes", "checkpoint_every": "--checkpoint-every",
            "export": "--export/--no-export"}
@@ -43,6 +44,8 @@ def detector() -> None:
 @_option("epochs", type=int)
 @_option("views", type=int)
 @_option("background_views", type=int)
+@_option("view_rounds", type=int)
+@_option("frozen_stages", type=int)
 @_option("validation", type=float)
 @_option("validation_views", type=int)
 @_option("batch_size", type=int)

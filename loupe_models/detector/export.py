@@ -4,21 +4,46 @@ detection mode (``lens/BUNDLE.md``, ``modes.detect``; ``lens/src/detect.js`` dec
 
 `browser_model` is the Keras model computing what the browser computes (batch norms folded,
 weights snapped to their uint8 grid): Python's detections for the browser come from it.
-Imports TensorFlow and tensorflowjs.
+TensorFlow and tensorflowjs are imported when a model is built or written, not with this module.
 """
 
 from __future__ import annotations
 
 import json
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping, Sequence
+
+import numpy as np
 
 from loupe_models.detector import keras_model
 from loupe_models.detector.config import PAD_VALUE, STRIDE, DetectorConfig
 from loupe_models.detector.decode import DECODING, LOG_SIZE_LIMIT
 from loupe_models.efficientnet_lite.arch import PIXEL_MEAN, PIXEL_STD
-from loupe_models.efficientnet_lite.tfjs import META_FILE, QUANTIZATIONS, GraphModelExport, snap
+
+META_FILE = "loupe.json"
+QUANTIZATIONS = ("uint8", "uint16", "float16")
+
+
+@dataclass(frozen=True)
+class GraphModelExport:
+    folder: Path
+    files: tuple[str, ...]
+    bytes: int  # all files together (model.json, shards, loupe.json)
+    meta: dict
+
+
+def snap(values: np.ndarray, quantize: str | None) -> np.ndarray:
+    """`values` as the browser sees them after `quantize` (the converter's own arithmetic)."""
+    if quantize is None:
+        return values
+    os.environ.setdefault("TFDF_DISABLE_WELCOME_MESSAGE", "1")  # see efficientnet_lite.tfjs
+    from tensorflowjs.quantization import dequantize_weights, quantize_weights
+
+    dtype = {"uint8": np.uint8, "uint16": np.uint16, "float16": np.float16}[quantize]
+    data, info = quantize_weights(values.astype(np.float32), dtype)
+    return dequantize_weights(data, info, np.float32)
 
 FORMAT = "loupe-detector/1"
 
@@ -51,6 +76,7 @@ def export_detector(config: DetectorConfig, state: Mapping[str, object], thresho
         raise ValueError(f"quantize={quantize!r}: use one of {', '.join(QUANTIZATIONS)} or None")
     if len(thresholds) != len(config.classes):
         raise ValueError(f"{len(thresholds)} thresholds for {len(config.classes)} classes")
+    os.environ.setdefault("TFDF_DISABLE_WELCOME_MESSAGE", "1")
     from tensorflowjs.converters.tf_saved_model_conversion_v2 import convert_keras_model_to_graph_model
 
     folder = Path(folder)

@@ -4,8 +4,8 @@ model, with every batch norm already folded into its convolution (what the brows
 Built layer by layer from EfficientNet-Lite0's block table with named layers; the weights come
 from the PyTorch state dict by name (`load_torch_state`): backbone convolutions in order, each
 folded with the batch norm that follows it, then the neck and head. Only standard ops
-(convolutions, depthwise convolutions, ReLU6/ReLU, add, nearest 2x upsampling). Imports
-TensorFlow: import this module only where a Keras model is built.
+(convolutions, depthwise convolutions, ReLU6/ReLU, add, nearest 2x upsampling). TensorFlow is
+imported when a model is built, not with this module.
 
 Input: (N, S, S, 3) RGB floats in 0-255 (normalisation in the graph). Output: (N, S/16, S/16, 5C).
 """
@@ -17,20 +17,24 @@ from typing import Mapping
 
 import numpy as np
 
-os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")  # read when TensorFlow loads (see efficientnet_lite)
+from loupe_models.detector.config import DetectorConfig
+from loupe_models.efficientnet_lite.arch import BLOCKS, BN_EPS, PIXEL_MEAN, PIXEL_STD, STEM
+from loupe_models.errors import ModelError
 
-import tf_keras as keras  # noqa: E402
-
-from loupe_models.detector.config import DetectorConfig  # noqa: E402
-from loupe_models.detector.torch_model import C4_STAGE, C5_STAGE  # noqa: E402
-from loupe_models.efficientnet_lite.arch import BLOCKS, BN_EPS, PIXEL_MEAN, PIXEL_STD, STEM  # noqa: E402
-from loupe_models.errors import ModelError  # noqa: E402
-
-L = keras.layers
+C4_STAGE, C5_STAGE = 4, 6  # as torch_model: the stages giving the stride-16 and stride-32 features
 NECK_LAYERS = ("lateral5", "lateral4", "head_dw1", "head_pw1", "head_dw2", "head_pw2", "out")
 
 
-def build(config: DetectorConfig) -> keras.Model:
+def _keras():  # noqa: ANN202
+    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")  # read when TensorFlow loads (see efficientnet_lite)
+    import tf_keras
+
+    return tf_keras
+
+
+def build(config: DetectorConfig):  # noqa: ANN201 - a tf_keras Model
+    keras = _keras()
+    L = keras.layers  # noqa: N806
     inputs = keras.Input((config.input_size, config.input_size, 3), name="pixels")
     x = L.Rescaling(1.0 / PIXEL_STD, offset=-PIXEL_MEAN / PIXEL_STD)(inputs)
     convs = iter(range(10_000))
@@ -73,9 +77,10 @@ def _kernel(t: np.ndarray, depthwise: bool) -> np.ndarray:
     return t.transpose(2, 3, 0, 1) if depthwise else t.transpose(2, 3, 1, 0)
 
 
-def load_torch_state(model: keras.Model, state: Mapping[str, "object"]) -> int:
+def load_torch_state(model, state: Mapping[str, "object"]) -> int:  # noqa: ANN001
     """Set `model`'s weights from the PyTorch detector's state dict (tensors or arrays), batch
     norms folded. Returns how many layers were set; ModelError on any mismatch."""
+    L = _keras().layers  # noqa: N806
     arrays = {k: np.asarray(v.detach().cpu().numpy() if hasattr(v, "detach") else v, np.float32)
               for k, v in state.items() if not k.endswith("num_batches_tracked")}
     neck = set(NECK_LAYERS)
@@ -117,7 +122,7 @@ def _set(layer, values: list[np.ndarray]) -> None:  # noqa: ANN001
     layer.set_weights(values)
 
 
-def from_torch(config: DetectorConfig, state: Mapping[str, "object"]) -> keras.Model:
+def from_torch(config: DetectorConfig, state: Mapping[str, "object"]):  # noqa: ANN201 - a tf_keras Model
     model = build(config)
     load_torch_state(model, state)
     return model

@@ -57,7 +57,14 @@ class Detector(nn.Module):
         return c4, x
 
     def forward(self, pixels: torch.Tensor) -> torch.Tensor:
-        c4, c5 = self.features(pixels)
+        return self.head(*self.features(pixels))
+
+    @property
+    def backbone_frozen(self) -> bool:
+        """Every backbone stage frozen: its features can be computed once per view and kept."""
+        return self.config.frozen_stages >= len(self.blocks)
+
+    def head(self, c4: torch.Tensor, c5: torch.Tensor) -> torch.Tensor:
         p5 = F.relu(self.lateral5(c5))
         x = F.relu(self.lateral4(c4)) + F.interpolate(p5, scale_factor=2, mode="nearest")
         x = F.relu(self.head_pw1(self.head_dw1(x)))

@@ -63,19 +63,29 @@ class DetectorTrainer:
                         len(index), self.config.grid) for b, ls in zip(boxes, labels)]
         return tuple(torch.from_numpy(np.stack(parts)) for parts in zip(*made))
 
-    def step(self, pixels: np.ndarray, boxes: Sequence[np.ndarray], labels: Sequence[tuple[str, ...]]) -> float:
+    @torch.no_grad()
+    def features(self, pixels: np.ndarray, batch_size: int = 16) -> tuple[torch.Tensor, torch.Tensor]:
+        """The backbone's stride-16 and stride-32 features of every view (a frozen backbone's
+        features do not change: the head trains on them, epoch after epoch)."""
+        self.model.eval()
+        parts = [self.model.features(_tensor(pixels[s:s + batch_size])) for s in range(0, len(pixels), batch_size)]
+        return torch.cat([p[0] for p in parts]), torch.cat([p[1] for p in parts])
+
+    def step(self, pixels: np.ndarray | tuple[torch.Tensor, torch.Tensor], boxes: Sequence[np.ndarray],
+             labels: Sequence[tuple[str, ...]]) -> float:
+        """One optimiser step on views (pixels, or the backbone's features of them)."""
         self.model.train()
         for group, lr in zip(self.optimizer.param_groups, self.base_lrs):
             group["lr"] = lr * self._lr_factor()
         heat, box, weight = self._targets(boxes, labels)
-        out = self.model(_tensor(pixels))
+        out = self.model.head(*pixels) if isinstance(pixels, tuple) else self.model(_tensor(pixels))
         loss, _ = torch_model.loss(out, heat, box, weight)
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_([p for g in self.optimizer.param_groups for p in g["params"]], 10.0)
         self.optimizer.step()
         self.step_no += 1
-        return float(loss)
+        return float(loss.detach())
 
     @torch.no_grad()
     def mean_loss(self, pool: ViewPool, batch_size: int = 16) -> float:

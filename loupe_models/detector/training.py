@@ -1,8 +1,8 @@
 """`fit`: a detector trained on samples with boxes, measured on held-out views, with per-class
 thresholds calibrated there. Used by the ``detector`` job and by ``loupe bench detector``.
 
-Each epoch trains on fresh views (seeded by epoch); the held-out views are made once, from
-another seed. The run's state is saved every `checkpoint_every` steps and when asked to stop,
+Each epoch trains on fresh views (all made first, in one pass over the processes), or on one
+of `view_rounds` rounds of views in turn; the held-out views are made once, from another seed. The run's state is saved every `checkpoint_every` steps and when asked to stop,
 so a rerun with the same state file resumes at the saved step with the same batches.
 Imports torch, OpenCV and albumentations.
 """
@@ -30,17 +30,18 @@ HELD_OUT_SEED = 0x5EED  # added to the seed: held-out views never share a seed w
 @dataclass(frozen=True)
 class FitOptions:
     input_size: int = 256
-    epochs: int = 6
-    views: int = 12  # per image with boxes, per epoch
-    background_views: int = 1  # per image without boxes, per epoch
+    epochs: int = 30
+    views: int = 16  # per image with boxes, per round of views
+    background_views: int = 2  # per image without boxes, per round of views
+    view_rounds: int = 1  # distinct rounds of views; epoch e trains on round e % view_rounds (0: one per epoch)
     validation: float = 0.2
     validation_views: int = 4
     batch_size: int = 8
-    learning_rate: float = 2e-3
+    learning_rate: float = 5e-3
     seed: int = 0
     processes: int = 1
     checkpoint_every: int = 25
-    frozen_stages: int = 2
+    frozen_stages: int = 7  # 7: the whole backbone (its features are computed once per view); 2: fine-tune
 
 
 @dataclass
@@ -66,8 +67,9 @@ def fit(samples: Sequence[Sample], options: FitOptions, backbone: Path, *, state
     t0 = time.perf_counter()
     held = view_pool(split.validation, config, options.validation_views, 1, options.seed + HELD_OUT_SEED,
                      processes=options.processes)
+    rounds = min(options.view_rounds or options.epochs, options.epochs)
     pool = view_pool(split.train, config, options.views, options.background_views, options.seed,
-                     processes=options.processes, rounds=options.epochs)
+                     processes=options.processes, rounds=rounds)
     view_seconds = time.perf_counter() - t0
     per_epoch = math.ceil((len([s for s in split.train if s.labels]) * options.views
                            + len([s for s in split.train if not s.labels]) * options.background_views)
@@ -86,14 +88,20 @@ def fit(samples: Sequence[Sample], options: FitOptions, backbone: Path, *, state
         log(f"{len(classes)} classes; {len(split.train)} training and {len(split.validation)} held-out images "
             f"({len(held)} held-out views); {total} steps; held-out loss before {extra['loss_before']:.4f}")
     progress(trainer.step_no, total)
+    cached = None
+    if trainer.model.backbone_frozen and rounds == 1:
+        t0 = time.perf_counter()
+        cached = trainer.features(pool.pixels)
+        extra["view_seconds"] += time.perf_counter() - t0
     started = time.perf_counter()
     while trainer.step_no < total:
         epoch = trainer.step_no // per_epoch
-        mine = pool.round(epoch)
+        mine = pool.round(epoch % rounds)
         order = [mine[b] for b in batches(len(mine), options.batch_size, np.random.default_rng([options.seed, epoch]))]
         for within in range(trainer.step_no - epoch * per_epoch, min(per_epoch, len(order))):
             idx = order[within]
-            extra["losses"].append(trainer.step(pool.pixels[idx], [pool.boxes[i] for i in idx],
+            batch = (cached[0][idx], cached[1][idx]) if cached is not None else pool.pixels[idx]
+            extra["losses"].append(trainer.step(batch, [pool.boxes[i] for i in idx],
                                                 [pool.labels[i] for i in idx]))
             progress(trainer.step_no, total)
             stop = should_stop()

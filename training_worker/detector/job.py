@@ -18,7 +18,7 @@ from loupe_models.detector.export import export_detector
 from loupe_models.detector.store import DetectorStore
 from loupe_models.detector.trainer import save_detector
 from loupe_models.detector.training import FitOptions, fit
-from loupe_models.hardware import available_cores
+from loupe_models.hardware import available_cores, configure_torch
 from training_worker.jobs import JobContext
 from training_worker.jobs.catalog_samples import catalog_samples
 
@@ -33,6 +33,7 @@ def detector_job(ctx: JobContext) -> dict[str, Any]:
     params = DetectorParams.from_dict(ctx.params)
     settings = ctx.settings
     backbone = resolve_weights(get_spec(BACKBONE), settings)  # ModelWeightsMissing (saying where) before any work
+    configure_torch(settings)
     store = DetectorStore(settings)
     run_dir = store.run_dir(params.name, ctx.job_id)
     ctx.set_message(f"reading {params.collection} and its annotated regions")
@@ -40,7 +41,8 @@ def detector_job(ctx: JobContext) -> dict[str, Any]:
     for problem in found.problems[:LOGGED_PROBLEMS]:
         ctx.log(f"warning: {problem}")
     options = FitOptions(input_size=params.input_size, epochs=params.epochs, views=params.views,
-                         background_views=params.background_views, validation=params.validation,
+                         background_views=params.background_views, view_rounds=params.view_rounds,
+                         frozen_stages=params.frozen_stages, validation=params.validation,
                          validation_views=params.validation_views, batch_size=params.batch_size,
                          learning_rate=params.learning_rate, seed=params.seed,
                          processes=params.processes or available_cores(), checkpoint_every=params.checkpoint_every)
