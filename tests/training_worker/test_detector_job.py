@@ -88,10 +88,16 @@ def test_cancelled_then_retried_it_resumes_and_saves_a_version_with_its_export(d
     assert meta["labels"] == result["classes"] and (ckpt.tfjs_folder / "model.json").is_file()
     assert not DetectorStore(demo_settings).run_dir("demo", job.id).exists()  # the run's state is removed
 
-    # suggest: the detector's detections become machine annotations with provenance.
+
+@pytest.mark.slow
+def test_suggest_stores_the_detections_as_machine_annotations_for_review(demo_settings) -> None:  # noqa: ANN001
+    head_only = {**TINY, "name": "demo", "frozen_stages": 7, "view_rounds": 1, "export": False}
     with JobStore.open(demo_settings) as store, EmbeddedWorker(demo_settings) as worker:
-        job = worker.queue.submit("suggest", {"detector": "demo", "min_score": 0.0})
-        done = wait_for(store, job.id, timeout_s=300)
+        trained = wait_for(store, worker.queue.submit("detector", head_only).id, timeout_s=240)
+        assert trained.state == "succeeded", (trained.error, trained.log)
+        result = trained.result
+        job = worker.queue.submit("suggest", {"detector": "demo", "min_score": 0.05})
+        done = wait_for(store, job.id, timeout_s=240)
     assert done.state == "succeeded", (done.error, done.log)
     report = done.result["detections"]
     assert report["images"] == 30 and report["proposed"] > 0 and report["model"] == "detector:demo"
