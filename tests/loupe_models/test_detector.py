@@ -173,3 +173,5 @@ def test_browser_and_python_detections_agree(chromium, exported, trained, view) 
     assert expected and [d["label"] for d in found] == [d.label for d in expected]
     assert np.allclose([d["score"] for d in found], [d.score for d in expected], atol=1e-4)
     assert np.allclose([d["box"] for d in found], [d.box for d in expected], atol=0.05)
+    print(f"parity: {len(found)} detections; output max |diff| {np.abs(raw - python.reshape(-1)).max():.2e}; box max "
+          f"|diff| {np.abs(np.array([d['box'] for d in found]) - np.array([d.box for d in expected])).max():.2e} px")
