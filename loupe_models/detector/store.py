@@ -25,7 +25,7 @@ TFJS = "tfjs"
 class UnknownDetector(UnknownCheckpoint):
     def __init__(self, ref: str, known: list[str]) -> None:
         ModelError.__init__(self, f"no detector {ref!r} in the data directory; known: "
-                                  f"{', '.join(known) or 'none yet (run `loupe detector`)'}")
+                                  f"{', '.join(known) or 'none yet (run `loupe detector train`)'}")
         self.name, self.known = ref, known
 
 
