@@ -96,7 +96,7 @@ def test_suggest_stores_the_detections_as_machine_annotations_for_review(demo_se
         trained = wait_for(store, worker.queue.submit("detector", head_only).id, timeout_s=240)
         assert trained.state == "succeeded", (trained.error, trained.log)
         result = trained.result
-        job = worker.queue.submit("suggest", {"detector": "demo", "min_score": 0.05})
+        job = worker.queue.submit("suggest", {"detector": "demo", "min_score": 0.05, "tags": True})
         done = wait_for(store, job.id, timeout_s=240)
     assert done.state == "succeeded", (done.error, done.log)
     report = done.result["detections"]
@@ -104,7 +104,8 @@ def test_suggest_stores_the_detections_as_machine_annotations_for_review(demo_se
     catalog = Catalog.open(demo_settings)
     try:
         with catalog.session() as s:
-            rows = s.scalars(select(RegionRow).where(RegionRow.made_by == "machine")).all()
+            rows = s.scalars(select(RegionRow).where(RegionRow.made_by == "machine",
+                                                     RegionRow.model == "detector:demo")).all()
     finally:
         catalog.close()
     assert len(rows) == report["proposed"]
@@ -113,6 +114,7 @@ def test_suggest_stores_the_detections_as_machine_annotations_for_review(demo_se
                                                                        "proposed")
     assert row.tags[0] in result["classes"] and 0 <= row.confidence <= 1 and row.created_at is not None
     assert row.w > 0 and row.h > 0
+    assert done.result["tags"]["images"] == 30 and done.result["tags"]["model"] == "loupe-tiny"  # zero-shot tags too
 
 
 # --- A real `loupe worker` on a real redis-server, SIGKILLed mid-job ---------------------------
