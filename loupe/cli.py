@@ -39,6 +39,8 @@ COMMANDS: dict[str, str] = {
     "finetune": "loupe.commands.finetune:finetune",
     "eval": "loupe.commands.eval:eval_cmd",
     "combiner": "loupe.commands.combiner:combiner",
+    "detector": "loupe.commands.detector:detector",
+    "suggest": "loupe.commands.suggest:suggest",
 }
 
 

@@ -56,10 +56,11 @@ def _box_key(x: float | None, y: float | None, w: float | None, h: float | None)
 
 
 def replace_proposals(catalog: Catalog, model: str, model_version: str, canvas_ids: Iterable[int],
-                      proposals: Sequence[Proposal]) -> WriteCounts:
+                      proposals: Sequence[Proposal], creator: str = CREATOR) -> WriteCounts:
     """In one transaction: drop ``model``'s proposals on ``canvas_ids`` (every version of the
     model: a new checkpoint supersedes its predecessor's guesses), then write ``proposals``
-    except those a curator already decided on."""
+    except those a curator already decided on. ``creator``: the process (zero-shot tagging,
+    a detector)."""
     canvas_ids = sorted(set(canvas_ids))
     if not canvas_ids:
         return WriteCounts(0, 0, 0)
@@ -83,7 +84,7 @@ def replace_proposals(catalog: Catalog, model: str, model_version: str, canvas_i
                 w=box[2] if box else None, h=box[3] if box else None,
                 image_xywh=[round(float(v), 2) for v in p.image_xywh] if p.image_xywh else None,
                 selector="xywh" if box else None, texts={}, tags=[p.label], links=[],
-                made_by="machine", creator=CREATOR, model=model, model_version=model_version,
+                made_by="machine", creator=creator, model=model, model_version=model_version,
                 confidence=round(float(p.score), 6), review=PROPOSED, created_at=now))
             written += 1
         s.commit()

@@ -7,7 +7,9 @@ from pathlib import Path
 
 import click
 
+from loupe.bench import augment as augment_bench
 from loupe.bench import content_search as content_search_bench
+from loupe.bench import detector as detector_bench
 from loupe.bench import embed as embed_bench
 from loupe.bench import finetune as finetune_bench
 from loupe.bench import harvest as harvest_bench
@@ -15,6 +17,8 @@ from loupe.bench import search as search_bench
 from loupe.bench import viewer as viewer_bench
 from loupe_core.settings import Settings, SettingsError
 from loupe_models import ModelError, ModelWeightsMissing
+from loupe_models.detector.training import FitOptions
+from loupe_models.hardware import available_cores
 
 
 @click.group("bench")
@@ -212,4 +216,68 @@ def finetune(settings: Settings, model_name: str, pairs: int, epochs: int, batch
                    f"{result['plain_pairs_per_s']} pairs/s ({result['speedup']}x); last loss "
                    f"{result['loss_pipeline_last']} vs {result['loss_plain_last']}; Combiner "
                    f"{result['combiner_s_per_epoch']} s per epoch of {result['combiner_triplets']} triplets")
+    click.echo(json.dumps(result))
+
+
+@bench.command("augment")
+@click.option("--images", type=int, default=24, show_default=True, help="Source images (the shared lens artworks, "
+              "those with details first; else the demo collection).")
+@click.option("--views", type=int, default=8, show_default=True, help="Views of each image.")
+@click.option("--long-side", type=int, default=384, show_default=True, help="Long side of each view in pixels.")
+@click.option("--processes", type=int, default=0, show_default=True, help="Processes of the parallel run (0: every "
+              "core).")
+@click.option("--json", "as_json", is_flag=True, help="Print only JSON (last line).")
+def augment(images: int, views: int, long_side: int, processes: int, as_json: bool) -> None:
+    """Visitor-camera views per second on 1 process and on all (as `loupe augment` makes them).
+    The last line is {"per_s_1", "per_s_all", "processes"}. Target: per_s_all at least 0.8 x
+    processes x per_s_1."""
+    result = augment_bench.run(images, views, long_side, processes)
+    if not as_json:
+        click.echo(f"{result['views']} views of {result['images']} images ({result['long_side']} px): "
+                   f"{result['per_s_1']} views/s on 1 process, {result['per_s_all']} on {result['processes']} "
+                   f"({result['scaling']} x N scaling)")
+    click.echo(json.dumps({key: result[key] for key in ("per_s_1", "per_s_all", "processes")}))
+
+
+@bench.command("detector")
+@click.option("--folder", type=click.Path(file_okay=False, path_type=Path), default=detector_bench.DEFAULT_FOLDER,
+              show_default=True, help="Artworks and details.csv laid out as the shared lens data.")
+@click.option("--input-size", type=int, default=256, show_default=True, help="Square input side.")
+@click.option("--epochs", type=int, default=30, show_default=True, help="Passes over the views.")
+@click.option("--views", type=int, default=32, show_default=True, help="Views of each artwork with details per round.")
+@click.option("--background-views", type=int, default=2, show_default=True, help="Views of each other artwork per "
+              "round.")
+@click.option("--view-rounds", type=int, default=1, show_default=True, help="Distinct rounds of views (epochs take "
+              "them in turn).")
+@click.option("--validation-views", type=int, default=4, show_default=True, help="Held-out views of each held-out "
+              "artwork with details.")
+@click.option("--frozen-stages", type=click.IntRange(0, 7), default=7, show_default=True, help="Backbone stages "
+              "that do not train (7: none trains; its features are computed once per view).")
+@click.option("--lr", "learning_rate", type=float, default=5e-3, show_default=True, help="Learning rate of the head.")
+@click.option("--processes", type=int, default=0, show_default=True, help="Processes making views (0: every core).")
+@click.option("--threads", type=int, default=0, show_default=True, help="Torch threads (0: every core).")
+@click.option("--no-export", is_flag=True, help="Skip the TensorFlow.js export.")
+@click.option("--json", "as_json", is_flag=True, help="Print only JSON (last line).")
+@click.pass_obj
+def detector(settings: Settings, folder: Path, input_size: int, epochs: int, views: int, background_views: int,
+             view_rounds: int, validation_views: int, frozen_stages: int, learning_rate: float, processes: int,
+             threads: int, no_export: bool, as_json: bool) -> None:
+    """Train the detector of the shared lens data's 24 named details (its 136 artworks, those
+    without details as background) and measure mAP@0.5 on held-out visitor-camera views. The
+    last line is {"seconds", "map50", ...}. Target on 2 cores: within 15 minutes."""
+    if not (folder / "artworks").is_dir():
+        raise click.ClickException(f"{folder}/artworks is absent: point --folder at the shared lens data")
+    options = FitOptions(input_size=input_size, epochs=epochs, views=views, background_views=background_views,
+                         view_rounds=view_rounds, validation_views=validation_views, frozen_stages=frozen_stages,
+                         learning_rate=learning_rate, processes=processes or available_cores())
+    try:
+        result = detector_bench.run(settings, folder, options, export=not no_export, progress=not as_json,
+                                    threads=threads)
+    except ModelError as e:
+        raise click.ClickException(str(e)) from None
+    if not as_json:
+        click.echo(f"{result['classes']} classes, {result['images']} images: trained in {result['seconds']} s "
+                   f"({result['steps']} steps; views {result['view_s']} s); mAP@0.5 {result['map50']} on "
+                   f"{result['held_out_views']} held-out views; {result['torch_bytes']} bytes (PyTorch), "
+                   f"{result.get('tfjs_bytes')} bytes (TensorFlow.js uint8)")
     click.echo(json.dumps(result))

@@ -95,6 +95,8 @@ def split_ref(ref: str) -> tuple[str, int | None]:
 
 
 class CheckpointStore:
+    checkpoint_class = Checkpoint  # what `list` and `new` make (the detector store has its own)
+
     def __init__(self, settings: Settings) -> None:
         self.root = settings.models_dir / FOLDER
 
@@ -108,7 +110,7 @@ class CheckpointStore:
         for name in models:
             for folder in sorted(self.model_dir(name).glob("v*")):
                 m = _DIR_RE.match(folder.name)
-                ckpt = Checkpoint(name, int(m.group(1)), folder) if m else None
+                ckpt = self.checkpoint_class(name, int(m.group(1)), folder) if m else None
                 if ckpt and ckpt.weights_file.is_file() and ckpt.info_file.is_file():
                     out.append(ckpt)
         return sorted(out, key=lambda c: (c.model, c.version))
@@ -130,7 +132,7 @@ class CheckpointStore:
         version = max(existing, default=0) + 1
         folder = self.model_dir(model) / f"v{version:04d}"
         folder.mkdir(parents=True, exist_ok=False)
-        return Checkpoint(model, version, folder)
+        return self.checkpoint_class(model, version, folder)
 
     def run_dir(self, model: str, job_id: int) -> Path:
         """Where job ``job_id`` keeps its resumable state (removed when it finishes)."""

@@ -26,8 +26,8 @@ from loupe_models.augmentation.copy_paste import copy_paste
 from loupe_models.augmentation.parallel import augment
 from loupe_models.hardware import available_cores
 from training_worker.jobs import JobContext
+from training_worker.jobs.catalog_samples import catalog_samples
 
-from .catalog_samples import catalog_samples
 from .params import AugmentParams
 
 SIDES = ("train", "validation")

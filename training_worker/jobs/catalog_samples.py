@@ -1,5 +1,6 @@
-"""The collection's images as augmentation samples: each image from the image cache (fetched
-as the harvest fetched it) with its annotated regions as labelled boxes in that file's pixels."""
+"""The collection's images as training samples for the vision job kinds (``augment``, ``detector``):
+each image from the image cache (fetched as the harvest fetched it) with its annotated regions
+as labelled boxes in that file's pixels."""
 
 from __future__ import annotations
 
