@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from loupe_core.settings import Settings
-from loupe_models.training.evaluations import METRICS, EvaluationStore
+from loupe_models.training.evaluations import METRICS, TASK_METRICS, TASKS, EvaluationStore
 from training_worker.evaluate import EvaluateParams
 
 from ._jobs import enqueue, prepare, print_job, run_here
@@ -17,12 +17,15 @@ from ._jobs import enqueue, prepare, print_job, run_here
 P = EvaluateParams
 OPTIONS = {"task": "--task", "model": "--model", "queries": "--queries", "ground_truth": "--ground-truth",
            "gallery": "--gallery", "triplets": "--triplets", "format": "--format", "images": "--images",
-           "split_file": "--split-file", "dataset": "--dataset"}
+           "split_file": "--split-file", "dataset": "--dataset", "detector": "--detector",
+           "collection": "--collection"}
 
 
 @click.group("eval", invoke_without_command=True)
-@click.option("--task", type=click.Choice(["image", "text", "composed"]), default=None, help=P.help("task"))
+@click.option("--task", type=click.Choice(TASKS), default=None, help=P.help("task"))
 @click.option("--model", default=None, help=P.help("model"))
+@click.option("--detector", default=None, help=P.help("detector"))
+@click.option("--collection", default=None, help=P.help("collection"))
 @click.option("--queries", default=None, help=P.help("queries"))
 @click.option("--ground-truth", default=None, help=P.help("ground_truth"))
 @click.option("--gallery", default=None, help=P.help("gallery"))
@@ -38,7 +41,8 @@ OPTIONS = {"task": "--task", "model": "--model", "queries": "--queries", "ground
 def eval_cmd(ctx: click.Context, background: bool, as_json: bool, no_progress: bool, **values: Any) -> None:
     """Evaluate a model version (NAME, or a fine-tuned NAME@vN): image-to-image (--queries
     FOLDER --ground-truth CSV), text-to-image (--ground-truth CSV of captions) or composed
-    retrieval (--triplets FILE: the active Combiner and the zero-shot baseline). Results are
+    retrieval (--triplets FILE: the active Combiner and the zero-shot baseline), or a trained
+    detector's mAP@0.5 on held-out views (--task detection --detector NAME@vN). Results are
     stored per version; the search service's /evaluations page shows them as a table and plots."""
     if ctx.invoked_subcommand is not None:
         return
@@ -63,5 +67,5 @@ def list_results(settings: Settings, as_json: bool) -> None:
     for task, rows in latest.items():
         click.echo(f"{task}:")
         for e in rows:
-            scores = "  ".join(f"{m} {e.metrics.get(m, 0):.3f}" for m in METRICS)
+            scores = "  ".join(f"{m} {e.metrics.get(m) or 0:.3f}" for m in TASK_METRICS.get(task, METRICS))
             click.echo(f"  {e.label:<36} {e.dataset:<24} {scores}")

@@ -105,10 +105,7 @@ class DetectorTrainer:
                                for s in range(0, len(pixels), batch_size)]) if len(pixels) else np.zeros((0,))
 
     def evaluate(self, pool: ViewPool) -> Matcher:
-        matcher = Matcher(self.config.classes)
-        for out, boxes, labels in zip(self.predict(pool.pixels), pool.boxes, pool.labels):
-            matcher.add(decode(out, self.config, EVAL_THRESHOLD), boxes, labels)
-        return matcher
+        return match_detections(self.model, pool)
 
     def save_state(self, path: Path, extra: dict) -> None:
         tmp = path.with_suffix(".tmp")
@@ -123,6 +120,18 @@ class DetectorTrainer:
         self.optimizer.load_state_dict(state["optimizer"])
         self.step_no = int(state["step"])
         return state["extra"]
+
+
+@torch.no_grad()
+def match_detections(model: torch_model.Detector, pool: ViewPool, batch_size: int = 16) -> Matcher:
+    """The model's detections on the pool's views matched with their boxes (IoU 0.5)."""
+    model.eval()
+    matcher = Matcher(model.config.classes)
+    for start in range(0, len(pool.pixels), batch_size):
+        sl = slice(start, start + batch_size)
+        for out, boxes, labels in zip(model(_tensor(pool.pixels[sl])).numpy(), pool.boxes[sl], pool.labels[sl]):
+            matcher.add(decode(out, model.config, EVAL_THRESHOLD), boxes, labels)
+    return matcher
 
 
 def _tensor(pixels: np.ndarray) -> torch.Tensor:

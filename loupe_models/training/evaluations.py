@@ -3,8 +3,8 @@
     <data_dir>/evaluations/results/<time>-<task>-<model>.json   one run: model, task, metrics
     <data_dir>/evaluations/plots/<task>.png                       the versions compared
 
-A curator compares versions (``loupe-tiny`` against ``loupe-tiny@v2``) on the same task and
-data set, then decides to train more or to switch the active model. matplotlib is imported
+A curator compares versions (``loupe-tiny`` against ``loupe-tiny@v2``, or detectors
+``details@v1`` against ``details@v2``) on the same task and data set, then decides to train more or to switch the active model. matplotlib is imported
 only when a plot is drawn.
 """
 
@@ -20,9 +20,13 @@ from typing import Any
 
 from loupe_core.settings import Settings
 
-TASKS = ("image", "text", "composed")
-TASK_TITLES = {"image": "Image to image", "text": "Text to image", "composed": "Composed (image + text)"}
+RETRIEVAL_TASKS = ("image", "text", "composed")
+TASKS = (*RETRIEVAL_TASKS, "detection")
+TASK_TITLES = {"image": "Image to image", "text": "Text to image", "composed": "Composed (image + text)",
+               "detection": "Detection of annotated details (held-out views)"}
 METRICS = ("R@1", "R@5", "R@10", "mAP")
+DETECTION_METRICS = ("mAP@0.5", "recall", "precision")  # recall and precision at the calibrated thresholds
+TASK_METRICS = {**{t: METRICS for t in RETRIEVAL_TASKS}, "detection": DETECTION_METRICS}
 
 
 @dataclass(frozen=True)
@@ -30,7 +34,7 @@ class Evaluation:
     model: str  # "loupe-tiny" or "loupe-tiny@v2"
     task: str
     dataset: str  # what was evaluated on (a file's name), so that only like is compared with like
-    metrics: dict[str, float]  # R@1, R@5, R@10, mAP, queries
+    metrics: dict[str, float]  # TASK_METRICS[task] and queries (detection: held-out views)
     created: str
     method: str = "model"  # composed: the Combiner's name or "zero-shot-weighted-sum"
     vector: str = ""
@@ -97,7 +101,8 @@ class EvaluationStore:
 
 
 def plot_png(task: str, rows: list[Evaluation]) -> bytes:
-    """Grouped bars: one group per metric, one bar per model version."""
+    """Grouped bars: one group per metric of the task, one bar per model version."""
+    metrics = TASK_METRICS.get(task, METRICS)
     import matplotlib
 
     matplotlib.use("Agg")
@@ -107,11 +112,11 @@ def plot_png(task: str, rows: list[Evaluation]) -> bytes:
     try:
         width = 0.8 / max(1, len(rows))
         for i, ev in enumerate(rows):
-            xs = [m + i * width - 0.4 + width / 2 for m in range(len(METRICS))]
-            ys = [float(ev.metrics.get(k, 0.0)) for k in METRICS]
+            xs = [m + i * width - 0.4 + width / 2 for m in range(len(metrics))]
+            ys = [float(ev.metrics.get(k) or 0.0) for k in metrics]
             bars = ax.bar(xs, ys, width, label=ev.label)
             ax.bar_label(bars, fmt="%.2f", fontsize=7)
-        ax.set_xticks(range(len(METRICS)), METRICS)
+        ax.set_xticks(range(len(metrics)), metrics)
         ax.set_ylim(0, 1.1)
         ax.set_ylabel("score")
         datasets = sorted({ev.dataset for ev in rows})

@@ -12,7 +12,7 @@ import base64
 
 from flask import Blueprint, Response, make_response, render_template
 
-from loupe_models.training.evaluations import METRICS, TASK_TITLES, EvaluationStore
+from loupe_models.training.evaluations import TASK_METRICS, TASK_TITLES, EvaluationStore
 
 from ..services import get_services
 
@@ -24,7 +24,15 @@ def evaluations_page() -> Response:
     store = EvaluationStore(get_services().settings)
     latest = store.latest()
     plots = {task: base64.b64encode(path.read_bytes()).decode("ascii") for task, path in store.write_plots().items()}
-    response = make_response(render_template("web/evaluations.html", latest=latest, plots=plots, metrics=METRICS,
+    best: dict[tuple[str, str, str], float] = {}  # (task, data set, metric) -> the best value measured
+    for task, rows in latest.items():
+        for ev in rows:
+            for m in TASK_METRICS.get(task, ()):
+                if ev.metrics.get(m) is not None:
+                    key = (task, ev.dataset, m)
+                    best[key] = max(best.get(key, ev.metrics[m]), ev.metrics[m])
+    response = make_response(render_template("web/evaluations.html", latest=latest, plots=plots, metrics=TASK_METRICS,
+                                             best=best,
                                              titles=TASK_TITLES, plots_dir=str(store.plots_dir)))
     response.headers["Content-Security-Policy"] = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
     response.headers["Cache-Control"] = "no-store"

@@ -21,6 +21,7 @@ from sqlalchemy import select
 from connector.catalog import Catalog
 from connector.catalog.schema import RegionRow
 from loupe_models.detector.store import DetectorStore
+from loupe_models.training.evaluations import EvaluationStore
 from tests.support.deps import need
 from tests.training_worker.support import age_heartbeat, wait_for
 from training_worker.broker import EmbeddedWorker, job_queue, make_broker
@@ -98,7 +99,19 @@ def test_suggest_stores_the_detections_as_machine_annotations_for_review(demo_se
         result = trained.result
         job = worker.queue.submit("suggest", {"detector": "demo", "min_score": 0.05, "tags": True})
         done = wait_for(store, job.id, timeout_s=240)
+        evaluated = wait_for(store, worker.queue.submit("evaluate", {"task": "detection", "detector": "demo@v1"}).id,
+                             timeout_s=240)
     assert done.state == "succeeded", (done.error, done.log)
+
+    # `loupe eval --task detection`: the same held-out views as the training run measured
+    assert evaluated.state == "succeeded", (evaluated.error, evaluated.log)
+    measured = evaluated.result["results"]["model"]
+    assert measured["queries"] == result["evaluation"]["held_out_views"]
+    assert measured["mAP@0.5"] == pytest.approx(result["evaluation"]["map50"], abs=1e-3)
+    latest = EvaluationStore(demo_settings).latest()["detection"]
+    assert [(e.model, e.job) for e in latest] == [("demo@v1", evaluated.id)]  # the latest of that version
+    assert {e.job for e in EvaluationStore(demo_settings).all()} == {trained.id, evaluated.id}
+    assert (EvaluationStore(demo_settings).plots_dir / "detection.png").is_file()
     report = done.result["detections"]
     assert report["images"] == 30 and report["proposed"] > 0 and report["model"] == "detector:demo"
     catalog = Catalog.open(demo_settings)

@@ -19,6 +19,7 @@ from loupe_models.detector.store import DetectorStore
 from loupe_models.detector.trainer import save_detector
 from loupe_models.detector.training import FitOptions, fit
 from loupe_models.hardware import available_cores, configure_torch
+from loupe_models.training.evaluations import EvaluationStore
 from training_worker.jobs import JobContext
 from training_worker.jobs.catalog_samples import catalog_samples
 
@@ -63,6 +64,12 @@ def detector_job(ctx: JobContext) -> dict[str, Any]:
             "config": result.model.config.as_dict(), "split": result.split, "train": result.train,
             "evaluation": result.evaluation, "tfjs": exported}
     store.finish(ckpt, info)
+    shares = result.evaluation["at_thresholds"]
+    evaluations = EvaluationStore(settings)  # the /evaluations page compares the versions
+    evaluations.save(ckpt.ref, "detection", f"{params.collection} (held-out views)",
+                     {"mAP@0.5": result.evaluation["map50"], "recall": shares["recall"],
+                      "precision": shares["precision"], "queries": result.evaluation["held_out_views"]}, job=ctx.job_id)
+    evaluations.write_plots()
     shutil.rmtree(run_dir, ignore_errors=True)
     ctx.set_message(f"{ckpt.ref}: {len(result.classes)} classes, mAP@0.5 {result.evaluation['map50']} on "
                     f"{result.evaluation['held_out_views']} held-out views")

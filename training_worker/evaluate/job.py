@@ -5,7 +5,8 @@ stored per version (``loupe_models.training.evaluations``) with the comparison p
   relevant gallery items;
 - text: each caption of the ground truth CSV ranks the gallery;
 - composed: each triplet's reference and text rank every image of the triplets but the
-  reference, with the vector's active Combiner, and with the zero-shot baseline.
+  reference, with the vector's active Combiner, and with the zero-shot baseline;
+- detection: a trained detector on the held-out views of its collection (``detection``).
 
 Progress counts images encoded; cancel is checked between batches. Encoded batches are kept
 in the run's folder, so a retried job encodes only what is left.
@@ -32,6 +33,7 @@ from loupe_models.training.triplets import read_triplets
 from training_worker.jobs import JobContext
 
 from .data import Gallery, catalog_gallery, folder_gallery, open_image, read_ground_truth
+from .detection import evaluate_detection
 from .params import EvaluateParams, check_evaluate
 
 BASELINE = "zero-shot-weighted-sum"
@@ -71,6 +73,8 @@ def evaluate_job(ctx: JobContext) -> dict[str, Any]:
     params = EvaluateParams.from_dict(ctx.params)
     settings = ctx.settings
     check_evaluate(params, settings, None)  # the files a stored job names may have gone since
+    if params.task == "detection":
+        return evaluate_detection(ctx, params)
     spec, weights = resolve_model_ref(settings, params.model)
     model_name = spec.name if not weights.version else f"{spec.name}@{weights.version}"
     vector = vector_name_for(spec, weights)

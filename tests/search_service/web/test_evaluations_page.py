@@ -14,6 +14,8 @@ RESULTS = [
     ("loupe-tiny", "image", {"R@1": 0.25, "R@5": 0.6, "R@10": 0.9, "mAP": 0.4, "queries": 16}),
     ("loupe-tiny@v1", "image", {"R@1": 0.5, "R@5": 0.8, "R@10": 1.0, "mAP": 0.62, "queries": 16}),
     ("loupe-tiny", "text", {"R@1": 0.1, "R@5": 0.3, "R@10": 0.5, "mAP": 0.2, "queries": 30}),
+    ("details@v1", "detection", {"mAP@0.5": 0.42, "recall": 0.5, "precision": None, "queries": 12}),
+    ("details@v2", "detection", {"mAP@0.5": 0.71, "recall": 0.6, "precision": 0.55, "queries": 12}),
 ]
 
 
@@ -24,7 +26,7 @@ def eval_settings(tmp_path: Path) -> Settings:
     settings = Settings.load(env={}, config_file=None, data_dir=tmp_path / "var", model="loupe-tiny")
     store = EvaluationStore(settings)
     for model, task, metrics in RESULTS:
-        store.save(model, task, "lens details" if task == "image" else "captions", metrics)
+        store.save(model, task, {"image": "lens details", "text": "captions"}.get(task, "all (held-out views)"), metrics)
     return settings
 
 
@@ -35,9 +37,12 @@ def test_the_page_has_a_table_per_task_and_the_plots_on_disk(eval_settings: Sett
     body = create_app(eval_settings).test_client().get("/evaluations")
     assert body.status_code == 200
     html = body.get_data(as_text=True)
-    assert html.count('<section id="task-') == 2 and html.count("data:image/png;base64,") == 2
+    assert html.count('<section id="task-') == 3 and html.count("data:image/png;base64,") == 3
     assert "loupe-tiny@v1" in html and '<td class="best">0.500</td>' in html
-    for task in ("image", "text"):
+    detection = html[html.index('<section id="task-detection">'):]
+    assert "<th>mAP@0.5</th><th>recall</th><th>precision</th><th>views</th>" in detection
+    assert '<td class="best">0.710</td>' in detection and "<td class=\"\">–</td>" in detection  # none measured
+    for task in ("image", "text", "detection"):
         assert (eval_settings.data_dir / "evaluations" / "plots" / f"{task}.png").read_bytes()[:4] == b"\x89PNG"
 
 
@@ -58,8 +63,9 @@ def test_the_dashboard_in_chromium(eval_settings: Settings, browser, screenshot_
         page.goto(f"http://127.0.0.1:{server.server_port}/evaluations")
         page.wait_for_selector("img.plot")
         sizes = page.eval_on_selector_all("img.plot", "imgs => imgs.map(i => [i.complete, i.naturalWidth])")
-        assert sizes == [[True, 700], [True, 700]]  # the PNGs decoded (700 px wide, as drawn)
+        assert sizes == [[True, 700]] * 3  # the PNGs decoded (700 px wide, as drawn)
         assert page.locator("#task-image tbody tr").count() == 2 and page.locator("#task-text tbody tr").count() == 1
+        assert page.locator("#task-detection tbody tr").count() == 2
         page.screenshot(path=str(screenshot_dir / "evaluations.png"), full_page=True)
         assert problems == []
     finally:
