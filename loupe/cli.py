@@ -41,6 +41,7 @@ COMMANDS: dict[str, str] = {
     "combiner": "loupe.commands.combiner:combiner",
     "detector": "loupe.commands.detector:detector",
     "suggest": "loupe.commands.suggest:suggest",
+    "keys": "loupe.commands.keys:keys",
 }
 
 

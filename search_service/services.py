@@ -28,6 +28,7 @@ from training_worker.jobs import JobQueue, JobStore
 from .combiner import CombinerRegistry
 from .engine import SearchEngine
 from .image_limits import ImageGate
+from .key_store import KeyStore
 from .query_model import load_query_model
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -138,6 +139,11 @@ class Services:
     @property
     def keys(self) -> KeyDirectory:
         return self._once("keys", lambda: KeyDirectory(self.catalog))
+
+    @property
+    def api_keys(self) -> KeyStore:
+        """Named, revocable API keys (in the catalog database)."""
+        return self._once("api_keys", lambda: KeyStore(self.catalog.engine))
 
     # --- jobs ---------------------------------------------------------------------------
     def attach_jobs(self, queue: "JobQueue") -> None:
