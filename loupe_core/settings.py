@@ -186,6 +186,18 @@ class Settings:
     # closed after 60 s); one more is answered 503 with Retry-After. Behind gunicorn its own
     # worker and connection settings apply instead.
     max_connections: int = 200
+    # Per-client limit of anonymous requests that run the model (text, image and composed
+    # search, tagging): on average this many a minute, up to model_rate_burst in a row after a
+    # pause; beyond it 429 with Retry-After. Requests with a valid API key are not limited.
+    # Counted in Redis when redis_url is set (shared by every API process), else in memory.
+    # 0: no limit.
+    model_rate_per_minute: float = 120.0
+    model_rate_burst: int = 60
+    # Reverse proxies in front of the service that append the client's address to
+    # X-Forwarded-For (nginx, a load balancer): the client is the address that many entries
+    # from the right. 0: the connection's own address (never trust the header without a proxy:
+    # a client can write anything in it).
+    trusted_proxy_hops: int = 0
     # Origins allowed to show the service's pages (search page, /viewer) inside a frame, as
     # CSP frame-ancestors, space-separated, e.g. "https://www.museum.example". Empty: only
     # this server's own pages may frame them (clickjacking protection).

@@ -72,11 +72,7 @@ def check_api_key() -> str:
     services = get_services()
     setting_keys = services.settings.api_key_set
     given = presented_key()
-    name = None
-    if given is not None:
-        # Compare with every key, in constant time for each, so timing says nothing about keys.
-        matches = [hmac.compare_digest(given.encode(), k.encode()) for k in setting_keys]
-        name = key_fingerprint(given) if any(matches) else services.api_keys.name_of(given)
+    name = _name_of(given)
     if name is None:
         if not setting_keys and services.api_keys.active_count() == 0:
             raise ApiError(403, "api_keys_not_configured", NO_KEYS_MESSAGE)
@@ -87,6 +83,27 @@ def check_api_key() -> str:
                        headers=CHALLENGE)
     g.loupe_key_name = name
     return name
+
+
+def has_valid_key() -> bool:
+    """Does the request carry a valid key? (Never raises; for views open to everyone that
+    treat key holders differently, such as rate limits.)"""
+    if getattr(g, "loupe_key_name", None):
+        return True
+    name = _name_of(presented_key())
+    if name is not None:
+        g.loupe_key_name = name
+    return name is not None
+
+
+def _name_of(given: str | None) -> str | None:
+    """The name of a key (a setting key's fingerprint), None for no key or an unknown one."""
+    if given is None:
+        return None
+    services = get_services()
+    # Compare with every key, in constant time for each, so timing says nothing about keys.
+    matches = [hmac.compare_digest(given.encode(), k.encode()) for k in services.settings.api_key_set]
+    return key_fingerprint(given) if any(matches) else services.api_keys.name_of(given)
 
 
 def key_name() -> str:

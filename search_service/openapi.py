@@ -179,6 +179,11 @@ COMPONENTS: dict[str, Any] = {
                                  "index_unavailable", "the index holds no vectors yet: index the catalog first"),
                         "headers": {"Retry-After": {"description": "With `busy`: seconds to wait before trying again.",
                                                     "schema": {"type": "integer"}}}},
+        "RateLimited": {**_error("Too many requests that run the model from this client (settings "
+                                 "`model_rate_per_minute`, `model_rate_burst`); requests with an API key are not "
+                                 "limited.", "rate_limited", "too many requests that run the model from your address"),
+                        "headers": {"Retry-After": {"description": "Seconds until the next request is accepted.",
+                                                    "schema": {"type": "integer"}}}},
     },
 }
 
