@@ -213,6 +213,14 @@ class Settings:
     lens_events_per_minute: int = 30
     lens_stats_k: int = 5
 
+    # --- Logs (loupe_core/logs.py) -----------------------------------------------------------
+    # "plain" lines or "json" (one object a line: time, level, logger, message, request_id,
+    # job_id, exc, and the access log's method, path, status, ms, client), on stderr.
+    log_format: str = "plain"
+    # debug, info (adds one access line per request), warning or error; each -v of the
+    # command line one level more.
+    log_level: str = "warning"
+
     # The TOML file the values were read from, if any (shown by `loupe config`).
     source_file: str | None = field(default=None, compare=False)
 

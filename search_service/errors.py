@@ -18,6 +18,7 @@ from werkzeug.exceptions import HTTPException
 
 from connector.catalog import CatalogError
 from connector.catalog.fulltext import FullTextError
+from loupe_core.logs import request_id
 from loupe_index.errors import (
     CursorError,
     FilterError,
@@ -187,5 +188,7 @@ def register_error_handlers(app: Flask) -> None:
                 log.warning("%s: %s", known.code, known.message)
             return error_response(known)
         log.exception("unexpected error")
+        rid = request_id.get()
+        where = f" under request id {rid}" if rid else ""
         return error_response(ApiError(500, "internal_error",
-                                       "the server failed to answer this request; its log has the details"))
+                                       f"the server failed to answer this request; its log has the details{where}"))

@@ -9,7 +9,10 @@ processes) first. For one machine, `loupe serve` is the simpler choice.
 
 from __future__ import annotations
 
+from loupe_core.logs import configure_logging
 from loupe_core.settings import Settings
 from search_service.app import create_app
 
-app = create_app(Settings.load())
+settings = Settings.load()
+configure_logging(settings)
+app = create_app(settings)
