@@ -43,6 +43,7 @@ COMMANDS: dict[str, str] = {
     "detector": "loupe.commands.detector:detector",
     "suggest": "loupe.commands.suggest:suggest",
     "keys": "loupe.commands.keys:keys",
+    "scheduler": "loupe.commands.scheduler:scheduler",
 }
 
 

@@ -151,6 +151,10 @@ class Settings:
     job_stale_after_s: float = 120.0
     # Log lines kept per job (the most recent ones).
     job_log_lines: int = 200
+    # `loupe scheduler`: how often it looks for sources due (`loupe source schedule`), and how
+    # long it waits before trying a failed harvest again.
+    scheduler_tick_s: float = 30.0
+    scheduler_retry_s: float = 60.0
 
     # --- Service --------------------------------------------------------------------------
     host: str = "127.0.0.1"
