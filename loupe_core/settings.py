@@ -136,6 +136,12 @@ class Settings:
     local_points_warning: int = 1_000_000
     # Threads that scan the compact store's codes for one search (0: the cores available).
     index_search_threads: int = 0
+    # Local mode: "owner" (this process opens, writes and locks the index: `loupe serve`, `loupe
+    # worker --index-owner`, `loupe index`) or "reader" (API processes under gunicorn beside an
+    # owner: a read-only copy of the compact store that follows the owner's commits, checked
+    # every index_refresh_s; loupe_index/replica.py).
+    local_index_access: str = "owner"
+    index_refresh_s: float = 2.0
 
     # --- Jobs -----------------------------------------------------------------------------
     # Redis URL of the dramatiq broker (scale-out); empty: an in-process broker and worker
