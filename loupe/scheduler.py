@@ -39,6 +39,7 @@ class Scheduler:
         self.settings = settings
         self.clock = clock
         self._retry_at: dict[int, float] = {}  # source id -> monotonic time of the next try after a failure
+        self._index_owed: dict[int, SourceInfo] = {}  # changed sources whose index job could not be queued yet
         self._catalog: Catalog | None = None
         self._queue: JobQueue | None = None
         self._closers: list[Callable[[], None]] = []
@@ -59,7 +60,8 @@ class Scheduler:
                         type(e).__name__, e, self.settings.scheduler_tick_s)
             self._drop_catalog()
             return []
-        outcomes = []
+        outcomes = [self._queue_index(src, {"source": src.name or src.url, "state": "index retried"})
+                     for src in list(self._index_owed.values())]
         if not due:
             return outcomes
         with Harvester(self.settings, catalog, progress=False) as harvester:
@@ -81,15 +83,20 @@ class Scheduler:
         changed = sum(int(counts.get(k, 0) or 0) for k in CHANGES)
         outcome: dict[str, Any] = {"source": name, "state": "harvested", "counts": counts}
         log.info("scheduler: harvested %s: %s", name, counts, extra={"source": name})
-        if changed:
-            try:
-                job = self.submit_index(src)
-                outcome["index_job"] = job.id
-                log.info("scheduler: index job %s queued for %s", job.id, name)
-            except Exception as e:  # noqa: BLE001 - the harvest stands; indexing comes with the next change
-                log.warning("scheduler: cannot queue indexing of %s (%s: %s)", name, type(e).__name__, e)
-                outcome["index_error"] = f"{type(e).__name__}: {e}"
-        return outcome
+        return self._queue_index(src, outcome) if changed else outcome
+
+    def _queue_index(self, src: SourceInfo, outcome: dict[str, Any]) -> dict[str, Any]:
+        """Queue indexing of a changed source; owed, and tried again each round, until it is queued."""
+        name = src.name or src.url
+        try:
+            job = self.submit_index(src)
+        except Exception as e:  # noqa: BLE001 - the harvest stands; the job is queued next round
+            self._index_owed[src.id] = src
+            log.warning("scheduler: cannot queue indexing of %s yet (%s: %s)", name, type(e).__name__, e)
+            return {**outcome, "index_error": f"{type(e).__name__}: {e}"}
+        self._index_owed.pop(src.id, None)
+        log.info("scheduler: index job %s queued for %s", job.id, name)
+        return {**outcome, "index_job": job.id}
 
     def submit_index(self, src: SourceInfo):  # noqa: ANN201 - JobRecord
         params = job_kind("index").prepare({"source": str(src.id)}, self.settings, self.catalog()).as_dict()

@@ -82,10 +82,14 @@ class SlotFiles:
 
     def read_all_codes(self, into: np.ndarray) -> None:
         """Codes of slots ``0 .. len(into)`` straight into ``into`` (a C-contiguous int8 array)."""
+        if not into.size:  # a vector with no rows yet (memoryview cannot cast an empty view)
+            return
         _read_all(self._files[1], memoryview(into).cast("B"), f"{self.stem}.codes")
 
     def read_all_rows(self, n: int) -> np.ndarray:
         out = np.empty(n, dtype=STORED_ROW)
+        if not n:
+            return out
         _read_all(self._files[2], memoryview(out).cast("B"), f"{self.stem}.rows")
         return out
 

@@ -139,7 +139,9 @@ class Catalog:
 
     @classmethod
     def from_url(cls, url: str) -> "Catalog":
-        engine = create_engine(url, future=True)
+        # pool_pre_ping: a pooled connection that a database restart broke is noticed and
+        # replaced before it is used, so services outlive a restart of PostgreSQL.
+        engine = create_engine(url, future=True, pool_pre_ping=not url.startswith("sqlite"))
         if engine.dialect.name == "sqlite":
             @event.listens_for(engine, "connect")
             def _sqlite_pragmas(dbapi_conn, _record):  # noqa: ANN001

@@ -75,6 +75,9 @@ def test_a_new_vector_of_the_owner_appears(settings):
         owner.ensure_vector(VECTOR, DIM)
         owner.upsert(make_points(5), VECTOR)
         reader = VectorIndex.open(settings.replace(local_index_access="reader", index_refresh_s=0.05))
+        owner.ensure_vector("tiny-test__empty", 4)  # a vector with no points yet loads too
+        wait_for(lambda: "tiny-test__empty" in reader.vector_names())
+        assert reader.count("tiny-test__empty") == 0
         other = [IndexPoint(**{**p.__dict__, "vector": np.ones(8, dtype=np.float32)}) for p in make_points(2)]
         owner.ensure_vector("tiny-test__other", 8)
         owner.upsert(other, "tiny-test__other")
