@@ -390,7 +390,9 @@ def test_the_cluster_profile_adds_two_qdrant_peers_to_the_first(tmp_path):
         assert command[command.index("--bootstrap") + 1] == "http://qdrant:6335"
         assert command[command.index("--uri") + 1] == f"http://{name}:6335"
         assert not nodes[name].get("ports"), "peers are reached through the first node only"
-    storages = [next(v["source"] for v in svc["volumes"] if v["target"] == "/qdrant/storage") for svc in nodes.values()]
+    mounts = [[v.split(":")[:2] if isinstance(v, str) else [v["source"], v["target"]] for v in svc["volumes"]]
+              for svc in nodes.values()]
+    storages = [next(source for source, target in node if target == "/qdrant/storage") for node in mounts]
     assert len(set(storages)) == 3, "each node keeps its own storage"
     assert all(svc["environment"]["QDRANT__CLUSTER__ENABLED"] == "true" for svc in nodes.values())
     assert {"LOUPE_QDRANT_SHARDS", "LOUPE_QDRANT_REPLICAS"} <= set(_env("web"))
