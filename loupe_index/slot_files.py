@@ -37,8 +37,8 @@ class SlotFiles:
         self._files: list[BinaryIO] = []
         for suffix in SUFFIXES:
             path = folder / f"{stem}{suffix}"
-            if read_only:
-                self._files.append(open(path, "rb", buffering=0))
+            if read_only:  # files the owner has not made yet (a vector just created) read as empty
+                self._files.append(open(path if path.exists() else os.devnull, "rb", buffering=0))
             else:
                 fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
                 self._files.append(os.fdopen(fd, "r+b", buffering=0))

@@ -14,6 +14,8 @@ second and the latency percentiles are taken; any answer other than 200 counts a
 from __future__ import annotations
 
 import http.client
+import importlib.util
+import json
 import os
 import signal
 import socket
@@ -50,10 +52,8 @@ Request = tuple[str, str, bytes | None]  # method, path, JSON body
 
 def run(settings: Settings, *, workers: int, clients: int, seconds: float, postgres_url: str = "",
         model: str = "loupe-tiny", progress: Callable[[str], None] = lambda line: None) -> dict[str, Any]:
-    try:
-        import gunicorn  # noqa: F401 - the server measured (the `server` extra)
-    except ImportError:
-        raise BenchError("gunicorn is needed: pip install 'iiif-loupe[server]'") from None
+    if importlib.util.find_spec("gunicorn") is None:  # the server measured (the `server` extra)
+        raise BenchError("gunicorn is needed: pip install 'iiif-loupe[server]'")
     backends = {"sqlite": ""} | ({"postgresql": postgres_url} if postgres_url else {})
     endpoints: dict[str, dict[str, float]] = {}
     errors = 0
@@ -99,8 +99,6 @@ def _indexed_demo(settings: Settings, port: int) -> dict[str, list[str]]:
 
 
 def _plans(targets: dict[str, list[str]]) -> dict[str, list[Request]]:
-    import json
-
     manifests, canvases = targets["manifests"], targets["canvases"]
     references = [json.dumps({"reference": {"manifest": m, "canvas": c, "xywh": "10,10,200,200"}, "limit": 20}).encode()
                   for m, c in zip(manifests, canvases)]

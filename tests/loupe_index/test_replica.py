@@ -16,7 +16,7 @@ from loupe_index.filters import SearchFilters
 from .conftest import DIM, VECTOR, make_points
 
 
-def wait_for(check, timeout_s: float = 10.0):  # noqa: ANN001, ANN201
+def wait_for(check, timeout_s: float = 30.0):  # noqa: ANN001, ANN201
     deadline = time.monotonic() + timeout_s
     while not (result := check()):
         assert time.monotonic() < deadline, "the reader did not follow the owner"
