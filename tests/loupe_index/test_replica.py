@@ -81,8 +81,8 @@ def test_a_new_vector_of_the_owner_appears(settings):
         other = [IndexPoint(**{**p.__dict__, "vector": np.ones(8, dtype=np.float32)}) for p in make_points(2)]
         owner.ensure_vector("tiny-test__other", 8)
         owner.upsert(other, "tiny-test__other")
-        wait_for(lambda: "tiny-test__other" in reader.vector_names())
-        assert reader.count("tiny-test__other") == len(other)
+        # The vector is committed before its points: wait for both.
+        wait_for(lambda: "tiny-test__other" in reader.vector_names() and reader.count("tiny-test__other") == len(other))
     finally:
         if reader is not None:
             reader.close()
