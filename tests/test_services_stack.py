@@ -180,14 +180,32 @@ def search(stack: Stack, q: str, **params) -> list[dict]:
 
 
 def searchable(stack: Stack, q: str = "a painting") -> int:
-    """Canvases a search finds now (0 while the index is not ready: 503)."""
+    """Canvases a search finds now with the vector index among its rankers (0 while the index
+    is not ready: 503, or words alone)."""
     response = requests.get(f"{stack.api}/api/search", params={"q": q, "limit": 100, "one_per_canvas": "true"}, timeout=30)
-    return len({json.dumps(r["canvas"], sort_keys=True) for r in response.json()["results"]}) if response.ok else 0
+    if not response.ok or "vector" not in response.json().get("rankers", ["vector"]):
+        return 0
+    return len({json.dumps(r["canvas"], sort_keys=True) for r in response.json()["results"]})
+
+
+def points(stack: Stack) -> int:
+    """Points the API processes see in the index (all vectors)."""
+    return sum(stack.get("/healthz").json()["checks"]["index"].get("points", {}).values())
+
+
+def indexed(stack: Stack, source: str) -> dict | None:
+    """The succeeded index job of ``source``, if any."""
+    source_id = str(stack.sql("SELECT id FROM sources WHERE name = %s", source)[0][0])
+    return next((j for j in stack.get("/api/admin/jobs").json()["jobs"]
+                 if j["kind"] == "index" and j["state"] == "succeeded" and j["params"].get("source") == source_id), None)
 
 
 def test_a_scheduled_harvest_is_indexed_and_searched_through_http(stack):
     add_scheduled_source(stack, serve_source(stack.http, "first", FIRST), "first")
-    wait_until(lambda: searchable(stack) == len(FIRST), "the first source to be searchable", 90, every_s=0.5)
+    job = wait_until(lambda: indexed(stack, "first"), "the first source's scheduled index job", 90, every_s=0.5)
+    assert job["result"]["indexed"] == len(FIRST), job
+    wait_until(lambda: points(stack) == job["result"]["points_total"], "the API processes to read the new points", 30)
+    assert searchable(stack) == len(FIRST)
     health = stack.get("/healthz").json()
     assert health["checks"]["catalog"]["backend"] == "postgresql" and health["checks"]["broker"]["kind"] == "redis"
     assert health["checks"]["index"]["mode"] == "local"
@@ -238,9 +256,12 @@ def test_a_harvest_interrupted_by_a_database_restart_resumes(stack):
         return 3 <= rows[0][0] < len(SECOND) - 5
 
     wait_until(harvesting, "the second harvest to be under way", 90, every_s=0.1)
+    before = points(stack)
     restart_postgres(stack)
-    wait_until(lambda: searchable(stack) == len(FIRST) + len(SECOND), "the second source to be harvested and searchable",
-               120, every_s=0.5)
+    job = wait_until(lambda: indexed(stack, "second"), "the second source's index job, after the restart", 120, every_s=0.5)
+    assert job["result"]["indexed"] == len(SECOND), job
+    wait_until(lambda: points(stack) > before, "the API processes to read the new points", 30)
+    assert searchable(stack) == len(FIRST) + len(SECOND)
     runs = stack.sql("SELECT r.status FROM harvest_runs r JOIN sources s ON s.id = r.source_id WHERE s.name = %s "
                      "ORDER BY r.id", "second")
     assert [r[0] for r in runs][-1] == "completed" and len(runs) >= 2, runs
