@@ -59,6 +59,9 @@ def worker(settings: Settings, threads: int | None, index_owner: bool) -> None:
     click.echo(f"worker: {threads} thread(s) on {broker_location(settings)}, "
                f"queue(s) {', '.join(sorted(queues)) if queues else 'all'}"
                f"{' (owns the local index)' if index_owner else ''}; Ctrl-C or SIGTERM stops", err=True)
+    if queues and not index_owner:
+        click.echo("worker: indexing jobs (local index) are run by `loupe worker --index-owner`, not here: run "
+                   "one such worker beside this one", err=True)
     try:
         while not stop.wait(1.0):
             pass
