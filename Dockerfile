@@ -20,12 +20,12 @@ WORKDIR /src
 # Dependencies first, in their own layer, so that a change to Loupe's code does not
 # reinstall torch and TensorFlow: the requirements are read from pyproject.toml itself.
 COPY pyproject.toml constraints.txt ./
-RUN python -c "import tomllib; p = tomllib.load(open('pyproject.toml', 'rb'))['project']; extra = p['optional-dependencies']; print('\n'.join(p['dependencies'] + extra['ml'] + extra['postgres']))" > /tmp/requirements.txt \
+RUN python -c "import tomllib; p = tomllib.load(open('pyproject.toml', 'rb'))['project']; extra = p['optional-dependencies']; print('\n'.join(p['dependencies'] + extra['ml'] + extra['postgres'] + extra['server']))" > /tmp/requirements.txt \
  && /opt/loupe/bin/pip install --quiet -c constraints.txt -r /tmp/requirements.txt
 
 # Then the project (a regular, non-editable install: the source tree stays in this stage).
 COPY . .
-RUN /opt/loupe/bin/pip install --quiet -c constraints.txt ".[ml,postgres]" \
+RUN /opt/loupe/bin/pip install --quiet -c constraints.txt ".[ml,postgres,server]" \
  && /opt/loupe/bin/loupe --version
 
 # --- runtime ---------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ import sys
 import click
 
 from loupe_core import __version__
+from loupe_core.logs import configure_logging
 from loupe_core.settings import Settings, SettingsError
 
 # command name -> "module:attribute"
@@ -41,6 +42,8 @@ COMMANDS: dict[str, str] = {
     "combiner": "loupe.commands.combiner:combiner",
     "detector": "loupe.commands.detector:detector",
     "suggest": "loupe.commands.suggest:suggest",
+    "keys": "loupe.commands.keys:keys",
+    "scheduler": "loupe.commands.scheduler:scheduler",
 }
 
 
@@ -66,11 +69,11 @@ class LazyGroup(click.Group):
 @click.pass_context
 def cli(ctx: click.Context, data_dir: str | None, config_file: str | None, verbose: int) -> None:
     """Loupe: computer vision for collections that already publish IIIF."""
-    level = logging.WARNING - 10 * min(verbose, 2)
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     try:
         ctx.obj = Settings.load(config_file=config_file, data_dir=data_dir)
+        configure_logging(ctx.obj, verbosity=verbose)
     except SettingsError as e:
+        logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
         raise click.UsageError(str(e)) from None
 
 

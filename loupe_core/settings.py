@@ -136,6 +136,12 @@ class Settings:
     local_points_warning: int = 1_000_000
     # Threads that scan the compact store's codes for one search (0: the cores available).
     index_search_threads: int = 0
+    # Local mode: "owner" (this process opens, writes and locks the index: `loupe serve`, `loupe
+    # worker --index-owner`, `loupe index`) or "reader" (API processes under gunicorn beside an
+    # owner: a read-only copy of the compact store that follows the owner's commits, checked
+    # every index_refresh_s; loupe_index/replica.py).
+    local_index_access: str = "owner"
+    index_refresh_s: float = 2.0
 
     # --- Jobs -----------------------------------------------------------------------------
     # Redis URL of the dramatiq broker (scale-out); empty: an in-process broker and worker
@@ -151,6 +157,10 @@ class Settings:
     job_stale_after_s: float = 120.0
     # Log lines kept per job (the most recent ones).
     job_log_lines: int = 200
+    # `loupe scheduler`: how often it looks for sources due (`loupe source schedule`), and how
+    # long it waits before trying a failed harvest again.
+    scheduler_tick_s: float = 30.0
+    scheduler_retry_s: float = 60.0
 
     # --- Service --------------------------------------------------------------------------
     host: str = "127.0.0.1"
@@ -186,6 +196,18 @@ class Settings:
     # closed after 60 s); one more is answered 503 with Retry-After. Behind gunicorn its own
     # worker and connection settings apply instead.
     max_connections: int = 200
+    # Per-client limit of anonymous requests that run the model (text, image and composed
+    # search, tagging): on average this many a minute, up to model_rate_burst in a row after a
+    # pause; beyond it 429 with Retry-After. Requests with a valid API key are not limited.
+    # Counted in Redis when redis_url is set (shared by every API process), else in memory.
+    # 0: no limit.
+    model_rate_per_minute: float = 120.0
+    model_rate_burst: int = 60
+    # Reverse proxies in front of the service that append the client's address to
+    # X-Forwarded-For (nginx, a load balancer): the client is the address that many entries
+    # from the right. 0: the connection's own address (never trust the header without a proxy:
+    # a client can write anything in it).
+    trusted_proxy_hops: int = 0
     # Origins allowed to show the service's pages (search page, /viewer) inside a frame, as
     # CSP frame-ancestors, space-separated, e.g. "https://www.museum.example". Empty: only
     # this server's own pages may frame them (clickjacking protection).
@@ -200,6 +222,14 @@ class Settings:
     # an hour, a language) seen by fewer than k sessions (phones on a day) is hidden.
     lens_events_per_minute: int = 30
     lens_stats_k: int = 5
+
+    # --- Logs (loupe_core/logs.py) -----------------------------------------------------------
+    # "plain" lines or "json" (one object a line: time, level, logger, message, request_id,
+    # job_id, exc, and the access log's method, path, status, ms, client), on stderr.
+    log_format: str = "plain"
+    # debug, info (adds one access line per request), warning or error; each -v of the
+    # command line one level more.
+    log_level: str = "warning"
 
     # The TOML file the values were read from, if any (shown by `loupe config`).
     source_file: str | None = field(default=None, compare=False)

@@ -132,11 +132,18 @@ class CompactStore(Store):
     kind = "compact"
     exact_search = False  # approximate first pass, exact rescoring
 
-    def __init__(self, folder: Path, settings: Settings, *, compact_min_dead: int = COMPACT_MIN_DEAD):
+    def __init__(self, folder: Path, settings: Settings, *, compact_min_dead: int = COMPACT_MIN_DEAD,
+                 read_only: bool = False):
+        """``read_only``: a reader of an index another process owns and writes
+        (``loupe_index.replica``): a snapshot of the moment it opens; writes raise."""
         self.folder = folder
         self.location = str(folder)
         self.local_limit = settings.local_points_warning
         self.compact_min_dead = compact_min_dead
+        self.read_only = read_only
+        if read_only and not (folder / DB_FILE).is_file():
+            raise VectorIndexError(f"no index at {folder} yet: the process that owns the index creates it "
+                                   "(`loupe worker --index-owner`, or `loupe serve`)")
         folder.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()  # writes, loading, compaction
         self._db = self._connect()
@@ -144,24 +151,32 @@ class CompactStore(Store):
         self._idle_readers: list[sqlite3.Connection] = []  # those not in use now
         self._scanner = Scanner(settings.index_search_threads or _cores())
         self._closed = False
-        self._db.executescript(_SCHEMA)
-        with self._transaction():
+        if not read_only:
+            self._db.executescript(_SCHEMA)
+        with self._transaction(read=read_only):
             version = self._meta("schema_version")
-            if version is None:
+            if version is None and not read_only:
                 self._set_meta("schema_version", str(SCHEMA_VERSION))
-            elif int(version) > SCHEMA_VERSION:
+            elif version is not None and int(version) > SCHEMA_VERSION:
                 raise VectorIndexError(f"the index at {folder} was written by a newer Loupe (format {version}); "
                                        f"upgrade Loupe to open it")
-        self._vocab = Vocabulary(self._db.execute("SELECT field, value, code FROM terms"))
-        self._vectors: dict[str, _Vector] = {}
-        for name, number, dim, generation in self._db.execute("SELECT name, number, dim, generation FROM vectors"):
-            self._remove_other_generations(number, generation)
-            files = SlotFiles(folder, _stem(number, generation), dim)
-            count = self._db.execute(f"SELECT COUNT(*) FROM points_{number}").fetchone()[0]
-            self._vectors[name] = _Vector(name, number, dim, generation, files, count)
+            self._vocab = Vocabulary(self._db.execute("SELECT field, value, code FROM terms"))
+            self._vectors: dict[str, _Vector] = {}
+            for name, number, dim, generation in self._db.execute(
+                    "SELECT name, number, dim, generation FROM vectors").fetchall():
+                if not read_only:
+                    self._remove_other_generations(number, generation)
+                files = SlotFiles(folder, _stem(number, generation), dim, read_only=read_only)
+                count = self._db.execute(f"SELECT COUNT(*) FROM points_{number}").fetchone()[0]
+                self._vectors[name] = _Vector(name, number, dim, generation, files, count)
 
     def _connect(self, *, reader: bool = False) -> sqlite3.Connection:
         # Autocommit: transactions are explicit (``_transaction``), so DDL cannot commit early.
+        if self.read_only:
+            conn = sqlite3.connect(f"{(self.folder / DB_FILE).resolve().as_uri()}?mode=ro", uri=True,
+                                   check_same_thread=False, timeout=30, isolation_level=None)
+            conn.execute("PRAGMA query_only=ON")
+            return conn
         conn = sqlite3.connect(self.folder / DB_FILE, check_same_thread=False, timeout=30, isolation_level=None)
         conn.execute("PRAGMA journal_mode=WAL")
         # A commit survives the process being killed; files are synced before it (see module doc).
@@ -171,8 +186,11 @@ class CompactStore(Store):
         return conn
 
     @contextlib.contextmanager
-    def _transaction(self) -> Iterator[None]:
-        self._db.execute("BEGIN IMMEDIATE")
+    def _transaction(self, *, read: bool = False) -> Iterator[None]:
+        """A write transaction, or with ``read`` one consistent read."""
+        if not read:
+            self._check_writable()
+        self._db.execute("BEGIN" if read else "BEGIN IMMEDIATE")
         try:
             yield
         except BaseException:
@@ -194,6 +212,11 @@ class CompactStore(Store):
             yield conn
         finally:
             self._idle_readers.append(conn)
+
+    def _check_writable(self) -> None:
+        if self.read_only:
+            raise VectorIndexError(f"the index at {self.folder} is open for reading only (local_index_access = "
+                                   "reader): the process that owns it writes (`loupe worker --index-owner`)")
 
     def _check_open(self) -> None:
         if self._closed:
@@ -251,6 +274,7 @@ class CompactStore(Store):
     def create_vector(self, name: str, dim: int) -> bool:
         with self._lock:
             self._check_open()
+            self._check_writable()
             if name in self._vectors:
                 return False
             number = self._db.execute("SELECT COALESCE(MAX(number), 0) + 1 FROM vectors").fetchone()[0]
@@ -310,6 +334,7 @@ class CompactStore(Store):
             raise VectorIndexError(f"point id {bad!r} is not a UUID; Loupe's point ids are (loupe_index.point_id)")
         with self._lock:
             vec = self._require(name)
+            self._check_writable()
             codes, steps = quantize(unit)
             fields, added = self._vocab.encode(payloads)
             rows = np.empty(len(ids), dtype=STORED_ROW)
@@ -400,6 +425,7 @@ class CompactStore(Store):
         commit switches to (a process killed meanwhile leaves the old generation in force)."""
         with self._lock:
             vec = self._require(name)
+            self._check_writable()
             slots = np.fromiter((r[0] for r in self._db.execute(f"SELECT slot FROM {vec.table} ORDER BY slot")),
                                 dtype=np.int64, count=vec.count)
             generation = vec.generation + 1
@@ -445,6 +471,12 @@ class CompactStore(Store):
             return vec.arrays
 
     def _load(self, vec: _Vector) -> _Arrays:
+        if self.read_only:  # the owner writes files before it commits: read the slots first
+            slots = np.fromiter((r[0] for r in self._db.execute(f"SELECT slot FROM {vec.table}")), dtype=np.int64)
+            vec.count = len(slots)
+            vec.files.rows = vec.files.whole_rows()
+        else:
+            slots = None
         files, n = vec.files, vec.files.rows
         capacity = n + max(1024, n // 4)
         codes = np.empty((capacity, vec.dim), dtype=np.int8)
@@ -457,8 +489,9 @@ class CompactStore(Store):
         columns = FilterColumns(capacity)
         columns.set(0, rows)
         alive = np.zeros(capacity, dtype=bool)
-        slots = np.fromiter((r[0] for r in self._db.execute(f"SELECT slot FROM {vec.table}")), dtype=np.int64,
-                            count=vec.count)
+        if slots is None:
+            slots = np.fromiter((r[0] for r in self._db.execute(f"SELECT slot FROM {vec.table}")), dtype=np.int64,
+                                count=vec.count)
         if len(slots) and slots.max() >= n:
             raise VectorIndexError(f"the index at {self.folder} is damaged: {vec.name} refers to slot {slots.max()} "
                                    f"but its files hold {n}; restore an export (VectorIndex.import_export)")

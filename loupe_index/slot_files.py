@@ -27,7 +27,9 @@ SUFFIXES = (".vectors", ".codes", ".rows")
 class SlotFiles:
     """The slot files of one vector; ``rows`` is the number of whole rows in all three."""
 
-    def __init__(self, folder: Path, stem: str, dim: int):
+    def __init__(self, folder: Path, stem: str, dim: int, *, read_only: bool = False):
+        """``read_only``: a reader beside the owning process (``loupe_index.replica``): files
+        opened for reading, nothing cut off (the owner may be appending right now)."""
         self.folder, self.stem, self.dim = folder, stem, dim
         self.widths = (4 * dim, dim, STORED_ROW.itemsize)
         # Python file objects rather than bare descriptors: a search still reading an old
@@ -35,9 +37,14 @@ class SlotFiles:
         self._files: list[BinaryIO] = []
         for suffix in SUFFIXES:
             path = folder / f"{stem}{suffix}"
-            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-            self._files.append(os.fdopen(fd, "r+b", buffering=0))
-        self.rows = min(os.fstat(f.fileno()).st_size // w for f, w in zip(self._files, self.widths))
+            if read_only:  # files the owner has not made yet (a vector just created) read as empty
+                self._files.append(open(path if path.exists() else os.devnull, "rb", buffering=0))
+            else:
+                fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+                self._files.append(os.fdopen(fd, "r+b", buffering=0))
+        self.rows = self.whole_rows()
+        if read_only:
+            return
         for f, w in zip(self._files, self.widths):
             if os.fstat(f.fileno()).st_size != self.rows * w:
                 os.ftruncate(f.fileno(), self.rows * w)
@@ -55,6 +62,10 @@ class SlotFiles:
         self.rows = start + len(rows)
         return start
 
+    def whole_rows(self) -> int:
+        """Whole rows in all three files now."""
+        return min(os.fstat(f.fileno()).st_size // w for f, w in zip(self._files, self.widths))
+
     def sync(self) -> None:
         for f in self._files:
             os.fdatasync(f.fileno())
@@ -71,10 +82,14 @@ class SlotFiles:
 
     def read_all_codes(self, into: np.ndarray) -> None:
         """Codes of slots ``0 .. len(into)`` straight into ``into`` (a C-contiguous int8 array)."""
+        if not into.size:  # a vector with no rows yet (memoryview cannot cast an empty view)
+            return
         _read_all(self._files[1], memoryview(into).cast("B"), f"{self.stem}.codes")
 
     def read_all_rows(self, n: int) -> np.ndarray:
         out = np.empty(n, dtype=STORED_ROW)
+        if not n:
+            return out
         _read_all(self._files[2], memoryview(out).cast("B"), f"{self.stem}.rows")
         return out
 

@@ -34,6 +34,7 @@ from .ownership import LocalOwnership
 from .points import IndexPoint
 from .qdrant_store import QdrantStore
 from .ranking import normalised
+from .replica import ReplicaStore
 from .results import SearchHit, SearchPage, UpsertResult
 from .store import Store
 
@@ -88,6 +89,12 @@ class VectorIndex:
             return cls(QdrantStore.open_server(settings, exact_search), settings)
         if settings.local_index not in LOCAL_INDEXES:
             raise VectorIndexError(f"setting local_index is {settings.local_index!r}; use one of {', '.join(LOCAL_INDEXES)}")
+        if settings.local_index_access not in ("owner", "reader"):
+            raise VectorIndexError(f"setting local_index_access is {settings.local_index_access!r}; use owner or reader")
+        if settings.local_index_access == "reader":
+            if settings.local_index != "compact":
+                raise VectorIndexError("local_index_access = reader needs the compact store (local_index = compact)")
+            return cls(ReplicaStore(settings.index_dir / "compact", settings), settings)  # type: ignore[arg-type]
         ownership = LocalOwnership(settings.index_dir, role)
         ownership.acquire()
         try:

@@ -25,6 +25,7 @@ from .iiif_search import DEFAULT_PAGE_SIZE
 from .json_body import RequestJSONProvider
 from .openapi import MODULES_EXTENSION
 from .request_checks import register_request_checks
+from .request_ids import register_request_ids
 from .security_headers import register_security_headers
 from .services import EXTENSION, Services
 from .uploads import body_limit
@@ -66,6 +67,7 @@ def create_app(settings: Settings, *, services: Services | None = None) -> Flask
     app.json = RequestJSONProvider(app)  # request bodies parsed within limits (depth, numbers, text)
     app.json.sort_keys = False  # type: ignore[attr-defined] - IIIF documents read best in their own order
     app.extensions[EXTENSION] = services
+    register_request_ids(app)
     register_error_handlers(app)
     register_request_checks(app)
     register_cors(app)

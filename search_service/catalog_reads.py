@@ -58,7 +58,7 @@ class RegionText:
     confidence: float | None
     created: str | None
     review: str | None
-    reviewed_by: str | None = None  # fingerprint of the curator's key
+    reviewed_by: str | None = None  # name of the curator's key (or a setting key's fingerprint)
     reviewed: str | None = None
     corrected: bool = False  # a curator changed the label or box before accepting
 

@@ -18,6 +18,7 @@ from werkzeug.exceptions import HTTPException
 
 from connector.catalog import CatalogError
 from connector.catalog.fulltext import FullTextError
+from loupe_core.logs import request_id
 from loupe_index.errors import (
     CursorError,
     FilterError,
@@ -43,6 +44,7 @@ from .request_errors import (
     ImageUnavailable,
     InvalidRequest,
     NotInCatalog,
+    RateLimited,
     TooLarge,
     UnsupportedImage,
 )
@@ -101,6 +103,7 @@ DOMAIN_ANSWERS: tuple[tuple[type[Exception] | tuple[type[Exception], ...], int, 
     (InvalidRequest, 400, "invalid_parameter"),
     (EventError, 400, "invalid_event"),
     (Busy, 503, "busy"),
+    (RateLimited, 429, "rate_limited"),
     (NotInCatalog, 404, "not_found"),
     (TooLarge, 413, "upload_too_large"),
     (UnsupportedImage, 415, "unsupported_media_type"),
@@ -185,5 +188,7 @@ def register_error_handlers(app: Flask) -> None:
                 log.warning("%s: %s", known.code, known.message)
             return error_response(known)
         log.exception("unexpected error")
+        rid = request_id.get()
+        where = f" under request id {rid}" if rid else ""
         return error_response(ApiError(500, "internal_error",
-                                       "the server failed to answer this request; its log has the details"))
+                                       f"the server failed to answer this request; its log has the details{where}"))

@@ -35,8 +35,8 @@ region, or by an image plus a sentence that changes it; it answers in JSON and i
 the collection's annotations, and publishes its machine annotations as AnnotationPages.
 
 Read endpoints need no key and send CORS headers. Write and admin endpoints need an API key
-(`X-API-Key: KEY` or `Authorization: Bearer KEY`; keys come from the LOUPE_API_KEYS setting;
-with none configured they answer 403). Every error is JSON: `{"error": {"code", "message",
+(`X-API-Key: KEY` or `Authorization: Bearer KEY`; named keys come from `loupe keys add NAME`,
+others from the LOUPE_API_KEYS setting; with none configured they answer 403, a revoked key 401). Every error is JSON: `{"error": {"code", "message",
 "field"?}}`.
 
 Composed search without a trained Combiner uses the zero-shot baseline
@@ -171,13 +171,18 @@ COMPONENTS: dict[str, Any] = {
                            "the image is 12,000,000 bytes; the limit is 10,485,760 bytes (setting max_upload_bytes)"),
         "UnsupportedMediaType": _error("Not JPEG, PNG or WEBP.", "unsupported_media_type",
                                        "GIF images are not accepted: send JPEG, PNG or WEBP"),
-        "Unauthorized": _error("Missing or wrong API key.", "missing_api_key", "this endpoint needs an API key"),
+        "Unauthorized": _error("Missing, wrong or revoked API key.", "missing_api_key", "this endpoint needs an API key"),
         "Forbidden": _error("No API keys configured on the server.", "api_keys_not_configured",
                             "set LOUPE_API_KEYS ..."),
         "Unavailable": {**_error("Index or model not ready (`index_unavailable`, `model_unavailable`...), or the "
                                  "server busy with other image requests (`busy`, with `Retry-After` in seconds).",
                                  "index_unavailable", "the index holds no vectors yet: index the catalog first"),
                         "headers": {"Retry-After": {"description": "With `busy`: seconds to wait before trying again.",
+                                                    "schema": {"type": "integer"}}}},
+        "RateLimited": {**_error("Too many requests that run the model from this client (settings "
+                                 "`model_rate_per_minute`, `model_rate_burst`); requests with an API key are not "
+                                 "limited.", "rate_limited", "too many requests that run the model from your address"),
+                        "headers": {"Retry-After": {"description": "Seconds until the next request is accepted.",
                                                     "schema": {"type": "integer"}}}},
     },
 }

@@ -61,3 +61,14 @@ class Busy(RequestProblem):
     def __init__(self, message: str, *, retry_after_s: int) -> None:
         super().__init__(message)
         self.retry_after_s = retry_after_s
+
+
+class RateLimited(RequestProblem):
+    """A client made more requests that run the model than its limit allows: it may try
+    again after ``retry_after_s`` seconds."""
+
+    default_code = "rate_limited"
+
+    def __init__(self, message: str, *, retry_after_s: int) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s

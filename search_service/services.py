@@ -28,7 +28,9 @@ from training_worker.jobs import JobQueue, JobStore
 from .combiner import CombinerRegistry
 from .engine import SearchEngine
 from .image_limits import ImageGate
+from .key_store import KeyStore
 from .query_model import load_query_model
+from .rate_limits import Limiter, make_limiter
 
 if TYPE_CHECKING:  # pragma: no cover
     from loupe_models import ClipModel, ModelCache
@@ -138,6 +140,22 @@ class Services:
     @property
     def keys(self) -> KeyDirectory:
         return self._once("keys", lambda: KeyDirectory(self.catalog))
+
+    @property
+    def api_keys(self) -> KeyStore:
+        """Named, revocable API keys (in the catalog database)."""
+        return self._once("api_keys", lambda: KeyStore(self.catalog.engine))
+
+    @property
+    def rate_limiter(self) -> "Limiter | None":
+        """Per-client limits of anonymous requests that run the model (None: off)."""
+        def make() -> "Limiter | None":
+            limiter = make_limiter(self.settings)
+            if hasattr(limiter, "close"):
+                self._owned.append(limiter.close)
+            return limiter
+
+        return self._once("rate_limiter", make)
 
     # --- jobs ---------------------------------------------------------------------------
     def attach_jobs(self, queue: "JobQueue") -> None:

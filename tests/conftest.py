@@ -55,7 +55,8 @@ def demo_settings(harvested_demo, tmp_path) -> Settings:
 
 
 # --- The demo indexed with the tiny test model (search service, tagging, jobs) -----------------
-TEST_SETTINGS = {"image_max_side": 256, "model": "loupe-tiny", "model_download": False}
+TEST_SETTINGS = {"image_max_side": 256, "model": "loupe-tiny", "model_download": False,
+                 "model_rate_per_minute": 0}  # tests of rate limits turn them on
 
 
 @dataclass(frozen=True)

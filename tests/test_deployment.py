@@ -32,7 +32,7 @@ COMPOSE_FILE = ROOT / "docker-compose.yml"
 DOCKERFILE = ROOT / "Dockerfile"
 DOCKERIGNORE = ROOT / ".dockerignore"
 
-LOUPE_SERVICES = ("web", "worker", "worker-gpu")
+LOUPE_SERVICES = ("web", "worker", "worker-gpu", "scheduler")
 BACKING_SERVICES = ("postgres", "redis", "qdrant")
 # Values for the variables the compose file requires, for `docker-compose config`.
 REQUIRED_ENV = {"POSTGRES_PASSWORD": "test-password", "LOUPE_API_KEYS": "test-key"}
@@ -104,7 +104,7 @@ def test_services_declared():
 def test_loupe_services_run_the_project_image():
     entrypoint = [rest for word, rest in _dockerfile_instructions() if word == "ENTRYPOINT"]
     assert entrypoint and json.loads(entrypoint[-1]) == ["loupe"]
-    commands = {"web": ["serve"], "worker": ["worker"], "worker-gpu": ["worker"]}
+    commands = {"web": ["serve"], "worker": ["worker"], "worker-gpu": ["worker"], "scheduler": ["scheduler"]}
     images = set()
     for name, command in commands.items():
         svc = SERVICES[name]
@@ -120,7 +120,7 @@ def test_loupe_services_run_the_project_image():
 
 def test_web_and_workers_share_settings():
     base = {k: v for k, v in _env("worker").items() if k != "LOUPE_MODEL_DEVICE"}
-    for name in ("web", "worker-gpu"):
+    for name in ("web", "worker-gpu", "scheduler"):
         env = _env(name)
         for key, value in base.items():
             assert env.get(key, "<absent>") == value, f"{name}: {key} differs from worker's"
@@ -169,7 +169,7 @@ def test_web_and_workers_wait_for_healthy_backing_services():
 
 
 def test_healthchecks_present():
-    for name in BACKING_SERVICES + ("worker", "worker-gpu"):
+    for name in BACKING_SERVICES + ("worker", "worker-gpu", "scheduler", "qdrant-2", "qdrant-3"):
         hc = SERVICES[name].get("healthcheck") or {}
         assert hc.get("test") and not hc.get("disable"), f"{name} has no healthcheck"
     # web inherits the image's HEALTHCHECK rather than repeating it.
@@ -251,7 +251,7 @@ def test_dockerfile():
     instructions = _dockerfile_instructions()
     text = " ".join(f"{w} {r}" for w, r in instructions)
     assert "python:3.11-slim" in text
-    assert re.search(r"pip install [^&]*-c constraints\.txt \"?\.\[ml,postgres\]\"?", text)
+    assert re.search(r"pip install [^&]*-c constraints\.txt \"?\.\[ml,postgres,server\]\"?", text)
     users = [rest for word, rest in instructions if word == "USER"]
     assert users and users[-1] not in ("root", "0"), "the image must run as a non-root user"
     volumes = [rest for word, rest in instructions if word == "VOLUME"]
@@ -373,8 +373,29 @@ def _compose(tmp_path: Path, *args: str, extra_env: dict[str, str] | None = None
 
 @needs_docker_compose
 def test_docker_compose_config_is_valid(tmp_path):
-    result = _compose(tmp_path, "--profile", "gpu", "config", "-q", extra_env=REQUIRED_ENV)
+    result = _compose(tmp_path, "--profile", "gpu", "--profile", "cluster", "config", "-q", extra_env=REQUIRED_ENV)
     assert result.returncode == 0, result.stderr
+
+
+@needs_docker_compose
+def test_the_cluster_profile_adds_two_qdrant_peers_to_the_first(tmp_path):
+    cluster = yaml.safe_load(_compose(tmp_path, "--profile", "cluster", "config", extra_env=REQUIRED_ENV).stdout)
+    nodes = {name: svc for name, svc in cluster["services"].items() if svc["image"].startswith("qdrant/")}
+    assert sorted(nodes) == ["qdrant", "qdrant-2", "qdrant-3"]
+    assert "profiles" not in nodes["qdrant"] and nodes["qdrant-2"]["profiles"] == nodes["qdrant-3"]["profiles"] == [
+        "cluster"], "the first node always runs; the peers only with --profile cluster"
+    assert nodes["qdrant"]["command"] == ["./qdrant", "--uri", "http://qdrant:6335"]
+    for name in ("qdrant-2", "qdrant-3"):
+        command = nodes[name]["command"]
+        assert command[command.index("--bootstrap") + 1] == "http://qdrant:6335"
+        assert command[command.index("--uri") + 1] == f"http://{name}:6335"
+        assert not nodes[name].get("ports"), "peers are reached through the first node only"
+    mounts = [[v.split(":")[:2] if isinstance(v, str) else [v["source"], v["target"]] for v in svc["volumes"]]
+              for svc in nodes.values()]
+    storages = [next(source for source, target in node if target == "/qdrant/storage") for node in mounts]
+    assert len(set(storages)) == 3, "each node keeps its own storage"
+    assert all(svc["environment"]["QDRANT__CLUSTER__ENABLED"] == "true" for svc in nodes.values())
+    assert {"LOUPE_QDRANT_SHARDS", "LOUPE_QDRANT_REPLICAS"} <= set(_env("web"))
 
 
 @needs_docker_compose

@@ -31,13 +31,18 @@ from dramatiq.middleware import Middleware, Retries
 
 from loupe_core.settings import Settings
 from training_worker.jobs import HandlerRegistry, JobQueue, JobRecord, JobStore, run_job
-from training_worker.kinds import default_registry
+from training_worker.kinds import JOB_KINDS, default_registry
 from training_worker.middleware import ACTOR_NAME, FeedPendingJobs, RecoverStaleJobs, StopJobsOnShutdown
 from training_worker.resources import JobResources
 
 log = logging.getLogger(__name__)
 
 QUEUE_NAME = "loupe-jobs"
+# Jobs that write vectors (JobKind.writes_index) when the index is local (no qdrant_url): local
+# mode lets one process open the index, so they go to this queue, which only the index owner
+# (`loupe worker --index-owner`) consumes. With a Qdrant server every worker takes them.
+INDEX_QUEUE_NAME = "loupe-index"
+INDEX_ACTOR_NAME = "run_index_job"
 # Milliseconds a worker's consumer waits for a message before looking again (also how long
 # stopping a worker may take).
 WORKER_TIMEOUT_MS = 1_000
@@ -124,12 +129,34 @@ def make_broker(settings: Settings, *, registry: HandlerRegistry | None = None,
         broker = RedisBroker(url=settings.redis_url, middleware=middleware)
     actor = dramatiq.Actor(runner, broker=broker, actor_name=ACTOR_NAME, queue_name=QUEUE_NAME, priority=0,
                            options={"max_retries": 0})
+    index_actor = None
+    if routes_index_jobs(settings, embedded):
+        index_actor = dramatiq.Actor(runner, broker=broker, actor_name=INDEX_ACTOR_NAME, queue_name=INDEX_QUEUE_NAME,
+                                     priority=0, options={"max_retries": 0})
 
     def send(job_id: int, attempt: int) -> None:
-        actor.send(job_id, attempt)
+        target = actor
+        kind = JOB_KINDS.get(runner.store.get(job_id).kind) if index_actor is not None else None
+        if kind is not None and kind.writes_index:
+            target = index_actor
+        target.send(job_id, attempt)
 
     runner.send = send
     return broker
+
+
+def routes_index_jobs(settings: Settings, embedded: bool | None = None) -> bool:
+    """Do index-writing jobs go to their own queue (Redis broker, local index)?"""
+    embedded = is_embedded(settings) if embedded is None else embedded
+    return not embedded and not settings.qdrant_url
+
+
+def worker_queues(settings: Settings, index_owner: bool) -> set[str] | None:
+    """The queues a `loupe worker` consumes: the index owner only the index queue, the others
+    every queue but that one (None: every queue, when index jobs are not routed)."""
+    if not routes_index_jobs(settings):
+        return None
+    return {INDEX_QUEUE_NAME} if index_owner else {QUEUE_NAME}
 
 
 def job_runner(broker: dramatiq.Broker) -> JobRunner:
@@ -141,11 +168,13 @@ def job_queue(broker: dramatiq.Broker) -> JobQueue:
     return job_runner(broker).queue()
 
 
-def start_worker(broker: dramatiq.Broker, threads: int, *, timeout_ms: int = WORKER_TIMEOUT_MS) -> dramatiq.Worker:
-    """dramatiq worker threads consuming ``broker`` in this process (recovery of stale jobs
-    runs as they start); stop with ``stop_worker``. ``timeout_ms``: how long a consumer
-    waits for a message before looking again, hence how long stopping takes at most."""
-    worker = dramatiq.Worker(broker, worker_threads=max(1, threads), worker_timeout=timeout_ms)
+def start_worker(broker: dramatiq.Broker, threads: int, *, timeout_ms: int = WORKER_TIMEOUT_MS,
+                 queues: set[str] | None = None) -> dramatiq.Worker:
+    """dramatiq worker threads consuming ``broker`` (``queues``: only those) in this process
+    (recovery of stale jobs runs as they start); stop with ``stop_worker``. ``timeout_ms``:
+    how long a consumer waits for a message before looking again, hence how long stopping
+    takes at most."""
+    worker = dramatiq.Worker(broker, queues=queues, worker_threads=max(1, threads), worker_timeout=timeout_ms)
     worker.start()
     return worker
 

@@ -62,6 +62,10 @@ class Source(Base):
     # Conditional GET state of the source document itself.
     etag: Mapped[str | None] = mapped_column(String(512))
     last_modified: Mapped[str | None] = mapped_column(String(64))
+    # `loupe scheduler` (connector.schedule): harvest every so many seconds (None: not
+    # scheduled), only inside the UTC window "HH:MM-HH:MM" when one is set.
+    harvest_every_s: Mapped[int | None] = mapped_column(Integer)
+    harvest_window: Mapped[str | None] = mapped_column(String(11))
 
 
 class HarvestRun(Base):

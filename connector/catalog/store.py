@@ -64,11 +64,14 @@ class SourceInfo:
     last_activity_time: str | None
     manifests: int = 0
     allowed_hosts: tuple[str, ...] = ()  # HOST[:PORT] that may be private, besides the source's own
+    harvest_every_s: int | None = None  # `loupe scheduler`: every so many seconds (None: not scheduled)
+    harvest_window: str | None = None  # ... inside this UTC window, "HH:MM-HH:MM"
 
     @classmethod
     def of(cls, s: Source, manifests: int = 0) -> "SourceInfo":
         return cls(s.id, s.url, s.kind, s.name, s.allow_private, s.polite, s.local_path,
-                   s.last_harvest_at, s.last_activity_time, manifests, tuple(s.allowed_hosts or ()))
+                   s.last_harvest_at, s.last_activity_time, manifests, tuple(s.allowed_hosts or ()),
+                   s.harvest_every_s, s.harvest_window)
 
 
 @dataclass(frozen=True)
@@ -136,7 +139,9 @@ class Catalog:
 
     @classmethod
     def from_url(cls, url: str) -> "Catalog":
-        engine = create_engine(url, future=True)
+        # pool_pre_ping: a pooled connection that a database restart broke is noticed and
+        # replaced before it is used, so services outlive a restart of PostgreSQL.
+        engine = create_engine(url, future=True, pool_pre_ping=not url.startswith("sqlite"))
         if engine.dialect.name == "sqlite":
             @event.listens_for(engine, "connect")
             def _sqlite_pragmas(dbapi_conn, _record):  # noqa: ANN001

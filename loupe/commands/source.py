@@ -10,6 +10,7 @@ import click
 
 from connector.catalog import Catalog, CatalogError
 from connector.http import FetchError, FetchPolicy, HttpClient
+from connector.schedule import ScheduleError, parse_every, parse_window
 from iiif.reader import read_bytes
 from loupe_core.settings import Settings
 
@@ -109,6 +110,7 @@ def list_(settings: Settings, as_json: bool) -> None:
             "allowed_hosts": list(s.allowed_hosts),
             "manifests": s.manifests,
             "last_harvest_at": s.last_harvest_at.isoformat() if s.last_harvest_at else None,
+            "harvest_every_s": s.harvest_every_s, "harvest_window": s.harvest_window,
         } for s in sources], indent=2))
         return
     if not sources:
@@ -130,3 +132,34 @@ def remove(settings: Settings, ref: str) -> None:
     except CatalogError as e:
         raise click.ClickException(str(e)) from None
     click.echo(f"removed {ref}")
+
+
+@source.command("schedule")
+@click.argument("ref")
+@click.option("--every", default=None, metavar="INTERVAL",
+              help="Harvest this often: 30m, 6h, 1d (or seconds); `loupe scheduler` runs it, then indexes what changed.")
+@click.option("--window", default=None, metavar="HH:MM-HH:MM",
+              help="Only inside this window of the day, UTC (may cross midnight: 22:00-06:00).")
+@click.option("--off", is_flag=True, help="No scheduled harvests for this source.")
+@click.pass_obj
+def schedule(settings: Settings, ref: str, every: str | None, window: str | None, off: bool) -> None:
+    """Schedule the incremental harvest of a source (by id, name or URL) for `loupe scheduler`."""
+    if off == bool(every):
+        raise click.UsageError("give --every INTERVAL (and optionally --window), or --off")
+    try:
+        every_s = None if off else parse_every(every or "")
+        if window is not None and not off:
+            parse_window(window)
+    except ScheduleError as e:
+        raise click.BadParameter(str(e)) from None
+    catalog = Catalog.open(settings)
+    try:
+        src = catalog.get_source(ref)
+        catalog.set_source_state(src.id, harvest_every_s=every_s, harvest_window=None if off else window)
+    except CatalogError as e:
+        raise click.ClickException(str(e)) from None
+    finally:
+        catalog.close()
+    name = src.name or src.url
+    click.echo(f"{name}: no scheduled harvest" if off else
+               f"{name}: harvested every {every_s} s{f' within {window} UTC' if window else ''} by `loupe scheduler`")

@@ -8,7 +8,9 @@ import threading
 import click
 
 from loupe_core.settings import Settings
-from training_worker.broker import QUEUE_NAME, broker_location, make_broker, start_worker, stop_worker
+from loupe_index import IndexLockedError, VectorIndex, VectorIndexError
+from training_worker.broker import broker_location, make_broker, start_worker, stop_worker, worker_queues
+from training_worker.resources import JobResources
 
 EMBEDDED_REFUSAL = (
     "`loupe worker` serves the Redis broker, and redis_url is empty: the embedded default runs "
@@ -20,28 +22,51 @@ EMBEDDED_REFUSAL = (
 @click.command("worker")
 @click.option("--threads", type=click.IntRange(min=1), default=None,
               help="Jobs run at once (default: the job_threads setting).")
+@click.option("--index-owner", is_flag=True,
+              help="Own the local index (no qdrant_url) and run the jobs that write vectors (indexing); "
+                   "run exactly one. Other workers then run every other kind.")
 @click.pass_obj
-def worker(settings: Settings, threads: int | None) -> None:
+def worker(settings: Settings, threads: int | None, index_owner: bool) -> None:
     """Run jobs (indexing, training) from the Redis queue until stopped (Ctrl-C or SIGTERM).
 
-    On stop, running jobs stop after their current batch and go back on the queue; another
-    worker continues them where they stopped. Jobs of a worker that died are taken over
-    once their heartbeat is older than job_stale_after_s."""
+    With a local index (no qdrant_url) one process may open it: indexing jobs go to their own
+    queue, run by the one `loupe worker --index-owner`, which keeps the index open; API
+    processes read it (local_index_access = "reader"). With a Qdrant server every worker runs
+    every kind. On stop, running jobs stop after their current batch and go back on the
+    queue; another worker continues them where they stopped. Jobs of a worker that died are
+    taken over once their heartbeat is older than job_stale_after_s."""
     if not settings.redis_url:
         raise click.ClickException(EMBEDDED_REFUSAL)
+    if index_owner and settings.qdrant_url:
+        raise click.ClickException("--index-owner is for a local index; with qdrant_url set every worker runs "
+                                   "indexing jobs: leave the option out")
 
     settings.ensure_dirs()
     threads = threads or settings.job_threads
-    broker = make_broker(settings)
+    resources, index = None, None
+    if index_owner:
+        try:
+            index = VectorIndex.open(settings.replace(local_index_access="owner"), role="index owner (loupe worker)")
+        except (IndexLockedError, VectorIndexError) as e:
+            raise click.ClickException(str(e)) from None
+        resources = JobResources(index=index)
+    broker = make_broker(settings, resources=resources)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-    running = start_worker(broker, threads)
-    click.echo(f"worker: {threads} thread(s) on {broker_location(settings)}, queue {QUEUE_NAME}; "
-               "Ctrl-C or SIGTERM stops", err=True)
+    queues = worker_queues(settings, index_owner)
+    running = start_worker(broker, threads, queues=queues)
+    click.echo(f"worker: {threads} thread(s) on {broker_location(settings)}, "
+               f"queue(s) {', '.join(sorted(queues)) if queues else 'all'}"
+               f"{' (owns the local index)' if index_owner else ''}; Ctrl-C or SIGTERM stops", err=True)
+    if queues and not index_owner:
+        click.echo("worker: indexing jobs (local index) are run by `loupe worker --index-owner`, not here: run "
+                   "one such worker beside this one", err=True)
     try:
         while not stop.wait(1.0):
             pass
     finally:
         click.echo("worker: stopping; running jobs are re-enqueued after their current batch", err=True)
         stop_worker(running)
+        if index is not None:
+            index.close()

@@ -11,7 +11,7 @@ from flask import Blueprint, Response, request
 from loupe_tagging import Correction, InvalidCorrection, RegionNotFound, ReviewError, set_review
 from loupe_tagging.machine_tags import DECISIONS, MAX_LABEL_LENGTH
 
-from ..auth import key_fingerprint, presented_key, require_api_key
+from ..auth import key_name, require_api_key
 from ..cors import keyed_cross_origin
 from ..errors import ApiError, bad_request, not_found
 from ..responses import json_response
@@ -38,7 +38,7 @@ def review(region_id: int) -> Response:
         raise bad_request(f"'decision' must be one of {', '.join(DECISIONS)}, not {body['decision']!r}",
                           field="decision")
     correction = _correction(body)
-    reviewer = key_fingerprint(presented_key() or "")
+    reviewer = key_name()
     try:
         region = set_review(get_services().catalog, region_id, body["decision"], reviewer=reviewer,
                             correction=correction)
@@ -78,8 +78,9 @@ _REGION = {"type": "object", "properties": {
     "made_by": {"type": "string"}, "model": {"type": ["string", "null"]}, "model_version": {"type": ["string", "null"]},
     "confidence": {"type": ["number", "null"]}, "review": {"enum": ["proposed", "accepted", "rejected", None]},
     "created_at": {"type": ["string", "null"], "format": "date-time"},
-    "reviewed_by": {"type": ["string", "null"], "description": "First 12 hex characters of the SHA-256 of the "
-                                                                 "curator's API key (the key itself is never stored)."},
+    "reviewed_by": {"type": ["string", "null"], "description": "The name of the curator's key (`loupe keys add NAME`), or "
+                                                                 "for a key of the api_keys setting the first 12 hex "
+                                                                 "characters of its SHA-256 (a key itself is never stored)."},
     "reviewed_at": {"type": ["string", "null"], "format": "date-time"},
     "corrected_from": {"type": ["object", "null"], "description": "The model's proposal, when the curator "
                                                                     "corrected its label or box: {tags, xywh}."}}}
@@ -87,9 +88,9 @@ _REGION = {"type": "object", "properties": {
 OPENAPI_PATHS: dict[str, Any] = {
     "/api/machine-annotations/{region_id}/review": {"post": {
         "tags": ["tagging"], "summary": "Accept or reject a machine annotation (API key)",
-        "description": "Records a curator's decision on a machine tag proposed by `loupe tag`, who took it (a "
-                       "fingerprint of the key) and when. An accepted one may be corrected first (`label`, `xywh` "
-                       "in canvas units); it is then served in the canvas's AnnotationPage with `loupe:review` "
+        "description": "Records a curator's decision on a machine tag proposed by `loupe tag`, who took it (the "
+                       "key's name, or a fingerprint of a key of the api_keys setting) and when. An accepted one may "
+                       "be corrected first (`label`, `xywh` in canvas units); it is then served in the canvas's AnnotationPage with `loupe:review` "
                        "`accepted`, its model's provenance kept. Decisions are kept when tagging runs again, and a "
                        "decided tag (or the proposal a correction replaced) is never proposed again; rejected ones "
                        "are no longer served.",

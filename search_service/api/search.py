@@ -16,7 +16,7 @@ from werkzeug.datastructures import CombinedMultiDict
 from ..combiner import DEFAULT_TEXT_WEIGHT
 from ..engine import SearchOutcome
 from ..errors import ApiError, bad_request
-from ..image_work import image_work
+from ..image_work import image_work, model_rate_limited
 from ..params import SearchQuery, parse_float, query_from_args, query_from_json, reject_url_fields
 from ..references import parse_reference
 from ..responses import iiif_response, json_response, wants_iiif
@@ -29,6 +29,7 @@ bp = Blueprint("search_api", __name__)
 
 
 @bp.get("/api/search")
+@model_rate_limited
 def search_text() -> Response:
     query = query_from_args(request.args, extra=("q",))
     text = request.args.get("q")
@@ -38,6 +39,7 @@ def search_text() -> Response:
 
 
 @bp.post("/api/search/image")
+@model_rate_limited
 @image_work
 def search_image() -> Response:
     services = get_services()
@@ -55,6 +57,7 @@ def search_image() -> Response:
 
 
 @bp.post("/api/search/composed")
+@model_rate_limited
 @image_work
 def search_composed() -> Response:
     services = get_services()
@@ -157,6 +160,7 @@ _UPLOAD_ERRORS = {
     "413": {"$ref": "#/components/responses/TooLarge"},
     "415": {"$ref": "#/components/responses/UnsupportedMediaType"},
 }
+_RATE_LIMITED = {"429": {"$ref": "#/components/responses/RateLimited"}}
 
 OPENAPI_PATHS: dict[str, Any] = {
     "/api/search": {"get": {
@@ -175,7 +179,7 @@ OPENAPI_PATHS: dict[str, Any] = {
                        "with `cursor` (the previous response's `next_cursor`, or follow `next`).",
         "parameters": [{"name": "q", "in": "query", "required": True, "schema": {"type": "string", "maxLength": 1000},
                         "example": "a ship in a storm"}, *_FILTER_PARAMS],
-        "responses": _SEARCH_RESPONSES}},
+        "responses": {**_SEARCH_RESPONSES, **_RATE_LIMITED}}},
     "/api/search/image": {"post": {
         "tags": ["search"], "summary": "Search by an image: an upload, or a region of the collection",
         "description": "Upload an image (multipart field `image`, or base64 in JSON `image_base64`; JPEG, PNG "
@@ -193,7 +197,7 @@ OPENAPI_PATHS: dict[str, Any] = {
                                                    "xywh": "100,200,640,480"},
                                      "limit": 10, "filters": {"kind": ["image", "region"]}}},
                                      "upload": {"value": {"image_base64": "/9j/4AAQSkZJRg...", "limit": 10}}}}}},
-        "responses": {**_SEARCH_RESPONSES, **_UPLOAD_ERRORS}}},
+        "responses": {**_SEARCH_RESPONSES, **_UPLOAD_ERRORS, **_RATE_LIMITED}}},
     "/api/search/composed": {"post": {
         "tags": ["search"], "summary": "Composed search: an image plus a text that changes it",
         "description": "Starts from a reference region, an upload or a result (`point_id`) and a modification "
@@ -208,7 +212,7 @@ OPENAPI_PATHS: dict[str, Any] = {
             "multipart/form-data": {"schema": {"type": "object", "required": ["image", "text"], "properties": {
                 "image": {"type": "string", "format": "binary"}, "text": {"type": "string"},
                 "text_weight": {"type": "number", "minimum": 0, "maximum": 1, "default": 0.5}}}}}},
-        "responses": {**_SEARCH_RESPONSES, **_UPLOAD_ERRORS}}},
+        "responses": {**_SEARCH_RESPONSES, **_UPLOAD_ERRORS, **_RATE_LIMITED}}},
     "/api/similar/{point_id}": {"get": {
         "tags": ["search"], "summary": "Results similar to a result",
         "description": "Searches with the stored vector of a result (its `id`). The result itself comes first.",

@@ -18,7 +18,7 @@ from loupe_tagging.vocabulary import MAX_INLINE_LABELS, make_vocabulary
 
 from ..catalog_reads import find_canvas
 from ..errors import ApiError, bad_request
-from ..image_work import image_work
+from ..image_work import image_work, model_rate_limited
 from ..params import reject_url_fields
 from ..references import parse_reference, resolve_reference
 from ..responses import json_response
@@ -36,6 +36,7 @@ SCORE_MEANING = (f"softmax over the vocabulary of {LOGIT_SCALE:g} x cosine(image
 
 
 @bp.post("/api/tag")
+@model_rate_limited
 @image_work
 def tag_image() -> Response:
     """Labels of an image (multipart ``image`` or JSON ``image_base64``) or of a region of the
@@ -182,5 +183,6 @@ OPENAPI_PATHS: dict[str, Any] = {
             **ERRORS,
             "413": {"$ref": "#/components/responses/TooLarge"},
             "415": {"$ref": "#/components/responses/UnsupportedMediaType"},
+            "429": {"$ref": "#/components/responses/RateLimited"},
             "503": {"$ref": "#/components/responses/Unavailable"}}}},
 }

@@ -123,8 +123,9 @@ def test_background_on_redis_is_run_by_loupe_worker(settings, redis_url):
     assert job["state"] == "queued"
     env = dict(os.environ, PYTHONPATH=str(PROJECT_ROOT), LOUPE_REDIS_URL=redis_url, LOUPE_MODEL="loupe-tiny",
                LOUPE_DATA_DIR=str(settings.data_dir))
-    worker = subprocess.Popen([sys.executable, "-m", "loupe", "worker", "--threads", "1"], env=env, cwd=PROJECT_ROOT,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    # With a local index, indexing jobs are run by the one worker that owns the index.
+    worker = subprocess.Popen([sys.executable, "-m", "loupe", "worker", "--index-owner", "--threads", "1"], env=env,
+                              cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
         with JobStore.open(settings) as store:
             done = wait_for(store, job["id"], timeout_s=120)

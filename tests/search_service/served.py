@@ -26,7 +26,7 @@ from loupe_core.settings import Settings
 from tests.conftest import PROJECT_ROOT
 
 ENV = {"LOUPE_MODEL": "loupe-tiny", "LOUPE_IMAGE_MAX_SIDE": "256", "LOUPE_MODEL_DOWNLOAD": "false",
-       "HF_HUB_OFFLINE": "1"}
+       "HF_HUB_OFFLINE": "1", "LOUPE_MODEL_RATE_PER_MINUTE": "0"}
 
 
 @dataclass(frozen=True)

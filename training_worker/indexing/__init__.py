@@ -13,7 +13,7 @@ from .summary import IndexSummary
 
 KIND = JobKind(
     name="index", title="Index the catalog's images", params=IndexParams, check=check_index,
-    handler="training_worker.indexing.job:index_job", progress_unit="image",
+    handler="training_worker.indexing.job:index_job", progress_unit="image", writes_index=True,
     description="Embeds new and changed catalog images (whole image, annotated regions, automatic views) "
                 "into the vector index and removes points of images that left the catalog. Incremental and "
                 "resumable: a second run writes nothing new.")

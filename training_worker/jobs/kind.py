@@ -39,6 +39,9 @@ class JobKind(Generic[P]):
     description: str = ""
     check: Check | None = None
     progress_unit: str = "item"  # what the progress counts: image, manifest, epoch...
+    # Writes vectors: with a local index such jobs run only in the process that owns it
+    # (training_worker.broker.INDEX_QUEUE_NAME).
+    writes_index: bool = False
 
     def prepare(self, values: dict | None, settings: Settings, catalog: Catalog) -> P:
         """Checked parameters for a new job: types and ranges, then the kind's own checks.

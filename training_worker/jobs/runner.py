@@ -12,6 +12,7 @@ import threading
 import traceback
 from typing import Callable
 
+from loupe_core.logs import job_id as logged_job_id
 from loupe_core.settings import Settings
 from training_worker.resources import JobResources
 
@@ -29,10 +30,19 @@ TRACEBACK_LINES = 12
 Requeue = Callable[[JobRecord], None]
 
 
-def run_job(job_id: int, attempt: int | None = None, *, settings: Settings, store: JobStore,
-            registry: HandlerRegistry, resources: JobResources | None = None,
-            stopping: threading.Event | None = None, observer: ProgressObserver | None = None,
-            requeue: Requeue | None = None, raise_errors: bool = False) -> JobRecord | None:
+def run_job(job_id: int, attempt: int | None = None, **kwargs) -> JobRecord | None:  # noqa: ANN003 - _run's
+    """``_run`` with ``job_id`` on every log line written meanwhile (``loupe_core.logs``)."""
+    token = logged_job_id.set(job_id)
+    try:
+        return _run(job_id, attempt, **kwargs)
+    finally:
+        logged_job_id.reset(token)
+
+
+def _run(job_id: int, attempt: int | None = None, *, settings: Settings, store: JobStore,
+         registry: HandlerRegistry, resources: JobResources | None = None,
+         stopping: threading.Event | None = None, observer: ProgressObserver | None = None,
+         requeue: Requeue | None = None, raise_errors: bool = False) -> JobRecord | None:
     """Run ``attempt`` (default: the current one) of job ``job_id`` if it is still pending.
 
     Returns the job as it ended, or None when there was nothing to run (a duplicate or stale
