@@ -1,5 +1,6 @@
 """Per-client rate limits on the anonymous endpoints that run a model (``@model_rate_limited``
-in ``image_work``: text, image and composed search, tagging).
+in ``image_work``: text, image and composed search, tagging), and on the lens's statistics
+(``api.lens_stats``: batches of visitors' events; its own limiter, named ``lens``).
 
 Each client may make ``model_rate_per_minute`` such requests a minute on average, and
 ``model_rate_burst`` in a row after a pause; beyond that it is answered 429 with Retry-After
@@ -103,13 +104,18 @@ class RedisLimiter:
         self._redis.close()
 
 
-def make_limiter(settings: Settings) -> Limiter | None:
-    """The limiter the settings ask for; None when limits are off (``model_rate_per_minute`` 0)."""
-    if settings.model_rate_per_minute <= 0:
+def make_limiter(settings: Settings, per_minute: float | None = None, burst: int | None = None,
+                 name: str = "model") -> Limiter | None:
+    """The limiter the settings ask for (by default the model endpoints': ``model_rate_per_minute``,
+    ``model_rate_burst``); None when its rate is 0 (off). ``name`` keeps limiters apart in Redis."""
+    per_minute = settings.model_rate_per_minute if per_minute is None else per_minute
+    burst = settings.model_rate_burst if burst is None else burst
+    if per_minute <= 0:
         return None
     if settings.redis_url:
-        return RedisLimiter(settings.redis_url, settings.model_rate_per_minute, settings.model_rate_burst)
-    return MemoryLimiter(settings.model_rate_per_minute, settings.model_rate_burst)
+        prefix = "loupe:ratelimit:" if name == "model" else f"loupe:ratelimit:{name}:"
+        return RedisLimiter(settings.redis_url, per_minute, burst, prefix=prefix)
+    return MemoryLimiter(per_minute, burst)
 
 
 def client_of(req: Request, proxy_hops: int) -> str:
@@ -132,11 +138,16 @@ def client_of(req: Request, proxy_hops: int) -> str:
 
 def check_rate(limiter: Limiter | None, settings: Settings, req: Request) -> None:
     """Count an anonymous request that runs the model; RateLimited (429) beyond the limit."""
+    limit_client(limiter, settings, req, lambda seconds: (
+        f"too many requests that run the model from your address: at most {settings.model_rate_per_minute:g} a "
+        f"minute, {settings.model_rate_burst} in a row; try again in {seconds} s (or send an API key)"))
+
+
+def limit_client(limiter: Limiter | None, settings: Settings, req: Request, message: Callable[[int], str]) -> None:
+    """Count the request against its client's limit; RateLimited (429, ``message(seconds)``) beyond it."""
     if limiter is None:
         return
     wait = limiter.wait_s(client_of(req, settings.trusted_proxy_hops))
     if wait > 0:
         seconds = max(1, math.ceil(wait))
-        raise RateLimited(f"too many requests that run the model from your address: at most "
-                          f"{settings.model_rate_per_minute:g} a minute, {settings.model_rate_burst} in a row; try "
-                          f"again in {seconds} s (or send an API key)", retry_after_s=seconds)
+        raise RateLimited(message(seconds), retry_after_s=seconds)

@@ -22,7 +22,7 @@ from loupe_stats.plots import report_plots
 from ..auth import require_api_key
 from ..errors import ApiError, bad_request
 from ..lens_bundles import GUIDE_PARAMETER, UNKNOWN_GUIDE_RESPONSE, guide_bundle, item_labels, known_guide
-from ..rate_limit import RateLimiter
+from ..rate_limits import Limiter, limit_client, make_limiter
 from ..responses import json_response
 from ..services import get_services
 
@@ -32,11 +32,14 @@ LIMITER = "loupe_lens_limiter"
 STATS_STORE = "loupe_lens_stats"
 
 
-def _limiter() -> RateLimiter:
-    limiter = current_app.extensions.get(LIMITER)
-    if limiter is None:
-        limiter = current_app.extensions.setdefault(LIMITER, RateLimiter(get_services().settings.lens_events_per_minute))
-    return limiter
+def _limiter() -> Limiter | None:
+    """The statistics' own limit per client (in Redis when ``redis_url`` is set), apart from
+    the model endpoints'; a burst of a minute's worth."""
+    if LIMITER not in current_app.extensions:
+        settings = get_services().settings
+        per_minute = settings.lens_events_per_minute
+        current_app.extensions.setdefault(LIMITER, make_limiter(settings, per_minute, max(1, per_minute), name="lens"))
+    return current_app.extensions[LIMITER]
 
 
 def stats_store() -> LensStatsStore:
@@ -48,7 +51,8 @@ def stats_store() -> LensStatsStore:
 
 @bp.post("/api/lens/<guide>/events")
 def lens_events(guide: str) -> Response:
-    _limiter().check(request.remote_addr or "unknown", "statistics batches")
+    limit_client(_limiter(), get_services().settings, request,
+                 lambda seconds: f"too many statistics batches from this client: try again in {seconds} s")
     version = known_guide(guide)
     if request.mimetype != "application/json":
         raise ApiError(415, "unsupported_media_type", "send the events as JSON (Content-Type: application/json)")
