@@ -8,6 +8,16 @@
 
 ARG PYTHON_IMAGE=python:3.11-slim
 
+# --- web: the viewer plugin (Mirador) and the lens, built with their pinned npm packages -------
+FROM node:20-slim AS web
+WORKDIR /web
+COPY viewer_plugin/package.json viewer_plugin/package-lock.json viewer_plugin/
+COPY lens/package.json lens/package-lock.json lens/
+RUN cd viewer_plugin && npm ci --no-audit --no-fund && cd ../lens && npm ci --no-audit --no-fund
+COPY viewer_plugin/ viewer_plugin/
+COPY lens/ lens/
+RUN cd viewer_plugin && npm run build && cd ../lens && npm run build
+
 # --- build: the project and its pinned dependency set in a virtual environment -------------
 FROM ${PYTHON_IMAGE} AS build
 ENV PIP_NO_CACHE_DIR=1 \
@@ -44,6 +54,8 @@ RUN groupadd --system --gid ${LOUPE_UID} loupe \
  && chown -R loupe:loupe /data
 
 COPY --from=build /opt/loupe /opt/loupe
+COPY --from=web /web/viewer_plugin/dist /opt/loupe/web/viewer_plugin
+COPY --from=web /web/lens/dist /opt/loupe/web/lens
 
 # Everything Loupe writes lives under /data (catalog when SQLite, index in local mode, caches,
 # models, published collections). The caches of the model libraries go there too, so that
@@ -54,6 +66,7 @@ ENV PATH=/opt/loupe/bin:$PATH \
     LOUPE_DATA_DIR=/data \
     LOUPE_HOST=0.0.0.0 \
     LOUPE_PORT=8600 \
+    LOUPE_WEB_DIST_DIR=/opt/loupe/web \
     HF_HOME=/data/cache/huggingface \
     TORCH_HOME=/data/cache/torch \
     KERAS_HOME=/data/cache/keras \

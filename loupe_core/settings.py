@@ -212,6 +212,10 @@ class Settings:
     # CSP frame-ancestors, space-separated, e.g. "https://www.museum.example". Empty: only
     # this server's own pages may frame them (clickjacking protection).
     frame_ancestors: str = ""
+    # Where the built web apps are: <web_dist_dir>/viewer_plugin/ (Mirador with the plugin)
+    # and <web_dist_dir>/lens/ (the lens). Empty: viewer_plugin/dist and lens/dist of the
+    # source tree (`make demo` and `make test` build them); the Docker image sets its own.
+    web_dist_dir: str = ""
     # A IIIF viewer page that opens content-state links (`?iiif-content=`, e.g. your Mirador
     # or Universal Viewer page); every search result links to its region there. Empty: results
     # carry the encoded content state but no link.

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import atexit
 import importlib
+from pathlib import Path
 from types import ModuleType
 
 from flask import Flask
@@ -29,6 +30,8 @@ from .request_ids import register_request_ids
 from .security_headers import register_security_headers
 from .services import EXTENSION, Services
 from .uploads import body_limit
+from .web.lens import DIST_CONFIG as LENS_DIST
+from .web.viewer import DIST_CONFIG as VIEWER_DIST
 
 BLUEPRINTS: list[tuple[str, str]] = [
     ("search_service.api.search", "bp"),
@@ -64,6 +67,9 @@ def create_app(settings: Settings, *, services: Services | None = None) -> Flask
         MAX_CONTENT_LENGTH=body_limit(settings),
         LOUPE_IIIF_PAGE_SIZE=DEFAULT_PAGE_SIZE,
     )
+    if settings.web_dist_dir:  # an installed package (the Docker image): the built apps are elsewhere
+        built = Path(settings.web_dist_dir).expanduser()
+        app.config.update({VIEWER_DIST: str(built / "viewer_plugin"), LENS_DIST: str(built / "lens")})
     app.json = RequestJSONProvider(app)  # request bodies parsed within limits (depth, numbers, text)
     app.json.sort_keys = False  # type: ignore[attr-defined] - IIIF documents read best in their own order
     app.extensions[EXTENSION] = services

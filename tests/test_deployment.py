@@ -259,6 +259,31 @@ def test_dockerfile():
     assert any(word == "EXPOSE" and "8600" in rest for word, rest in instructions)
 
 
+def test_the_image_builds_the_web_apps_and_serves_them_from_web_dist_dir(settings, tmp_path):
+    """The image builds the viewer plugin and the lens in a Node stage and copies them where
+    LOUPE_WEB_DIST_DIR says; an app so configured serves them from there (an installed package
+    has no source tree beside it)."""
+    from search_service.app import create_app
+
+    instructions = _dockerfile_instructions()
+    env = " ".join(rest for word, rest in instructions if word == "ENV")
+    web_dir = re.search(r"LOUPE_WEB_DIST_DIR=(\S+)", env).group(1)
+    copies = [rest for word, rest in instructions if word == "COPY" and rest.startswith("--from=web")]
+    assert f"--from=web /web/viewer_plugin/dist {web_dir}/viewer_plugin" in copies
+    assert f"--from=web /web/lens/dist {web_dir}/lens" in copies
+    assert any(word == "RUN" and "npm run build" in rest and "lens" in rest for word, rest in instructions)
+
+    built = tmp_path / "web"
+    (built / "viewer_plugin").mkdir(parents=True)
+    (built / "lens").mkdir()
+    (built / "viewer_plugin" / "loupe-mirador.js").write_text("/* the image's viewer */")
+    (built / "lens" / "lens.js").write_text("/* the image's lens */")
+    (built / "lens" / "index.html").write_text("<!doctype html><title>lens</title>")
+    client = create_app(settings.replace(web_dist_dir=str(built))).test_client()
+    assert client.get("/viewer/static/loupe-mirador.js").get_data(as_text=True) == "/* the image's viewer */"
+    assert client.get("/lens/_app/lens.js").get_data(as_text=True) == "/* the image's lens */"
+
+
 def test_dockerignore_keeps_the_build_inputs():
     patterns = [p.strip().rstrip("/") for p in DOCKERIGNORE.read_text().splitlines()
                 if p.strip() and not p.startswith("#")]
