@@ -153,7 +153,8 @@ def loupe_worker(settings, redis_url: str, **env: str):  # noqa: ANN001, ANN201
 
 
 KILLED = {
-    "augment": ({"views": 3, "long_side": 96, "processes": 1, "sheet_views": 0, "seed": 2}, 5),
+    # enough views that the job cannot end between two looks at its progress, even on a loaded machine
+    "augment": ({"views": 12, "long_side": 96, "processes": 1, "sheet_views": 0, "seed": 2}, 5),
     "detector": ({**TINY, "name": "killed", "export": False}, STOP_AT),
 }
 
@@ -195,4 +196,4 @@ def test_a_loupe_worker_killed_mid_job_leaves_a_job_that_a_new_worker_resumes(ki
         assert done.result["detector"] == "killed@v1"
     else:
         assert all(p.stat().st_mtime == t < killed_at for p, t in kept.items())  # what was done is kept
-        assert done.result["train"]["views"] + done.result["validation"]["views"] == 3 * 30
+        assert done.result["train"]["views"] + done.result["validation"]["views"] == 12 * 30
