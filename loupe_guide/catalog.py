@@ -63,7 +63,7 @@ def guide_from_catalog(catalog: Catalog, data_dir: Path, guide: str) -> Guide:
     if definition is None:
         raise UnknownGuide(f"no guide {guide!r}: define it (`loupe lens build {guide} --collection REF`) or name "
                            f"a catalog source (`loupe source list`); '{DEFAULT_GUIDE}' is every artwork")
-    manifests, label = _manifest_ids(catalog, definition.collection)
+    manifests, label = manifest_ids(catalog, definition.collection)
     items: list[GuideItem] = []
     taken: set[str] = set()
     with catalog.session() as s:
@@ -84,7 +84,7 @@ def _source(catalog: Catalog, ref: str) -> Source | None:
     return None
 
 
-def _manifest_ids(catalog: Catalog, collection: str | None) -> tuple[list[int], LanguageMap]:
+def manifest_ids(catalog: Catalog, collection: str | None) -> tuple[list[int], LanguageMap]:
     query = select(ManifestRow.id).where(ManifestRow.status != "deleted").order_by(ManifestRow.id)
     if collection is None:
         with catalog.session() as s:
