@@ -307,7 +307,10 @@ export async function createRecognizer(baseUrl, bundle, options = {}) {
     const out = emptyDecision('retrieval');
     const { artworks } = shortlist(f);
     const frame = frameKeypoints(pixels);
-    const results = artworks.map((a) => {
+    const centre = [pixels.width / 2, pixels.height / 2];
+    const accept = verification.accept_inliers;
+    const results = [];
+    for (const a of artworks) {
       let { inliers, homography } = verify(frame, references.get(a));
       if (homography) {
         const [w, h] = items[a].size;
@@ -316,10 +319,12 @@ export async function createRecognizer(baseUrl, bundle, options = {}) {
           homography = null;
         }
       }
-      return { a, inliers, homography };
-    });
+      results.push({ a, inliers, homography });
+      // Early acceptance: a clear match covering the frame's centre ends the verification.
+      if (accept && inliers >= accept
+          && inside(centre, boxCorners(0, 0, ...items[a].size).map(([x, y]) => project(homography, x, y)))) break;
+    }
     frame.desc.delete();
-    const centre = [pixels.width / 2, pixels.height / 2];
     const minimum = verification.min_inliers;
     const rank = (r) => {
       const framed = r.inliers >= minimum

@@ -174,7 +174,7 @@ def build_recognition(items: list[BuildItem], folder: Path, checkpoint: Path, se
         "feature": "orb", "features": "verification/orb.bin",
         "items": write_orb(folder / "verification" / "orb.bin", orb_rows),
         "frame_max_side": settings.frame_max_side, "orb": settings.orb.as_dict(), "ratio": settings.ratio,
-        "ransac_px": settings.ransac_px, "min_inliers": settings.min_inliers_floor,
+        "ransac_px": settings.ransac_px, "min_inliers": settings.min_inliers_floor, "accept_inliers": None,
     }
     report.sizes_mb["verification"] = round((folder / "verification" / "orb.bin").stat().st_size / 1e6, 2)
     lap("orb")
@@ -243,9 +243,10 @@ def build_recognition(items: list[BuildItem], folder: Path, checkpoint: Path, se
                     descriptors=descriptors, orb=dict(orb_rows))
     retrieval["max_distance"] = calibrate_distances(bundle, cal_features[:len(cal_photos)],
                                                     [artworks[int(c)].index for c in cal_labels], report)
-    verification["min_inliers"] = calibrate_inliers(bundle, cal_features, [*cal_photos, *negatives],
+    verification["min_inliers"] = minimum = calibrate_inliers(bundle, cal_features, [*cal_photos, *negatives],
                                                     [artworks[int(c)].index for c in cal_labels] +
                                                     [None] * len(negatives), settings.min_inliers_floor, report)
+    verification["accept_inliers"] = max(3 * minimum, int(report.calibration.get("wrong_inliers_max", 0)) * 2 + 1)
     lap("calibration")
     tick(4, 5)
     if "classify" in modes:
@@ -303,7 +304,7 @@ def calibrate_inliers(bundle: Bundle, features: np.ndarray, photos: list[np.ndar
     right, wrong = [], []
     for f, photo, a in zip(features, photos, truth):
         candidates, _ = shortlist(bundle, f)
-        for c, inliers, _ in verify_candidates(bundle, photo, candidates):
+        for c, inliers, _ in verify_candidates(bundle, photo, candidates, early=False):
             (right if c == a else wrong).append(inliers)
     wrong_arr = np.asarray(wrong or [0])
     threshold = max(floor, int(math.ceil(float(np.quantile(wrong_arr, 0.998)))) + 2)

@@ -81,11 +81,16 @@ def inside(point: tuple[float, float], quad: np.ndarray) -> bool:
     return bool(all(s >= 0 for s in signs) or all(s <= 0 for s in signs))
 
 
-def verify_candidates(bundle: Bundle, rgb: np.ndarray, candidates: list[int]) -> list[tuple[int, int, np.ndarray | None]]:
-    """(artwork index, inliers, homography) per candidate, in the candidates' order."""
+def verify_candidates(bundle: Bundle, rgb: np.ndarray, candidates: list[int],
+                      early: bool = True) -> list[tuple[int, int, np.ndarray | None]]:
+    """(artwork index, inliers, homography) per candidate, in the candidates' order. With
+    `early`, verification stops after a candidate with at least ``accept_inliers`` whose
+    projection covers the frame's centre (the later ones are not verified: left out)."""
     spec = bundle.meta["verification"]
     grey, scale = grey_frame(rgb, int(spec["frame_max_side"]))
     xy, desc = detect(grey, OrbSettings(**spec["orb"]).create())
+    accept = spec.get("accept_inliers") if early else None
+    centre = (rgb.shape[1] / 2, rgb.shape[0] / 2)
     out = []
     for a in candidates:
         match = verify(xy, desc, bundle.orb.get(a, np.zeros(0)), float(spec["ratio"]), float(spec["ransac_px"]), scale)
@@ -95,6 +100,8 @@ def verify_candidates(bundle: Bundle, rgb: np.ndarray, candidates: list[int]) ->
             if not convex(project(h, box_corners(0, 0, w, hh))):
                 inliers, h = 0, None
         out.append((a, inliers, h))
+        if accept and inliers >= accept and inside(centre, project(h, box_corners(0, 0, *bundle.items[a]["size"]))):
+            break
     return out
 
 
