@@ -9,11 +9,15 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from PIL import Image
+
+from loupe_models.augmentation import Sample, VisitorCamera
+from loupe_models.augmentation.parallel import views_of
 
 ROOT = Path(__file__).resolve().parents[2]
 NODE = ROOT / "lens" / "node_modules"
@@ -67,9 +71,6 @@ def _frames(folder: Path, bundle: dict, count: int, out: Path, photos: Path | No
         for p in files:
             shutil.copyfile(p, out / p.name)
         return [p.name for p in files]
-    from loupe_models.augmentation import Sample, VisitorCamera
-    from loupe_models.augmentation.parallel import views_of
-
     artworks = [i for i in bundle["items"] if i["kind"] == "artwork"]
     names = []
     camera = VisitorCamera(long_side=640, portrait_p=0.0)
@@ -93,8 +94,6 @@ def run(folder: Path, frames: int = 40, photos: Path | None = None, warmup: int 
     if missing:
         raise BenchError(f"{', '.join(missing)} absent: run `npm ci` in lens/")
     bundle = json.loads((folder / "bundle.json").read_text())
-    import tempfile
-
     with tempfile.TemporaryDirectory(prefix="loupe-bench-lens-") as tmp:
         names = _frames(folder, bundle, frames, Path(tmp), photos)
         served = {**{f"lib/{k}": v for k, v in SCRIPTS.items()},

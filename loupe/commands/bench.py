@@ -18,6 +18,7 @@ from loupe.bench import search as search_bench
 from loupe.bench import serve as serve_bench
 from loupe.bench import viewer as viewer_bench
 from loupe_core.settings import Settings, SettingsError
+from loupe_guide import GuideError, current_version, guide_dir
 from loupe_models import ModelError, ModelWeightsMissing
 from loupe_models.detector.training import FitOptions
 from loupe_models.hardware import available_cores
@@ -330,8 +331,6 @@ def lens(settings: Settings, guide: str, frames: int, photos: Path | None, as_js
     decision, and the largest mode's model.
 
     Targets on 2 cores: shortlist p50 <= 25 ms, verified p50 <= 80 ms, models <= 4 MB."""
-    from loupe_guide import GuideError, current_version, guide_dir
-
     try:
         version = current_version(settings.data_dir, guide)
         if version is None:

@@ -4,7 +4,8 @@ descriptor rows, ORB reference features, and the calibrated thresholds. Writes i
 version folder and returns the bundle's ``modes`` and ``verification`` (``lens/BUNDLE.md``).
 
 Views: training views (seed), calibration views (another seed, never trained on) and
-procedural non-artwork scenes. Detail items share their artwork's verification.
+procedural non-artwork scenes. Detail items share their artwork's verification. Imports
+torch and TensorFlow: only the job's handler module imports it.
 """
 
 from __future__ import annotations
@@ -17,16 +18,21 @@ from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
+import torch
 from PIL import Image
 
 from loupe_models.augmentation import Sample, VisitorCamera
 from loupe_models.augmentation.parallel import augment
+from loupe_models.efficientnet_lite.keras_model import build as build_keras
+from loupe_models.efficientnet_lite.keras_model import load_torch_tensors, torch_tensors
+from loupe_models.efficientnet_lite.tfjs import browser_model, export_graph_model
 from loupe_models.lens.bundle import Bundle, save_python_model, write_descriptors, write_orb
 from loupe_models.lens.decision import shortlist, verify_candidates
+from loupe_models.lens.export import export_classifier
 from loupe_models.lens.frames import model_input
 from loupe_models.lens.negatives import procedural_painting
 from loupe_models.lens.orb import OrbSettings, reference_features
-from loupe_models.lens.training import TrainSettings
+from loupe_models.lens.training import TrainSettings, fine_tune
 
 MODES = ("retrieval", "classify", "detect")
 
@@ -135,11 +141,6 @@ def build_recognition(items: list[BuildItem], folder: Path, checkpoint: Path, se
     """Train, export and calibrate into `folder` (the bundle's version folder, whose
     ``items/`` already hold the artworks' reference images). Returns (modes, verification,
     report) for ``bundle.json``."""
-    from loupe_models.efficientnet_lite.keras_model import build as build_keras
-    from loupe_models.efficientnet_lite.keras_model import load_torch_tensors, torch_tensors
-    from loupe_models.efficientnet_lite.tfjs import browser_model, export_graph_model
-    from loupe_models.lens.training import fine_tune
-
     report = BuildReport()
     clock = time.monotonic()
 
@@ -321,10 +322,6 @@ def build_classifier(folder: Path, twin: Any, train_features: np.ndarray, labels
                      cal_labels: np.ndarray, classes: list[int], size: int, report: BuildReport) -> dict:
     """A softmax over the artworks on the retrieval features (a dense layer on the fine-tuned
     backbone), thresholds per class calibrated on views never trained on; exported whole."""
-    import torch
-
-    from loupe_models.lens.export import export_classifier
-
     torch.manual_seed(0)
     x = torch.from_numpy(train_features).float()
     y = torch.from_numpy(labels.astype(np.int64))

@@ -63,8 +63,9 @@ class Bundle:
         return next((i for i, it in enumerate(self.items) if it["id"] == item_id), None)
 
 
-def load_bundle(folder: Path, with_models: bool = True) -> Bundle:
-    """A bundle version folder (``.../v3``). Raises ModelError when it is not one."""
+def load_bundle(folder: Path) -> Bundle:
+    """A bundle version folder (``.../v3``), without its models (``keras_models.load_models``
+    adds their Python twins). Raises ModelError when it is not one."""
     path = Path(folder) / BUNDLE_FILE
     try:
         meta = json.loads(path.read_text())
@@ -82,25 +83,10 @@ def load_bundle(folder: Path, with_models: bool = True) -> Bundle:
         records = np.fromfile(bundle.folder / verification["features"], RECORD)
         for entry in verification["items"]:
             bundle.orb[int(entry["item"])] = records[entry["offset"]:entry["offset"] + entry["count"]]
-    if with_models:
-        for mode in meta.get("modes", {}):
-            npz = bundle.folder / PYTHON_DIR / f"{mode}.npz"
-            if npz.exists():
-                bundle.models[mode] = python_model(npz)
     return bundle
 
 
-def python_model(path: Path) -> Features:
-    """The browser's model rebuilt in Keras from its saved weights (imports TensorFlow)."""
-    from loupe_models.lens.keras_models import build_browser_model
-
+def read_python_model(path: Path) -> tuple[dict, list[np.ndarray]]:
+    """The config and weights `save_python_model` wrote."""
     with np.load(path) as data:
-        config = json.loads(str(data["config"]))
-        weights = [data[k] for k in sorted(k for k in data.files if k.startswith("w"))]
-    model = build_browser_model(config)
-    model.set_weights(weights)
-
-    def features(pixels: np.ndarray) -> np.ndarray:
-        return model(np.asarray(pixels, np.float32), training=False).numpy()
-
-    return features
+        return json.loads(str(data["config"])), [data[k] for k in sorted(k for k in data.files if k.startswith("w"))]

@@ -218,12 +218,12 @@ def in_browser(browser, folder: Path, images: list[Path]) -> list[dict]:  # noqa
 
 
 def test_recognizer_js_decides_as_python(built, photos, chromium, tmp_path) -> None:
-    from loupe_models.lens.bundle import load_bundle
     from loupe_models.lens.decision import recognize
     from loupe_models.lens.frames import model_input
+    from loupe_models.lens.keras_models import load_with_models
 
     folder = bundle_folder(built)
-    bundle = load_bundle(folder)
+    bundle = load_with_models(folder)
     pngs = []
     for path, _ in photos:
         pngs.append(tmp_path / f"{path.stem}.png")

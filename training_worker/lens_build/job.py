@@ -31,7 +31,7 @@ from loupe_guide import (
 from loupe_guide.catalog import GuideDefinition
 from loupe_guide.paths import CURRENT_FILE, write_json_atomic
 from loupe_models.hardware import available_cores
-from loupe_models.lens.build import BuildItem, BuildSettings
+from loupe_models.lens.build import BuildItem, BuildSettings, build_recognition
 from loupe_models.lens.bundle import BUNDLE_FILE, FORMAT
 from loupe_models.lens.training import TrainSettings
 from loupe_models.registry import get_spec
@@ -70,8 +70,6 @@ def lens_build_job(ctx: JobContext) -> dict[str, Any]:
                           processes=params.processes or available_cores(),
                           train=TrainSettings(epochs=params.epochs, seed=params.seed))
     _threads(settings)
-    from loupe_models.lens.build import build_recognition  # imports TensorFlow and torch when it runs
-
     images = len(entries)
     modes, verification, report = build_recognition(
         build_items, folder, checkpoint, build, tuple(params.modes.split(",")), log=ctx.log,
