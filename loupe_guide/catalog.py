@@ -120,8 +120,9 @@ def artwork_id(canvas_uri: str, label: LanguageMap, taken: set[str]) -> str:
     """The published file stem (the last segment of ``.../canvas/<stem>``), else a slug of
     the label or of the canvas id, made unique."""
     match = re.search(r"/canvas/([a-z0-9][a-z0-9-]*)/?$", canvas_uri)
-    base = match.group(1) if match else slugify(_first(label) or canvas_uri.rstrip("/").rsplit("/", 1)[-1],
-                                                 fallback="artwork")
+    if match:  # the published file stem, whole: the id curators and eval files name
+        return _unique(match.group(1), taken)
+    base = slugify(_first(label) or canvas_uri.rstrip("/").rsplit("/", 1)[-1], fallback="artwork")
     return _unique(base[:MAX_SLUG].strip("-") or "artwork", taken)
 
 

@@ -27,7 +27,7 @@ class TrainSettings:
     epochs: int = 6
     batch: int = 64
     lr: float = 3e-4
-    trainable: int = 3  # of the 16 blocks, counted from the end
+    trainable: int = 4  # of the 16 blocks, counted from the end
     margin: float = 0.15
     scale: float = 24.0
     seed: int = 0

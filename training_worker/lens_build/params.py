@@ -35,7 +35,7 @@ class LensBuildParams(JobParams):
     views: int = param(12, "training views per artwork", minimum=2, maximum=500)
     epochs: int = param(6, "fine-tuning epochs", minimum=1, maximum=200)
     input_size: int = param(160, "model input side in pixels", minimum=64, maximum=320)
-    calibration_views: int = param(3, "calibration views per artwork (never trained on)", minimum=1, maximum=100)
+    calibration_views: int = param(2, "calibration views per artwork (never trained on)", minimum=1, maximum=100)
     non_artworks: int = param(60, "pictures of no known artwork for calibration", minimum=0, maximum=5000)
     processes: int = param(0, "processes making views (0: every core)", minimum=0, maximum=256)
     seed: int = param(0, "the same seed gives the same views")
