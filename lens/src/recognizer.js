@@ -160,7 +160,10 @@ export async function createRecognizer(baseUrl, bundle, options = {}) {
   const base = baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`;
   const modes = bundle.modes || {};
   const mode = options.mode || (modes.retrieval ? 'retrieval' : Object.keys(modes).find((m) => m !== 'detect'));
-  const spec = modes[mode];
+  // Detection by homography (no detector yet): the retrieval mode's decision, whose verified
+  // homography places the details' hotspots.
+  const byHomography = mode === 'detect' && modes.detect && modes.detect.method === 'homography';
+  const spec = byHomography ? modes.retrieval : modes[mode];
   if (!spec || !spec.model) throw new Error(`the bundle has no model for mode ${mode}`);
   const items = bundle.items;
   const indexOf = new Map(items.map((item, i) => [item.id, i]));
@@ -172,7 +175,7 @@ export async function createRecognizer(baseUrl, bundle, options = {}) {
   let orb = null;
   const references = new Map();  // artwork index -> { xy: Float32Array, desc: cv.Mat }
   const verification = bundle.verification;
-  if (mode === 'retrieval') {
+  if (mode === 'retrieval' || byHomography) {
     descriptors = new Float32Array(await fetchBytes(new URL(spec.descriptors, new URL(base, location.href)).href));
     cv = await openCvReady(options.cv || globalThis.cv);
     const bytes = new Uint8Array(await fetchBytes(new URL(verification.features, new URL(base, location.href)).href));
@@ -304,7 +307,7 @@ export async function createRecognizer(baseUrl, bundle, options = {}) {
   }
 
   function recognizeRetrieval(pixels, f) {
-    const out = emptyDecision('retrieval');
+    const out = emptyDecision(mode);
     const { artworks } = shortlist(f);
     const frame = frameKeypoints(pixels);
     const centre = [pixels.width / 2, pixels.height / 2];
@@ -370,7 +373,8 @@ export async function createRecognizer(baseUrl, bundle, options = {}) {
   return {
     bundle,
     mode,
-    backend: () => tf.getBackend(),
+    /** The TensorFlow.js backend the model runs on. */
+    get backend() { return tf.getBackend(); },
     async features(source) { return (await features(source)).values; },
     async recognize(source) {
       const { pixels, values } = await features(source);

@@ -45,7 +45,7 @@ TIMED = """async ([bundle, names, warmup]) => {
     const { decision, shortlist_ms, verified_ms } = await recognizer.timed(frame);
     out.push({ item: decision.item, shortlist_ms, verified_ms });
   }
-  return { backend: recognizer.backend(), threads: navigator.hardwareConcurrency, out };
+  return { backend: recognizer.backend, threads: navigator.hardwareConcurrency, out };
 }"""
 
 

@@ -37,7 +37,7 @@ def _read_rgb(path: Path) -> np.ndarray:
 
 _guide = click.option("--guide", default=DEFAULT_GUIDE, show_default=True, help="The guide whose bundle decides.")
 _version = click.option("--version", "version", type=int, default=None, help="Bundle version (default: current).")
-_mode = click.option("--mode", type=click.Choice(["retrieval", "classify"]), default="retrieval", show_default=True,
+_mode = click.option("--mode", type=click.Choice(["retrieval", "classify", "detect"]), default="retrieval", show_default=True,
                      help="The mode that decides.")
 
 

@@ -107,16 +107,19 @@ def verify_candidates(bundle: Bundle, rgb: np.ndarray, candidates: list[int],
 
 def recognize(bundle: Bundle, rgb: np.ndarray, mode: str = "retrieval") -> dict[str, Any]:
     """The browser's decision for an (H, W, 3) uint8 RGB frame."""
-    if mode not in bundle.meta.get("modes", {}):
-        raise ModelError(f"the bundle has no {mode!r} mode (it has: {', '.join(bundle.meta.get('modes', {}))})")
-    if mode not in bundle.models:
-        raise ModelError(f"the bundle's {mode!r} model has no Python twin in {bundle.folder}/python")
-    spec = bundle.meta["modes"][mode]
-    features = bundle.models[mode](model_input(rgb, int(spec["input_size"]))[None])[0]
+    modes = bundle.meta.get("modes", {})
+    if mode not in modes:
+        raise ModelError(f"the bundle has no {mode!r} mode (it has: {', '.join(modes)})")
+    # Detection by homography (no detector yet): the retrieval decision places the hotspots.
+    model_mode = "retrieval" if mode == "detect" and modes[mode].get("method") == "homography" else mode
+    if model_mode not in bundle.models:
+        raise ModelError(f"the bundle's {model_mode!r} model has no Python twin in {bundle.folder}/python")
+    spec = modes[model_mode]
+    features = bundle.models[model_mode](model_input(rgb, int(spec["input_size"]))[None])[0]
     if mode == "classify":
         return _classified(bundle, spec, features)
-    if mode != "retrieval":
-        raise ModelError(f"mode {mode!r} is not recognised here; use retrieval or classify")
+    if model_mode != "retrieval":
+        raise ModelError(f"mode {mode!r} is not recognised here; use retrieval, classify or detect")
     artworks, _ = shortlist(bundle, features)
     results = verify_candidates(bundle, rgb, artworks)
     out = empty(mode)

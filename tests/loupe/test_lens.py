@@ -209,7 +209,7 @@ def in_browser(browser, folder: Path, images: list[Path]) -> list[dict]:  # noqa
                 await image.decode();
                 const decision = await recognizer.recognize(image);
                 out.push({ decision, features: Array.from(await recognizer.features(image)),
-                           backend: recognizer.backend() });
+                           backend: recognizer.backend });
             }
             return out;
         }""", [json.loads((folder / "bundle.json").read_text()), [p.name for p in images]])
