@@ -44,6 +44,7 @@ COMMANDS: dict[str, str] = {
     "suggest": "loupe.commands.suggest:suggest",
     "keys": "loupe.commands.keys:keys",
     "scheduler": "loupe.commands.scheduler:scheduler",
+    "lens": "loupe.commands.lens:lens",
 }
 
 

@@ -39,6 +39,7 @@ BLUEPRINTS: list[tuple[str, str]] = [
     ("search_service.api.vocabularies", "bp"),
     ("search_service.api.reviews", "bp"),
     ("search_service.api.combiners", "bp"),
+    ("search_service.api.lens_guides", "bp"),
     ("search_service.iiif_search", "bp"),
     ("search_service.annotations_out", "bp"),
     ("search_service.thumbnails", "bp"),

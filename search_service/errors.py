@@ -19,6 +19,7 @@ from werkzeug.exceptions import HTTPException
 from connector.catalog import CatalogError
 from connector.catalog.fulltext import FullTextError
 from loupe_core.logs import request_id
+from loupe_guide import GuideError, InvalidOverride, UnknownGuide, UnknownGuideItem
 from loupe_index.errors import (
     CursorError,
     FilterError,
@@ -124,6 +125,9 @@ DOMAIN_ANSWERS: tuple[tuple[type[Exception] | tuple[type[Exception], ...], int, 
     ((ModelDependencyMissing, ModelError), 503, "model_unavailable"),
     (CatalogError, 503, "catalog_error"),
     (FullTextError, 503, "fulltext_unavailable"),  # the message says to rebuild (`loupe catalog fulltext`)
+    (InvalidOverride, 400, "invalid_parameter"),
+    ((UnknownGuide, UnknownGuideItem), 404, "not_found"),
+    (GuideError, 400, "invalid_parameter"),
 )
 # Fields named by errors that do not carry one.
 _FIELDS = {CursorError: "cursor"}

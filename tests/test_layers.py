@@ -18,7 +18,7 @@ LAYERS: list[set[str]] = [
     {"iiif", "loupe_core"},
     {"connector", "loupe_models"},
     {"loupe_index"},  # the vector index (jobs write it, the web reads it)
-    {"loupe_tagging", "loupe_stats"},  # the tagging domain (jobs and web; reads the catalog's index targets); the lens's statistics
+    {"loupe_tagging", "loupe_stats", "loupe_guide"},  # domains used by jobs and web: tagging, the lens's statistics, the lens guide
     {"training_worker"},
     {"search_service"},
     {"loupe"},  # the command line wires everything

@@ -3,7 +3,7 @@ handler, checks, ``KIND``) plus one line here (see the README's Layout)."""
 
 from __future__ import annotations
 
-from training_worker import augmentation, combiner, detector, evaluate, finetune, indexing, suggest, tagging
+from training_worker import augmentation, combiner, detector, evaluate, finetune, indexing, lens_build, suggest, tagging
 from training_worker.jobs import HandlerRegistry, UnknownJobKind
 from training_worker.jobs.kind import JobKind
 
@@ -16,6 +16,7 @@ JOB_KINDS: dict[str, JobKind] = {kind.name: kind for kind in (
     evaluate.KIND,
     detector.KIND,
     suggest.KIND,
+    lens_build.KIND,
 )}
 
 

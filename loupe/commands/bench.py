@@ -13,10 +13,12 @@ from loupe.bench import detector as detector_bench
 from loupe.bench import embed as embed_bench
 from loupe.bench import finetune as finetune_bench
 from loupe.bench import harvest as harvest_bench
+from loupe.bench import lens as lens_bench
 from loupe.bench import search as search_bench
 from loupe.bench import serve as serve_bench
 from loupe.bench import viewer as viewer_bench
 from loupe_core.settings import Settings, SettingsError
+from loupe_guide import GuideError, current_version, guide_dir
 from loupe_models import ModelError, ModelWeightsMissing
 from loupe_models.detector.training import FitOptions
 from loupe_models.hardware import available_cores
@@ -316,4 +318,28 @@ def detector(settings: Settings, folder: Path, input_size: int, epochs: int, vie
                    f"({result['steps']} steps; views {result['view_s']} s); mAP@0.5 {result['map50']} on "
                    f"{result['held_out_views']} held-out views; {result['torch_bytes']} bytes (PyTorch), "
                    f"{result.get('tfjs_bytes')} bytes (TensorFlow.js uint8)")
+@bench.command("lens")
+@click.option("--guide", default="default", show_default=True, help="The guide whose current bundle runs.")
+@click.option("-n", "--frames", type=click.IntRange(min=1), default=40, show_default=True, help="Frames timed.")
+@click.option("--photos", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
+              help="Frames from this folder (default: simulated visitor photos of the bundle's artworks).")
+@click.option("--json", "as_json", is_flag=True, help="Print only JSON (last line).")
+@click.pass_obj
+def lens(settings: Settings, guide: str, frames: int, photos: Path | None, as_json: bool) -> None:
+    """The lens per frame in headless Chromium (WASM backend): recognizer.js on the guide's
+    current bundle; p50/p95 of the shortlist (frame to descriptor) and of the verified
+    decision, and the largest mode's model.
+
+    Targets on 2 cores: shortlist p50 <= 25 ms, verified p50 <= 80 ms, models <= 4 MB."""
+    try:
+        version = current_version(settings.data_dir, guide)
+        if version is None:
+            raise click.ClickException(f"guide {guide!r} has no bundle yet: run `loupe lens build {guide}`")
+        result = lens_bench.run(guide_dir(settings.data_dir, guide) / f"v{version}", frames, photos)
+    except (lens_bench.BenchError, GuideError) as e:
+        raise click.ClickException(str(e)) from None
+    if not as_json:
+        click.echo(f"{result['frames']} frames on {result['backend']}: shortlist p50 {result['shortlist_ms_p50']} ms, "
+                   f"p95 {result['shortlist_ms_p95']} ms; verified p50 {result['verified_ms_p50']} ms, p95 "
+                   f"{result['verified_ms_p95']} ms; models (MB) {result['models_mb']}")
     click.echo(json.dumps(result))

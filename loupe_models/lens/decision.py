@@ -1,0 +1,173 @@
+"""The decision of ``lens/BUNDLE.md`` for one frame, as the browser makes it
+(``lens/src/recognizer.js`` repeats each step):
+
+1. retrieval: the frame's descriptor; per item the smallest cosine distance over its rows;
+   items beyond their ``max_distance`` drop out; the best ``shortlist`` remain, a detail
+   standing for its artwork;
+2. verification: ORB on the frame, each candidate artwork matched, RANSAC homography (kept
+   when the artwork's corners project to a convex quadrilateral); among candidates with at
+   least ``min_inliers``, those whose projection covers the frame's centre come first (the
+   framed work, not its neighbour on the wall), then the most inliers;
+3. detail: the winner's details whose projected regions contain the frame's centre, the
+   smallest winning; every detail's projected region is a hotspot.
+
+Classify mode: the classifier's best class when above its threshold (no homography).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from loupe_models.errors import ModelError
+from loupe_models.lens.bundle import Bundle
+from loupe_models.lens.frames import grey_frame, model_input
+from loupe_models.lens.orb import OrbSettings, detect, verify
+
+
+def empty(mode: str) -> dict[str, Any]:
+    return {"item": None, "artwork": None, "detail": None, "score": 0, "mode": mode, "homography": None,
+            "hotspots": [], "candidates": []}
+
+
+def shortlist(bundle: Bundle, features: np.ndarray) -> tuple[list[int], np.ndarray]:
+    """Artwork indexes to verify, best first, and every item's distance."""
+    spec = bundle.meta["modes"]["retrieval"]
+    items = bundle.items
+    rows = np.asarray(spec["rows"])
+    distances = 1.0 - bundle.descriptors @ np.asarray(features, np.float32)
+    best = np.full(len(items), np.inf, np.float64)
+    np.minimum.at(best, rows, distances.astype(np.float64))
+    keep = np.flatnonzero(best <= np.asarray(spec["max_distance"], np.float64))
+    keep = keep[np.argsort(best[keep], kind="stable")][: int(spec["shortlist"])]
+    artworks: list[int] = []
+    for i in keep:
+        parent = items[i]["parent"]
+        a = bundle.index(parent) if parent else int(i)
+        if a is not None and a not in artworks:
+            artworks.append(a)
+    return artworks, best
+
+
+def convex(quad: np.ndarray) -> bool:
+    """Whether 4 points (in order) make a convex quadrilateral that is not degenerate."""
+    if not np.all(np.isfinite(quad)):
+        return False
+    crosses = []
+    for i in range(4):
+        a, b, c = quad[i], quad[(i + 1) % 4], quad[(i + 2) % 4]
+        crosses.append((b[0] - a[0]) * (c[1] - b[1]) - (b[1] - a[1]) * (c[0] - b[0]))
+    crosses = np.asarray(crosses)
+    return bool(np.all(crosses > 0) or np.all(crosses < 0))
+
+
+def project(h: np.ndarray, points: np.ndarray) -> np.ndarray:
+    p = np.hstack([points, np.ones((len(points), 1))]) @ h.T
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return p[:, :2] / p[:, 2:3]
+
+
+def box_corners(x: float, y: float, w: float, h: float) -> np.ndarray:
+    return np.array([[x, y], [x + w, y], [x + w, y + h], [x, y + h]], np.float64)
+
+
+def inside(point: tuple[float, float], quad: np.ndarray) -> bool:
+    """Point in a convex quadrilateral (either winding)."""
+    signs = []
+    for i in range(4):
+        a, b = quad[i], quad[(i + 1) % 4]
+        signs.append((b[0] - a[0]) * (point[1] - a[1]) - (b[1] - a[1]) * (point[0] - a[0]))
+    return bool(all(s >= 0 for s in signs) or all(s <= 0 for s in signs))
+
+
+def verify_candidates(bundle: Bundle, rgb: np.ndarray, candidates: list[int],
+                      early: bool = True) -> list[tuple[int, int, np.ndarray | None]]:
+    """(artwork index, inliers, homography) per candidate, in the candidates' order. With
+    `early`, verification stops after a candidate with at least ``accept_inliers`` whose
+    projection covers the frame's centre (the later ones are not verified: left out)."""
+    spec = bundle.meta["verification"]
+    grey, scale = grey_frame(rgb, int(spec["frame_max_side"]))
+    xy, desc = detect(grey, OrbSettings(**spec["orb"]).create())
+    accept = spec.get("accept_inliers") if early else None
+    centre = (rgb.shape[1] / 2, rgb.shape[0] / 2)
+    out = []
+    for a in candidates:
+        match = verify(xy, desc, bundle.orb.get(a, np.zeros(0)), float(spec["ratio"]), float(spec["ransac_px"]), scale)
+        inliers, h = match.inliers, match.homography
+        if h is not None:
+            w, hh = bundle.items[a]["size"]
+            if not convex(project(h, box_corners(0, 0, w, hh))):
+                inliers, h = 0, None
+        out.append((a, inliers, h))
+        if accept and inliers >= accept and inside(centre, project(h, box_corners(0, 0, *bundle.items[a]["size"]))):
+            break
+    return out
+
+
+def recognize(bundle: Bundle, rgb: np.ndarray, mode: str = "retrieval") -> dict[str, Any]:
+    """The browser's decision for an (H, W, 3) uint8 RGB frame."""
+    modes = bundle.meta.get("modes", {})
+    if mode not in modes:
+        raise ModelError(f"the bundle has no {mode!r} mode (it has: {', '.join(modes)})")
+    # Detection by homography (no detector yet): the retrieval decision places the hotspots.
+    model_mode = "retrieval" if mode == "detect" and modes[mode].get("method") == "homography" else mode
+    if model_mode not in bundle.models:
+        raise ModelError(f"the bundle's {model_mode!r} model has no Python twin in {bundle.folder}/python")
+    spec = modes[model_mode]
+    features = bundle.models[model_mode](model_input(rgb, int(spec["input_size"]))[None])[0]
+    if mode == "classify":
+        return _classified(bundle, spec, features)
+    if model_mode != "retrieval":
+        raise ModelError(f"mode {mode!r} is not recognised here; use retrieval, classify or detect")
+    artworks, _ = shortlist(bundle, features)
+    results = verify_candidates(bundle, rgb, artworks)
+    out = empty(mode)
+    centre = (rgb.shape[1] / 2, rgb.shape[0] / 2)
+    minimum = int(bundle.meta["verification"]["min_inliers"])
+
+    def rank(r: tuple[int, int, np.ndarray | None]) -> tuple[int, int]:
+        """Verified artworks under the frame's centre first (not a neighbour on the wall), then
+        by inliers; ties keep the shortlist's order (the sort is stable)."""
+        a, n, h = r
+        framed = n >= minimum and inside(centre, project(h, box_corners(0, 0, *bundle.items[a]["size"])))
+        return (0 if framed else 1, -n)
+
+    ranked = sorted(results, key=rank)
+    out["candidates"] = [{"item": bundle.items[a]["id"], "score": n} for a, n, _ in ranked]
+    if not ranked or ranked[0][1] < minimum:
+        return out
+    a, inliers, h = ranked[0]
+    artwork = bundle.items[a]["id"]
+    out.update(item=artwork, artwork=artwork, score=inliers, homography=[float(v) for v in h.reshape(-1)])
+    best_area = None
+    for item in bundle.items:
+        if item["kind"] != "detail" or item["parent"] != artwork or not item.get("region"):
+            continue
+        quad = project(h, box_corners(*item["region"]))
+        if not convex(quad):
+            continue
+        out["hotspots"].append({"item": item["id"], "polygon": [[round(float(x), 1), round(float(y), 1)]
+                                                               for x, y in quad]})
+        area = item["region"][2] * item["region"][3]
+        if inside(centre, quad) and (best_area is None or area < best_area):
+            best_area, out["detail"], out["item"] = area, item["id"], item["id"]
+    return out
+
+
+def _classified(bundle: Bundle, spec: dict, probabilities: np.ndarray) -> dict[str, Any]:
+    out = empty("classify")
+    order = np.argsort(-probabilities, kind="stable")
+    classes = spec["classes"]
+    out["candidates"] = [{"item": bundle.items[classes[c]]["id"], "score": float(probabilities[c])}
+                         for c in order[:5]]
+    best = int(order[0])
+    if probabilities[best] < float(spec["thresholds"][best]):
+        return out
+    item = bundle.items[classes[best]]
+    out.update(item=item["id"], score=float(probabilities[best]))
+    if item["kind"] == "detail":
+        out.update(artwork=item["parent"], detail=item["id"])
+    else:
+        out["artwork"] = item["id"]
+    return out
