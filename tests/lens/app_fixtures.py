@@ -25,8 +25,9 @@ from tests.support.deps import need
 
 LENS = Path(__file__).resolve().parents[2] / "lens"
 HERE = Path(__file__).resolve().parent
-# The recognizer the browser tests run: the test stand-in (it needs no models). To test the
-# real one (lens/src/recognizer.js, built into lens/dist/) with a bundle that has models, set None.
+# The recognizer these browser tests run: the test stand-in (it needs no models), so that the
+# app's own behaviour is tested quickly. The real one (lens/src/recognizer.js, built into
+# lens/dist/) runs end to end on a built bundle in tests/loupe/test_lens.py.
 RECOGNIZER: Path | None = HERE / "fake_recognizer.js"
 CURATOR_KEY = "lens-curator-key"
 GUIDE = "test"
