@@ -155,18 +155,24 @@ def test_eval_prints_the_summary_last(built, photos, tmp_path) -> None:
 
 
 @pytest.fixture(scope="module")
-def chromium():
+def playwright_instance():
+    """One Playwright for the module (the sync API runs one at a time)."""
     sync_api = need("playwright.sync_api", reason="pip install playwright (the test extra)")
+    with sync_api.sync_playwright() as p:
+        yield p
+
+
+@pytest.fixture(scope="module")
+def chromium(playwright_instance):  # noqa: ANN001
     executable = os.environ.get("LOUPE_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
     if not executable:
         pytest.skip("no Chromium found (apt-get install chromium, or set LOUPE_CHROMIUM)")
     missing = [str(p) for p in SCRIPTS.values() if not p.is_file()]
     if missing:
         pytest.skip(f"{', '.join(missing)} absent (npm ci in lens/)")
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS, timeout=30_000)
-        yield browser
-        browser.close()
+    browser = playwright_instance.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS, timeout=30_000)
+    yield browser
+    browser.close()
 
 
 def in_browser(browser, folder: Path, images: list[Path]) -> list[dict]:  # noqa: ANN001
@@ -242,7 +248,8 @@ def test_recognizer_js_decides_as_python(built, photos, chromium, tmp_path) -> N
         assert abs(js["score"] - python["score"]) <= max(4, 0.3 * python["score"]), (png.name, js["score"], python["score"])
 
 
-def test_the_app_with_the_real_recognizer_and_a_built_bundle_in_a_fake_camera(built, tmp_path) -> None:
+def test_the_app_with_the_real_recognizer_and_a_built_bundle_in_a_fake_camera(built, playwright_instance,  # noqa: ANN001
+                                                                              tmp_path) -> None:
     """End to end: the guide `loupe lens build` made, served by the search service; the built
     app with its real recognizer (TF.js on WASM, OpenCV.js) in Chromium whose camera plays a
     visitor filming the Annunciation on a gallery wall: the app names it; a camera filming a
@@ -250,25 +257,23 @@ def test_the_app_with_the_real_recognizer_and_a_built_bundle_in_a_fake_camera(bu
     from tests.lens.app_fixtures import build_lens, launch_chromium, open_lens, start_server
     from tests.lens.bundles import UNKNOWN_ARTWORK, visitor_frames, write_y4m
 
-    sync_api = need("playwright.sync_api", reason="pip install playwright (the test extra)")
     server = start_server(built, build_lens())
     problems: list[str] = []
     try:
-        with sync_api.sync_playwright() as p:
-            for slug, expected in (("leonardo-annunciation", "leonardo-annunciation"), (UNKNOWN_ARTWORK, None)):
-                video = write_y4m(tmp_path / f"{slug}.y4m", visitor_frames(slug))
-                browser = launch_chromium(p, video)
-                try:
-                    page = open_lens(browser, f"{server.url}/lens/default/", problems)
-                    page.set_default_timeout(60_000)  # models load and WASM compiles first
-                    if expected:
-                        page.wait_for_function("(item) => document.body.dataset.state === 'recognized' && "
-                                               "document.getElementById('chip').dataset.item === item", arg=expected)
-                    else:
-                        page.wait_for_function("() => Number(document.documentElement.dataset.frames || 0) >= 15")
-                        assert page.evaluate("document.body.dataset.state") == "searching"
-                finally:
-                    browser.close()
+        for slug, expected in (("leonardo-annunciation", "leonardo-annunciation"), (UNKNOWN_ARTWORK, None)):
+            video = write_y4m(tmp_path / f"{slug}.y4m", visitor_frames(slug))
+            browser = launch_chromium(playwright_instance, video)
+            try:
+                page = open_lens(browser, f"{server.url}/lens/default/", problems)
+                page.set_default_timeout(60_000)  # models load and WASM compiles first
+                if expected:
+                    page.wait_for_function("(item) => document.body.dataset.state === 'recognized' && "
+                                           "document.getElementById('chip').dataset.item === item", arg=expected)
+                else:
+                    page.wait_for_function("() => Number(document.documentElement.dataset.frames || 0) >= 15")
+                    assert page.evaluate("document.body.dataset.state") == "searching"
+            finally:
+                browser.close()
     finally:
         server.stop()
     assert not problems, problems
