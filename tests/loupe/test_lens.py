@@ -154,6 +154,46 @@ def test_eval_prints_the_summary_last(built, photos, tmp_path) -> None:
     assert summary["false_recognitions"] == 0.0
 
 
+def test_detect_mode_with_a_trained_detector(built, photos) -> None:
+    """A detector trained briefly on the published regions, built into another guide's bundle:
+    modes.detect names its export and maps its classes (region labels) to the guide's details;
+    the detect-mode decision names the artwork by retrieval and, from the detections, a detail
+    of that artwork only."""
+    from loupe_models.lens.decision import detections, recognize
+    from loupe_models.lens.keras_models import load_with_models
+
+    trained = loupe(built, "detector", "train", "all", "--name", "lensdet", "--input-size", "128", "--epochs", "40",
+                    "--views", "6", "--background-views", "1", "--view-rounds", "1", "--frozen-stages", "7",
+                    "--validation", "0.2", "--validation-views", "1", "--batch-size", "8", "--processes", "1",
+                    "--export", "--json")
+    assert json.loads(trained.strip().splitlines()[-1])["state"] == "succeeded", trained
+    loupe(built, "lens", "build", "detected", "--collection", "lens", "--detector", "lensdet", "--views", "6",
+          "--epochs", "1", "--input-size", "96", "--calibration-views", "1", "--non-artworks", "4", "--processes", "1")
+    folder = built / "lens" / "detected" / "v1"
+    bundle = json.loads((folder / "bundle.json").read_text())
+    detect = bundle["modes"]["detect"]
+    meta = json.loads((folder / "detect" / "loupe.json").read_text())
+    assert detect["method"] == "detector" and detect["detector"] == "lensdet@v1"
+    assert (folder / detect["model"]).is_file() and detect["input_size"] == 128
+    assert detect["labels"] == meta["labels"] and detect["thresholds"] == meta["thresholds"]
+    items = bundle["items"]
+    assert len(detect["classes"]) == len(meta["labels"]) and any(detect["classes"])
+    for label, mapped in zip(detect["labels"], detect["classes"]):
+        for i in mapped:
+            assert items[i]["kind"] == "detail", label
+    assert {items[i]["id"] for c in detect["classes"] for i in c} >= {"leonardo-annunciation__angel-gabriel"}
+
+    lens = load_with_models(folder)
+    angel = np.asarray(Image.open(photos[-2][0]).convert("RGB"))
+    found = detections(lens, detect, angel)
+    decision = recognize(lens, angel, "detect")
+    assert decision["mode"] == "detect" and decision["artwork"] == "leonardo-annunciation"
+    details = {it["id"] for it in items if it["parent"] == "leonardo-annunciation"}
+    assert {h["item"] for h in decision["hotspots"]} <= details
+    assert found, "the detector found nothing on the framed angel"
+    assert decision["detail"] in details, (decision, [d.as_json() for d in found])
+
+
 @pytest.fixture(scope="module")
 def playwright_instance():
     """One Playwright for the module (the sync API runs one at a time)."""
@@ -181,6 +221,7 @@ def in_browser(browser, folder: Path, images: list[Path]) -> list[dict]:  # noqa
     served = {**{f"lib/{k}": v for k, v in SCRIPTS.items()},
               **{f"lib/{p.name}": p for p in WASM.glob("*.wasm")},
               "src/recognizer.js": PROJECT_ROOT / "lens" / "src" / "recognizer.js",
+              "src/detect.js": PROJECT_ROOT / "lens" / "src" / "detect.js",
               **{f"photo/{p.name}": p for p in images}}
 
     def serve(route) -> None:  # noqa: ANN001
