@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from loupe_models.detector.decode import decode, letterbox
 from loupe_models.errors import ModelError
 from loupe_models.lens.bundle import Bundle
 from loupe_models.lens.frames import grey_frame, model_input
@@ -183,8 +184,6 @@ def _classified(bundle: Bundle, spec: dict, probabilities: np.ndarray) -> dict[s
 
 def detections(bundle: Bundle, spec: dict, rgb: np.ndarray) -> list:
     """The detector's detections on the frame (in frame pixels), at the classes' thresholds."""
-    from loupe_models.detector.decode import decode, letterbox
-
     if "detector" not in bundle.models:
         raise ModelError(f"the bundle's detector has no Python twin in {bundle.folder}/{spec.get('python')}")
     model = bundle.models["detector"]

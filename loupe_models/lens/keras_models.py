@@ -8,6 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
+from loupe_models.detector.config import DetectorConfig
+from loupe_models.detector.export import browser_model
 from loupe_models.efficientnet_lite.keras_model import build, keras
 from loupe_models.efficientnet_lite.tfjs import snap
 from loupe_models.lens.bundle import PYTHON_DIR, Bundle, Features, load_bundle, read_python_model
@@ -57,9 +59,6 @@ def detector_model(path: Path) -> Features:
     """The bundle's detector as the browser runs it (the Keras twin, uint8-snapped weights):
     letterboxed (1, size, size, 3) RGB 0-255 in, the raw output map out. Imports torch."""
     import torch  # the detector's weights are a PyTorch state dict
-
-    from loupe_models.detector.config import DetectorConfig
-    from loupe_models.detector.export import browser_model
 
     saved = torch.load(path, map_location="cpu", weights_only=True)
     model = browser_model(DetectorConfig.from_dict(saved["config"]), saved["state_dict"])
