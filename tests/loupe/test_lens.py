@@ -168,6 +168,14 @@ def detected(built) -> Path:
     return built / "lens" / "detected" / "v1"
 
 
+def test_build_with_an_unknown_detector_says_so(built) -> None:
+    result = CliRunner().invoke(cli, ["--data-dir", str(built), "lens", "build", "--detector", "nosuch"])
+    assert result.exit_code != 0 and "no detector 'nosuch'" in result.output, result.output
+    result = CliRunner().invoke(cli, ["--data-dir", str(built), "lens", "build", "--detector", "nosuch",
+                                      "--modes", "retrieval"])
+    assert result.exit_code != 0 and "leave detect out" in result.output, result.output
+
+
 def test_detect_mode_with_a_trained_detector(detected, photos) -> None:
     """modes.detect names the detector's export and maps its classes (region labels) to the
     guide's details; the detect-mode decision names the artwork by retrieval and, from the

@@ -49,6 +49,9 @@ class LensBuildParams(JobParams):
 def check_lens_build(params: LensBuildParams, settings: Settings, catalog: Catalog) -> None:
     """The guide id is a slug and names a guide with at least one artwork; the detector exists."""
     if params.detector:
+        if "detect" not in params.modes.split(","):
+            raise ParamError(f"detector {params.detector!r} given, but modes {params.modes!r} leave detect out",
+                             field="detector")
         try:
             found = DetectorStore(settings).get(params.detector)
         except UnknownCheckpoint as e:
