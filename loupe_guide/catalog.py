@@ -172,7 +172,9 @@ def _canvas_items(m: ManifestRow, canvas: CanvasRow, taken: set[str]) -> list[Gu
         tag_title = {"none": [tag]} if tag else {}
         detail = GuideItem(id=f"{art.id}{DETAIL_SEPARATOR}{name}", kind="detail", canvas=canvas.uri, manifest=m.uri,
                            parent=art.id, title=tag_title or _short(texts) or title, artist=art.artist, text=texts,
-                           source_id=m.source_id, image=image, full_box=(box.x, box.y, box.w, box.h))
+                           source_id=m.source_id, image=image, full_box=(box.x, box.y, box.w, box.h),
+                           labels=tuple(dict.fromkeys([*(t for ts in texts.values() for t in ts),
+                                                       *(str(t) for t in region.tags or ())])))
         _add_media(detail, region, texts)
         details.append(detail)
     taken.update(d.id for d in details)

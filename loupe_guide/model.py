@@ -30,6 +30,8 @@ class GuideItem:
     source_id: int | None = None
     image: Image | None = None
     full_box: tuple[float, float, float, float] | None = None
+    # A detail's region's texts (every language) and tags: what a detector's class may be named.
+    labels: tuple[str, ...] = ()
 
     def bundle_entry(self, size: tuple[int, int] | None = None, region: list[int] | None = None,
                      image_path: str | None = None) -> dict[str, Any]:

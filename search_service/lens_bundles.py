@@ -6,31 +6,32 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import threading
 from pathlib import Path
 from typing import Any
+
+from loupe_guide.paths import CURRENT_FILE, GUIDE_ID
+from loupe_guide.paths import lens_dir as guides_dir
 
 from .errors import not_found
 from .services import get_services
 
 log = logging.getLogger(__name__)
 
-GUIDE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 _lock = threading.Lock()
 _bundles: dict[Path, tuple[float, dict]] = {}
 
 
 def lens_dir() -> Path:
-    return get_services().settings.data_dir / "lens"
+    return guides_dir(get_services().settings.data_dir)
 
 
 def current_version(guide: str) -> int | None:
     """The guide's current bundle version; None when the guide is unknown (or its
     current.json unreadable, which is logged)."""
-    if not GUIDE.match(guide):
+    if not GUIDE_ID.fullmatch(guide):
         return None
-    path = lens_dir() / guide / "current.json"
+    path = lens_dir() / guide / CURRENT_FILE
     try:
         version = json.loads(path.read_text(encoding="utf-8")).get("version")
     except FileNotFoundError:
@@ -115,7 +116,7 @@ def guides() -> list[dict]:
 
 # For the OpenAPI descriptions of the lens's endpoints.
 GUIDE_PARAMETER = {"name": "guide", "in": "path", "required": True, "example": "default",
-          "schema": {"type": "string", "pattern": GUIDE.pattern}}
+          "schema": {"type": "string", "pattern": f"^{GUIDE_ID.pattern}$"}}
 UNKNOWN_GUIDE_RESPONSE = {"description": "No such guide (no current.json).", "content": {"application/json": {
     "schema": {"$ref": "#/components/schemas/Error"},
     "example": {"error": {"code": "unknown_guide", "message": "no lens guide 'x'"}}}}}

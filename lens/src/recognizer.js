@@ -6,8 +6,11 @@
 //   const recognizer = await createRecognizer('/lens/default/v3/', bundleJson, { tf, cv });
 //   const decision = await recognizer.recognize(videoOrCanvasOrImage);
 //
-// A plain ES module with no imports: TensorFlow.js (with @tensorflow/tfjs-backend-wasm
-// registered) and OpenCV.js are passed in, or taken from globalThis.tf / globalThis.cv.
+// An ES module importing only ./detect.js (the detector's decoding): TensorFlow.js (with
+// @tensorflow/tfjs-backend-wasm registered) and OpenCV.js are passed in, or taken from
+// globalThis.tf / globalThis.cv.
+
+import { decode as decodeDetections, letterbox, run as runDetector } from './detect.js';
 
 const RANSAC_ITERS = 2000;  // OpenCV's defaults, as loupe_models/lens/orb.py passes them
 const RANSAC_CONFIDENCE = 0.995;
@@ -163,7 +166,10 @@ export async function createRecognizer(baseUrl, bundle, options = {}) {
   // Detection by homography (no detector yet): the retrieval mode's decision, whose verified
   // homography places the details' hotspots.
   const byHomography = mode === 'detect' && modes.detect && modes.detect.method === 'homography';
-  const spec = byHomography ? modes.retrieval : modes[mode];
+  // Detection by the bundle's detector: the retrieval decision names the artwork, the
+  // detector's boxes its details (loupe_models/lens/decision.py `_detected`).
+  const byDetector = mode === 'detect' && modes.detect && modes.detect.method === 'detector';
+  const spec = byHomography || byDetector ? modes.retrieval : modes[mode];
   if (!spec || !spec.model) throw new Error(`the bundle has no model for mode ${mode}`);
   const items = bundle.items;
   const indexOf = new Map(items.map((item, i) => [item.id, i]));
@@ -175,7 +181,14 @@ export async function createRecognizer(baseUrl, bundle, options = {}) {
   let orb = null;
   const references = new Map();  // artwork index -> { xy: Float32Array, desc: cv.Mat }
   const verification = bundle.verification;
-  if (mode === 'retrieval' || byHomography) {
+  let detector = null;
+  if (byDetector) {
+    const url = (path) => new URL(path, new URL(base, location.href)).href;
+    const meta = await (await fetch(url(modes.detect.meta || 'detect/loupe.json'))).json();
+    if (meta.format !== 'loupe-detector/1') throw new Error(`${modes.detect.model}: not a Loupe detector (${meta.format})`);
+    detector = { model: await tf.loadGraphModel(url(modes.detect.model)), meta };
+  }
+  if (mode === 'retrieval' || byHomography || byDetector) {
     descriptors = new Float32Array(await fetchBytes(new URL(spec.descriptors, new URL(base, location.href)).href));
     cv = await openCvReady(options.cv || globalThis.cv);
     const bytes = new Uint8Array(await fetchBytes(new URL(verification.features, new URL(base, location.href)).href));
@@ -357,6 +370,43 @@ export async function createRecognizer(baseUrl, bundle, options = {}) {
     return out;
   }
 
+  /** The detector's boxes of the recognised artwork's details: hotspots, and the detail. */
+  async function recognizeDetected(source, out) {
+    if (!detector || !out.artwork) return out;
+    const { input, scale, width, height } = letterbox(tf, source, detector.meta);
+    let found;
+    try {
+      found = decodeDetections(await runDetector(detector.model, input), detector.meta,
+        { scale, width, height, thresholds: modes.detect.thresholds });
+    } finally {
+      input.dispose();
+    }
+    const centre = [width / 2, height / 2];
+    let framed = null;
+    let best = null;
+    out.hotspots = [];
+    for (const d of found) {  // highest score first
+      const index = (modes.detect.classes[d.classIndex] || []).find((i) => items[i].parent === out.artwork);
+      if (index === undefined) continue;
+      const item = items[index].id;
+      const [x0, y0, x1, y1] = d.box;
+      const r = (v) => Math.round(v * 10) / 10;
+      out.hotspots.push({ item, score: Math.round(d.score * 1e4) / 1e4,
+        polygon: [[r(x0), r(y0)], [r(x1), r(y0)], [r(x1), r(y1)], [r(x0), r(y1)]] });
+      best = best || item;
+      if (framed === null && x0 <= centre[0] && centre[0] <= x1 && y0 <= centre[1] && centre[1] <= y1) framed = item;
+    }
+    out.detail = framed || best || null;
+    out.item = out.detail || out.artwork;
+    return out;
+  }
+
+  async function decideFrame(source, pixels, values) {
+    if (mode === 'classify') return recognizeClassify(values);
+    const out = recognizeRetrieval(pixels, values);
+    return byDetector ? recognizeDetected(pixels, out) : out;
+  }
+
   function recognizeClassify(probabilities) {
     const out = emptyDecision('classify');
     const order = Array.from(probabilities.keys()).sort((p, q) => probabilities[q] - probabilities[p] || p - q);
@@ -378,18 +428,19 @@ export async function createRecognizer(baseUrl, bundle, options = {}) {
     async features(source) { return (await features(source)).values; },
     async recognize(source) {
       const { pixels, values } = await features(source);
-      return mode === 'classify' ? recognizeClassify(values) : recognizeRetrieval(pixels, values);
+      return decideFrame(source, pixels, values);
     },
     /** Timings of the two stages (ms), for benchmarks. */
     async timed(source) {
       const t0 = performance.now();
       const { pixels, values } = await features(source);
       const t1 = performance.now();
-      const decision = mode === 'classify' ? recognizeClassify(values) : recognizeRetrieval(pixels, values);
+      const decision = await decideFrame(source, pixels, values);
       return { decision, shortlist_ms: t1 - t0, verified_ms: performance.now() - t0 };
     },
     dispose() {
       model.dispose();
+      if (detector) detector.model.dispose();
       for (const ref of references.values()) ref.desc.delete();
       if (orb) orb.delete();
     },

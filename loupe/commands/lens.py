@@ -55,7 +55,8 @@ def lens() -> None:
 
 
 def _run(settings: Settings, values: dict[str, Any], background: bool, as_json: bool, no_progress: bool) -> None:
-    params = prepare(settings, "lens_build", values, {**OPTIONS, "modes": "--modes", "collection": "--collection"})
+    params = prepare(settings, "lens_build", values, {**OPTIONS, "modes": "--modes", "collection": "--collection",
+                                                                 "detector": "--detector"})
     if background:
         enqueue(settings, "lens_build", params, as_json, here="build here and now")
         return
@@ -78,15 +79,17 @@ def _run(settings: Settings, values: dict[str, Any], background: bool, as_json: 
                                               "source's id, name or URL).")
 @click.option("--modes", default=LensBuildParams.default("modes"), show_default=True,
               help="Modes to build: retrieval, classify, detect (comma-separated).")
+@click.option("--detector", default="", help="Detect mode with this trained detector (NAME or NAME@vN); "
+                                           "default: details through the verification homography.")
 @_build_options
 @click.pass_obj
-def build(settings: Settings, guide: str, collection: str, modes: str, background: bool, as_json: bool,
-          no_progress: bool, **values: Any) -> None:
+def build(settings: Settings, guide: str, collection: str, modes: str, detector: str, background: bool,
+          as_json: bool, no_progress: bool, **values: Any) -> None:
     """Build GUIDE's bundle ('default': every artwork in the catalog): guide texts and media from
     IIIF with the curators' overrides, recognition models fine-tuned on visitor-camera views,
     calibrated, exported under <data_dir>/lens/GUIDE/v<N>/ (a job)."""
-    _run(settings, {"guide": guide, "collection": collection, "modes": modes, **values}, background, as_json,
-         no_progress)
+    _run(settings, {"guide": guide, "collection": collection, "modes": modes, "detector": detector, **values},
+         background, as_json, no_progress)
 
 
 @lens.command("train")

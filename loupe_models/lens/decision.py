@@ -12,6 +12,11 @@
    smallest winning; every detail's projected region is a hotspot.
 
 Classify mode: the classifier's best class when above its threshold (no homography).
+
+Detect mode with a detector (``"method": "detector"``): the artwork by steps 1 and 2; the
+detector's detections (``loupe_models.detector.decode``) of classes that are details of that
+artwork become the hotspots (their boxes), and the detail is the highest-scoring one whose box
+contains the frame's centre, else the highest-scoring one.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from loupe_models.detector.decode import decode, letterbox
 from loupe_models.errors import ModelError
 from loupe_models.lens.bundle import Bundle
 from loupe_models.lens.frames import grey_frame, model_input
@@ -111,7 +117,7 @@ def recognize(bundle: Bundle, rgb: np.ndarray, mode: str = "retrieval") -> dict[
     if mode not in modes:
         raise ModelError(f"the bundle has no {mode!r} mode (it has: {', '.join(modes)})")
     # Detection by homography (no detector yet): the retrieval decision places the hotspots.
-    model_mode = "retrieval" if mode == "detect" and modes[mode].get("method") == "homography" else mode
+    model_mode = "retrieval" if mode == "detect" and modes[mode].get("method") in ("homography", "detector") else mode
     if model_mode not in bundle.models:
         raise ModelError(f"the bundle's {model_mode!r} model has no Python twin in {bundle.folder}/python")
     spec = modes[model_mode]
@@ -124,6 +130,7 @@ def recognize(bundle: Bundle, rgb: np.ndarray, mode: str = "retrieval") -> dict[
     results = verify_candidates(bundle, rgb, artworks)
     out = empty(mode)
     centre = (rgb.shape[1] / 2, rgb.shape[0] / 2)
+    detector = modes[mode].get("method") == "detector"
     minimum = int(bundle.meta["verification"]["min_inliers"])
 
     def rank(r: tuple[int, int, np.ndarray | None]) -> tuple[int, int]:
@@ -140,6 +147,8 @@ def recognize(bundle: Bundle, rgb: np.ndarray, mode: str = "retrieval") -> dict[
     a, inliers, h = ranked[0]
     artwork = bundle.items[a]["id"]
     out.update(item=artwork, artwork=artwork, score=inliers, homography=[float(v) for v in h.reshape(-1)])
+    if detector:
+        return _detected(bundle, modes[mode], rgb, out)
     best_area = None
     for item in bundle.items:
         if item["kind"] != "detail" or item["parent"] != artwork or not item.get("region"):
@@ -170,4 +179,34 @@ def _classified(bundle: Bundle, spec: dict, probabilities: np.ndarray) -> dict[s
         out.update(artwork=item["parent"], detail=item["id"])
     else:
         out["artwork"] = item["id"]
+    return out
+
+
+def detections(bundle: Bundle, spec: dict, rgb: np.ndarray) -> list:
+    """The detector's detections on the frame (in frame pixels), at the classes' thresholds."""
+    if "detector" not in bundle.models:
+        raise ModelError(f"the bundle's detector has no Python twin in {bundle.folder}/{spec.get('python')}")
+    model = bundle.models["detector"]
+    pixels, scale = letterbox(rgb, int(spec["input_size"]))
+    return decode(model(pixels[None]), model.config, spec["thresholds"], scale, (rgb.shape[1], rgb.shape[0]))
+
+
+def _detected(bundle: Bundle, spec: dict, rgb: np.ndarray, out: dict[str, Any]) -> dict[str, Any]:
+    """Hotspots and detail from the detections of the recognised artwork's details."""
+    centre = (rgb.shape[1] / 2, rgb.shape[0] / 2)
+    framed, best = None, None
+    for d in detections(bundle, spec, rgb):  # highest score first
+        items = [i for i in spec["classes"][d.class_index] if bundle.items[i]["parent"] == out["artwork"]]
+        if not items:
+            continue
+        item = bundle.items[items[0]]["id"]
+        x0, y0, x1, y1 = d.box
+        out["hotspots"].append({"item": item, "score": round(d.score, 4),
+                                "polygon": [[round(x, 1), round(y, 1)] for x, y in
+                                            ((x0, y0), (x1, y0), (x1, y1), (x0, y1))]})
+        best = best or item
+        if framed is None and x0 <= centre[0] <= x1 and y0 <= centre[1] <= y1:
+            framed = item
+    if framed or best:
+        out["detail"] = out["item"] = framed or best
     return out

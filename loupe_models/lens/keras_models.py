@@ -8,6 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
+from loupe_models.detector.config import DetectorConfig
+from loupe_models.detector.export import browser_model
 from loupe_models.efficientnet_lite.keras_model import build, keras
 from loupe_models.efficientnet_lite.tfjs import snap
 from loupe_models.lens.bundle import PYTHON_DIR, Bundle, Features, load_bundle, read_python_model
@@ -47,4 +49,22 @@ def load_with_models(folder: Path) -> Bundle:
         npz = bundle.folder / PYTHON_DIR / f"{mode}.npz"
         if npz.exists():
             bundle.models[mode] = python_model(npz)
+    detect = bundle.meta.get("modes", {}).get("detect") or {}
+    if detect.get("method") == "detector":
+        bundle.models["detector"] = detector_model(bundle.folder / detect["python"])
     return bundle
+
+
+def detector_model(path: Path) -> Features:
+    """The bundle's detector as the browser runs it (the Keras twin, uint8-snapped weights):
+    letterboxed (1, size, size, 3) RGB 0-255 in, the raw output map out. Imports torch."""
+    import torch  # the detector's weights are a PyTorch state dict
+
+    saved = torch.load(path, map_location="cpu", weights_only=True)
+    model = browser_model(DetectorConfig.from_dict(saved["config"]), saved["state_dict"])
+
+    def output(pixels: np.ndarray) -> np.ndarray:
+        return model(np.asarray(pixels, np.float32), training=False).numpy()
+
+    output.config = DetectorConfig.from_dict(saved["config"])  # type: ignore[attr-defined]
+    return output

@@ -23,9 +23,10 @@ from typing import Any
 from flask import Blueprint, Response, current_app, make_response, redirect, render_template, request, send_file
 from werkzeug.security import safe_join
 
+from loupe_guide.paths import GUIDE_ID
+
 from ..errors import not_found
 from ..lens_bundles import (
-    GUIDE,
     GUIDE_PARAMETER,
     UNKNOWN_GUIDE_RESPONSE,
     current_version,
@@ -99,7 +100,7 @@ def lens_guides() -> Response:
 @bp.get("/lens")
 @bp.get("/lens/<guide>")
 def lens_slash(guide: str | None = None) -> Response:
-    if guide is not None and not GUIDE.match(guide):
+    if guide is not None and not GUIDE_ID.fullmatch(guide):
         raise not_found(f"no lens guide {guide[:80]!r}", code="unknown_guide")
     return redirect(f"/lens/{guide}/" if guide else "/lens/", 308)
 

@@ -155,6 +155,70 @@ def test_eval_prints_the_summary_last(built, photos, tmp_path) -> None:
 
 
 @pytest.fixture(scope="module")
+def detected(built) -> Path:
+    """Guide 'detected' (the same artworks) built with a detector trained briefly on the
+    published regions (head only, a few epochs): its bundle folder."""
+    trained = loupe(built, "detector", "train", "all", "--name", "lensdet", "--input-size", "128", "--epochs", "10",
+                    "--views", "6", "--background-views", "1", "--view-rounds", "1", "--frozen-stages", "7",
+                    "--validation", "0.2", "--validation-views", "1", "--batch-size", "8", "--processes", "1",
+                    "--export", "--json")
+    assert json.loads(trained.strip().splitlines()[-1])["state"] == "succeeded", trained
+    loupe(built, "lens", "build", "detected", "--collection", "lens", "--detector", "lensdet", "--views", "6",
+          "--epochs", "1", "--input-size", "96", "--calibration-views", "1", "--non-artworks", "4", "--processes", "1")
+    return built / "lens" / "detected" / "v1"
+
+
+def test_build_with_an_unknown_detector_says_so(built) -> None:
+    result = CliRunner().invoke(cli, ["--data-dir", str(built), "lens", "build", "--detector", "nosuch"])
+    assert result.exit_code != 0 and "no detector 'nosuch'" in result.output, result.output
+    result = CliRunner().invoke(cli, ["--data-dir", str(built), "lens", "build", "--detector", "nosuch",
+                                      "--modes", "retrieval"])
+    assert result.exit_code != 0 and "leave detect out" in result.output, result.output
+
+
+def test_detect_mode_with_a_trained_detector(detected, photos) -> None:
+    """modes.detect names the detector's export and maps its classes (region labels) to the
+    guide's details; the detect-mode decision names the artwork by retrieval and, from the
+    detections, a detail of that artwork only."""
+    from loupe_models.lens.decision import detections, recognize
+    from loupe_models.lens.keras_models import load_with_models
+
+    folder = detected
+    bundle = json.loads((folder / "bundle.json").read_text())
+    detect = bundle["modes"]["detect"]
+    meta = json.loads((folder / "detect" / "loupe.json").read_text())
+    assert detect["method"] == "detector" and detect["detector"] == "lensdet@v1"
+    assert (folder / detect["model"]).is_file() and detect["input_size"] == 128
+    assert detect["labels"] == meta["labels"] and detect["thresholds"] == meta["thresholds"]
+    items = bundle["items"]
+    assert len(detect["classes"]) == len(meta["labels"]) and any(detect["classes"])
+    for label, mapped in zip(detect["labels"], detect["classes"]):
+        for i in mapped:
+            assert items[i]["kind"] == "detail", label
+    assert {items[i]["id"] for c in detect["classes"] for i in c} >= {"leonardo-annunciation__angel-gabriel"}
+
+    lens = load_with_models(folder)
+    angel = np.asarray(Image.open(photos[-2][0]).convert("RGB"))
+    details = {it["id"] for it in items if it["parent"] == "leonardo-annunciation"}
+    decision = recognize(lens, angel, "detect")
+    assert decision["mode"] == "detect" and decision["artwork"] == "leonardo-annunciation"
+    assert {h["item"] for h in decision["hotspots"]} <= details and decision["detail"] in details | {None}
+    # A detector this briefly trained seldom reaches its calibrated thresholds: at a low one,
+    # its peaks of every class are detections, and only those of the Annunciation's details count.
+    lens.meta["modes"]["detect"]["thresholds"] = [0.02] * len(detect["labels"])
+    found = detections(lens, lens.meta["modes"]["detect"], angel)
+    assert found, "no peak of any class on the framed angel"
+    decision = recognize(lens, angel, "detect")
+    assert decision["artwork"] == "leonardo-annunciation" and decision["detail"] in details, decision
+    assert decision["item"] == decision["detail"] and {h["item"] for h in decision["hotspots"]} <= details
+    ours = [d for d in found if any(items[i]["parent"] == "leonardo-annunciation" for i in detect["classes"][d.class_index])]
+    assert [h["score"] for h in decision["hotspots"]] == [round(d.score, 4) for d in ours]
+    first = next(d for d in found if any(items[i]["parent"] == "leonardo-annunciation"
+                                         for i in detect["classes"][d.class_index]))
+    assert decision["hotspots"][0]["score"] == round(first.score, 4)
+
+
+@pytest.fixture(scope="module")
 def playwright_instance():
     """One Playwright for the module (the sync API runs one at a time)."""
     sync_api = need("playwright.sync_api", reason="pip install playwright (the test extra)")
@@ -175,12 +239,15 @@ def chromium(playwright_instance):  # noqa: ANN001
     browser.close()
 
 
-def in_browser(browser, folder: Path, images: list[Path]) -> list[dict]:  # noqa: ANN001
+def in_browser(browser, folder: Path, images: list[Path], mode: str | None = None,  # noqa: ANN001
+               bundle: dict | None = None) -> list[dict]:
     """recognizer.js's decisions and features for `images` (PNG: no decoder differences), on
-    the WASM backend, files served from disk by routing."""
+    the WASM backend, files served from disk by routing (`bundle`: bundle.json's content
+    instead of the file's)."""
     served = {**{f"lib/{k}": v for k, v in SCRIPTS.items()},
               **{f"lib/{p.name}": p for p in WASM.glob("*.wasm")},
               "src/recognizer.js": PROJECT_ROOT / "lens" / "src" / "recognizer.js",
+              "src/detect.js": PROJECT_ROOT / "lens" / "src" / "detect.js",
               **{f"photo/{p.name}": p for p in images}}
 
     def serve(route) -> None:  # noqa: ANN001
@@ -203,11 +270,11 @@ def in_browser(browser, folder: Path, images: list[Path]) -> list[dict]:  # noqa
         page.goto("http://loupe.test/")
         for name in SCRIPTS:
             page.add_script_tag(url=f"http://loupe.test/lib/{name}")
-        return page.evaluate("""async ([bundle, names]) => {
+        return page.evaluate("""async ([bundle, names, mode]) => {
             tf.wasm.setWasmPaths('http://loupe.test/lib/');
             await tf.setBackend('wasm'); await tf.ready();
             const { createRecognizer } = await import('http://loupe.test/src/recognizer.js');
-            const recognizer = await createRecognizer('http://loupe.test/bundle/', bundle, { tf, cv });
+            const recognizer = await createRecognizer('http://loupe.test/bundle/', bundle, { tf, cv, mode });
             const out = [];
             for (const name of names) {
                 const image = new Image();
@@ -218,7 +285,7 @@ def in_browser(browser, folder: Path, images: list[Path]) -> list[dict]:  # noqa
                            backend: recognizer.backend });
             }
             return out;
-        }""", [json.loads((folder / "bundle.json").read_text()), [p.name for p in images]])
+        }""", [bundle or json.loads((folder / "bundle.json").read_text()), [p.name for p in images], mode])
     finally:
         page.close()
 
@@ -277,3 +344,25 @@ def test_the_app_with_the_real_recognizer_and_a_built_bundle_in_a_fake_camera(bu
     finally:
         server.stop()
     assert not problems, problems
+
+
+def test_recognizer_js_detect_mode_with_the_detector(detected, photos, chromium, tmp_path) -> None:
+    """recognizer.js with "method": "detector" loads the detector and decodes with detect.js:
+    the artwork as Python names it, the detail and hotspots only among that artwork's details
+    (scores differ a little: the browser's resize of the frame is not PIL's)."""
+    from loupe_models.lens.decision import recognize
+    from loupe_models.lens.keras_models import load_with_models
+
+    bundle = json.loads((detected / "bundle.json").read_text())
+    bundle["modes"]["detect"]["thresholds"] = [0.02] * len(bundle["modes"]["detect"]["labels"])
+    png = tmp_path / "angel.png"
+    Image.open(photos[-2][0]).save(png)
+    js = in_browser(chromium, detected, [png], mode="detect", bundle=bundle)[0]["decision"]
+    lens = load_with_models(detected)
+    lens.meta["modes"]["detect"]["thresholds"] = bundle["modes"]["detect"]["thresholds"]
+    python = recognize(lens, np.asarray(Image.open(png).convert("RGB")), "detect")
+    details = {it["id"] for it in bundle["items"] if it["parent"] == "leonardo-annunciation"}
+    assert js["mode"] == "detect" and js["artwork"] == python["artwork"] == "leonardo-annunciation"
+    assert js["detail"] in details and js["item"] == js["detail"], js
+    assert js["hotspots"] and {h["item"] for h in js["hotspots"]} <= details
+    assert len(js["hotspots"][0]["polygon"]) == 4

@@ -38,6 +38,7 @@ from loupe_models.registry import get_spec
 from loupe_models.weights import resolve_weights
 from training_worker.jobs import JobContext
 
+from .detector import detector_mode
 from .params import LensBuildParams
 
 REFERENCE_SIDE = 1024
@@ -75,6 +76,9 @@ def lens_build_job(ctx: JobContext) -> dict[str, Any]:
         build_items, folder, checkpoint, build, tuple(params.modes.split(",")), log=ctx.log,
         progress=lambda done, total: ctx.progress(images + done, images + total),
         cancelled=lambda: ctx.raise_if_cancelled() or False)  # raises the framework's own stop
+    if params.detector and "detect" in modes:
+        modes["detect"], report.sizes_mb["detect"] = detector_mode(settings, params.detector, guide, entries, folder,
+                                                                   ctx.log)
     bundle = {"format": FORMAT, "guide": params.guide, "version": version,
               "created": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"), "label": guide.label,
               "languages": guide.languages, "items": entries, "modes": modes, "verification": verification}

@@ -9,6 +9,8 @@ from connector.catalog import Catalog
 from loupe_core.settings import Settings
 from loupe_guide import GuideError, check_guide_id, guide_from_catalog
 from loupe_guide.catalog import manifest_ids
+from loupe_models.detector.store import DetectorStore
+from loupe_models.training.checkpoints import UnknownCheckpoint
 from training_worker.jobs.kind import UnknownReference
 from training_worker.jobs.params import JobParams, ParamError, param
 
@@ -39,10 +41,24 @@ class LensBuildParams(JobParams):
     non_artworks: int = param(60, "pictures of no known artwork for calibration", minimum=0, maximum=5000)
     processes: int = param(0, "processes making views (0: every core)", minimum=0, maximum=256)
     seed: int = param(0, "the same seed gives the same views")
+    detector: str = param("", "detect mode with this trained detector (NAME or NAME@vN, `loupe detector train`), "
+                              "its classes mapped to the guide's details by region label or tag; empty: the "
+                              "details projected through the verification homography")
 
 
 def check_lens_build(params: LensBuildParams, settings: Settings, catalog: Catalog) -> None:
-    """The guide id is a slug and names a guide with at least one artwork."""
+    """The guide id is a slug and names a guide with at least one artwork; the detector exists."""
+    if params.detector:
+        if "detect" not in params.modes.split(","):
+            raise ParamError(f"detector {params.detector!r} given, but modes {params.modes!r} leave detect out",
+                             field="detector")
+        try:
+            found = DetectorStore(settings).get(params.detector)
+        except UnknownCheckpoint as e:
+            raise UnknownReference(str(e), field="detector", code="unknown_detector") from None
+        if not (found.tfjs_folder / "model.json").is_file():
+            raise ParamError(f"detector {found.ref!r} has no TensorFlow.js export in {found.tfjs_folder} "
+                             "(train it with --export)", field="detector")
     try:
         check_guide_id(params.guide)
     except GuideError as e:
