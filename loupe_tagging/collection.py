@@ -22,12 +22,12 @@ from connector.catalog.schema import CanvasRow, ManifestRow
 from connector.catalog_images import CatalogImages
 from connector.errors import FetchError
 from loupe_core.settings import Settings
-from loupe_index.catalog_targets import ImageToIndex, images_to_index
+from loupe_index.catalog_targets import ImageToIndex
 from loupe_models import load_model
 
 from .label_embeddings import LabelEmbeddingCache
 from .machine_tags import Proposal, replace_proposals
-from .scope import VocabularyChooser, named_vocabulary, resolve_scope
+from .scope import VocabularyChooser, named_vocabulary, resolve_scope, scope_images
 from .scoring import MAX_TOP_K, Tagger
 from .vocabulary import Vocabulary
 from .vocabulary_store import VocabularyStore
@@ -106,8 +106,7 @@ def tag_collection(settings: Settings, collection_or_source: str, *,
             model = load_model(settings)
         tagger = Tagger(model, cache or cache_for(settings))
         report = TagReport(scope.description, model.name, model.version, threshold, top_k)
-        items = [i for i in images_to_index(catalog, source_id=scope.source_id)
-                 if scope.contains(i.source_id, i.collection)]
+        items = list(scope_images(catalog, scope))
         canvas_ids = _canvas_ids(catalog)
         done = 0
         for manifest, group in groupby(items, key=lambda i: i.manifest):

@@ -25,7 +25,7 @@ from connector.errors import FetchError
 from iiif.geometry import image_to_canvas
 from iiif.model import Box
 from loupe_core.settings import Settings
-from loupe_index.catalog_targets import ImageToIndex, images_to_index
+from loupe_index.catalog_targets import ImageToIndex
 from loupe_models.detector.decode import decode, letterbox
 from loupe_models.detector.store import DetectorStore
 from loupe_models.detector.trainer import load_detector
@@ -33,7 +33,7 @@ from loupe_models.hardware import configure_torch
 
 from .collection import _canvas_ids
 from .machine_tags import Proposal, replace_proposals
-from .scope import resolve_scope
+from .scope import resolve_scope, scope_images
 
 CREATOR = "Loupe detector"
 MODEL_PREFIX = "detector:"  # the model column says which detector: "detector:<name>"
@@ -79,8 +79,7 @@ def detect_collection(settings: Settings, collection: str, detector: str, *, min
     try:
         scope = resolve_scope(catalog, collection)
         report.collection = scope.description
-        items = [i for i in images_to_index(catalog, source_id=scope.source_id)
-                 if scope.contains(i.source_id, i.collection)]
+        items = list(scope_images(catalog, scope))
         canvas_ids = _canvas_ids(catalog)
         done = 0
         for manifest, group in groupby(items, key=lambda i: i.manifest):

@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Iterator
 
 from sqlalchemy import select
 
 from connector.catalog import Catalog, CatalogError
 from connector.catalog.keys import uri_key
 from connector.catalog.schema import CollectionRow, ManifestRow, Source
+from loupe_index.catalog_targets import ImageToIndex, images_to_index
 
 from .default_vocabulary import DEFAULT_NAME
 from .vocabulary import Vocabulary, default_vocabulary
@@ -137,6 +139,12 @@ def _chain(collection_uri: str | None, parent_of) -> list[str]:  # noqa: ANN001 
         chain.append(uri)
         uri = parent_of(uri)
     return chain
+
+
+def scope_images(catalog: Catalog, scope: CollectionScope) -> Iterator[ImageToIndex]:
+    """The catalog's images inside ``scope``, manifest by manifest (what tagging, detection and
+    the training samples walk)."""
+    return (i for i in images_to_index(catalog, source_id=scope.source_id) if scope.contains(i.source_id, i.collection))
 
 
 def named_vocabulary(store: VocabularyStore, name: str) -> Vocabulary:

@@ -10,9 +10,9 @@ from connector.catalog import Catalog
 from connector.catalog_images import CatalogImages
 from connector.errors import FetchError
 from loupe_core.settings import Settings
-from loupe_index.catalog_targets import images_to_index
 from loupe_models.augmentation import Sample
 from loupe_tagging import resolve_scope
+from loupe_tagging.scope import scope_images
 
 UNLABELLED = "region"  # the label of a region whose annotation has no text
 MAX_LABEL = 80
@@ -33,9 +33,7 @@ def catalog_samples(settings: Settings, collection: str) -> CatalogSamples:
     images = CatalogImages(settings, catalog)
     try:
         scope = resolve_scope(catalog, collection)
-        for item in images_to_index(catalog, source_id=scope.source_id):
-            if not scope.contains(item.source_id, item.collection):
-                continue
+        for item in scope_images(catalog, scope):
             try:
                 fetched = images.fetch(item.source_id, item.image)
             except (FetchError, OSError, ValueError) as e:
