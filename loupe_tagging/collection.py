@@ -107,7 +107,7 @@ def tag_collection(settings: Settings, collection_or_source: str, *,
         tagger = Tagger(model, cache or cache_for(settings))
         report = TagReport(scope.description, model.name, model.version, threshold, top_k)
         items = list(scope_images(catalog, scope))
-        canvas_ids = _canvas_ids(catalog)
+        canvas_ids = canvas_ids_of(catalog)
         done = 0
         for manifest, group in groupby(items, key=lambda i: i.manifest):
             if should_stop is not None and should_stop():
@@ -179,7 +179,7 @@ def _covers_canvas(xywh, canvas_size: tuple[int, int] | None) -> bool:  # noqa: 
     return x <= 0 and y <= 0 and x + w >= canvas_size[0] and y + h >= canvas_size[1]
 
 
-def _canvas_ids(catalog: Catalog) -> dict[tuple[str, str], int]:
+def canvas_ids_of(catalog: Catalog) -> dict[tuple[str, str], int]:
     """(manifest URI, canvas URI) -> canvas row id."""
     with catalog.session() as s:
         rows = s.execute(select(ManifestRow.uri, CanvasRow.uri, CanvasRow.id)

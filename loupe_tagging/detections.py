@@ -31,7 +31,7 @@ from loupe_models.detector.store import DetectorStore
 from loupe_models.detector.trainer import load_detector
 from loupe_models.hardware import configure_torch
 
-from .collection import _canvas_ids
+from .collection import canvas_ids_of
 from .machine_tags import Proposal, replace_proposals
 from .scope import resolve_scope, scope_images
 
@@ -80,7 +80,7 @@ def detect_collection(settings: Settings, collection: str, detector: str, *, min
         scope = resolve_scope(catalog, collection)
         report.collection = scope.description
         items = list(scope_images(catalog, scope))
-        canvas_ids = _canvas_ids(catalog)
+        canvas_ids = canvas_ids_of(catalog)
         done = 0
         for manifest, group in groupby(items, key=lambda i: i.manifest):
             if should_stop is not None and should_stop():
