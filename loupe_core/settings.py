@@ -226,6 +226,7 @@ class Settings:
     # an hour, a language) seen by fewer than k sessions (phones on a day) is hidden.
     lens_events_per_minute: int = 30
     lens_stats_k: int = 5
+    lens_stats_days: int = 730  # lens events older than this are deleted (0: kept forever)
 
     # --- Logs (loupe_core/logs.py) -----------------------------------------------------------
     # "plain" lines or "json" (one object a line: time, level, logger, message, request_id,

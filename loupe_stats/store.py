@@ -8,9 +8,11 @@ that share the catalog share the statistics. One row per event; nothing but what
 
 from __future__ import annotations
 
+import threading
+import time
 from dataclasses import asdict
-from datetime import datetime
-from typing import Iterable, Iterator
+from datetime import datetime, timedelta, timezone
+from typing import Callable, Iterable, Iterator
 
 from sqlalchemy import DateTime, Index, Integer, String, delete, insert, inspect, select
 from sqlalchemy.engine import Engine
@@ -41,12 +43,23 @@ class LensEventRow(_Base):
 
 
 COLUMNS = ("session", "type", "item", "mode", "language", "dwell_ms", "at", "local_hour")
+PRUNE_EVERY_S = 3600.0  # old events are looked for at most this often, when a batch arrives
+
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
 class LensStatsStore:
-    """Writes and reads ``loupe_lens_events`` on the catalog's engine."""
+    """Writes and reads ``loupe_lens_events`` on the catalog's engine. With `keep_days`, events
+    older than that are deleted (every guide's), at most once an hour as batches arrive: the
+    retention holds wherever events are received, with no scheduler needed."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, keep_days: int = 0, *, clock: Callable[[], datetime] = _utcnow) -> None:
+        self.keep_days = keep_days
+        self.clock = clock
+        self._pruned_at: float | None = None  # monotonic time of the last pruning
+        self._lock = threading.Lock()
         try:
             _Base.metadata.create_all(engine, checkfirst=True)
         except DBAPIError:  # another process or thread made it in between: fine if it is there now
@@ -60,7 +73,23 @@ class LensStatsStore:
         if rows:
             with self.engine.begin() as conn:
                 conn.execute(insert(LensEventRow), rows)
+            self._prune_if_due()
         return len(rows)
+
+    def prune(self, before: datetime) -> int:
+        """Delete every guide's events older than ``before`` (UTC, naive); how many."""
+        with self.engine.begin() as conn:
+            return conn.execute(delete(LensEventRow).where(LensEventRow.at < before)).rowcount
+
+    def _prune_if_due(self) -> None:
+        if self.keep_days <= 0:
+            return
+        with self._lock:
+            now = time.monotonic()
+            if self._pruned_at is not None and now - self._pruned_at < PRUNE_EVERY_S:
+                return
+            self._pruned_at = now
+        self.prune(self.clock() - timedelta(days=self.keep_days))
 
     def rows(self, guide: str, *, since: datetime | None = None, until: datetime | None = None
              ) -> Iterator[tuple]:

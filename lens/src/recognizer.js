@@ -112,6 +112,18 @@ export function modelInput(pixels, size) {
   return out;
 }
 
+/** The frame centred on a grey (128) square as large as its long side (offsets floored): the
+ *  fallback's look at the whole frame (frames.on_grey). */
+export function onGrey(pixels) {
+  const { data, width: w, height: h } = pixels;
+  const side = Math.max(w, h);
+  const out = new Uint8ClampedArray(side * side * 4).fill(128);
+  for (let k = 3; k < out.length; k += 4) out[k] = 255;
+  const x0 = Math.floor((side - w) / 2), y0 = Math.floor((side - h) / 2);
+  for (let y = 0; y < h; y++) out.set(data.subarray(y * w * 4, (y + 1) * w * 4), ((y0 + y) * side + x0) * 4);
+  return { data: out, width: side, height: side };
+}
+
 function project(h, x, y) {
   const d = h[6] * x + h[7] * y + h[8];
   return [(h[0] * x + h[1] * y + h[2]) / d, (h[3] * x + h[4] * y + h[5]) / d];
@@ -141,7 +153,8 @@ function inside([px, py], quad) {
 }
 
 function emptyDecision(mode) {
-  return { item: null, artwork: null, detail: null, score: 0, mode, homography: null, hotspots: [], candidates: [] };
+  return { item: null, artwork: null, detail: null, score: 0, mode, homography: null, hotspots: [], candidates: [],
+    fallback: false };
 }
 
 async function fetchBytes(url) {
@@ -209,17 +222,22 @@ export async function createRecognizer(baseUrl, bundle, options = {}) {
       o.fastThreshold);
   }
 
-  async function features(source) {
-    const pixels = framePixels(source);
+  async function embed(pixels) {
     const input = tf.tensor4d(modelInput(pixels, size), [1, size, size, 3], 'float32');
     const output = model.predict(input);
     const values = await output.data();
     input.dispose();
     output.dispose();
-    return { pixels, values: Float32Array.from(values) };
+    return Float32Array.from(values);
   }
 
-  function shortlist(f) {
+  async function features(source) {
+    const pixels = framePixels(source);
+    return { pixels, values: await embed(pixels) };
+  }
+
+  /** Per item, the smallest cosine distance of descriptor `f` to the item's rows. */
+  function itemDistances(f) {
     const dim = spec.dim;
     const best = new Float64Array(items.length).fill(Infinity);
     for (let r = 0; r < spec.rows.length; r++) {
@@ -230,6 +248,23 @@ export async function createRecognizer(baseUrl, bundle, options = {}) {
       const i = spec.rows[r];
       if (d < best[i]) best[i] = d;
     }
+    return best;
+  }
+
+  /** The fallback's candidates: the `n` artworks nearest to either look (no distance cut). */
+  function fallbackShortlist(centre, whole, n) {
+    const nearest = new Map();
+    for (let i = 0; i < items.length; i++) {
+      const a = items[i].parent ? indexOf.get(items[i].parent) : i;
+      if (a === undefined) continue;
+      const d = Math.min(centre[i], whole[i]);
+      nearest.set(a, Math.min(nearest.has(a) ? nearest.get(a) : Infinity, d));
+    }
+    return [...nearest.keys()].sort((p, q) => nearest.get(p) - nearest.get(q) || p - q).slice(0, n);
+  }
+
+  function shortlist(f) {
+    const best = itemDistances(f);
     const keep = [];
     for (let i = 0; i < items.length; i++) if (best[i] <= spec.max_distance[i]) keep.push(i);
     keep.sort((a, b) => best[a] - best[b] || a - b);
@@ -241,9 +276,11 @@ export async function createRecognizer(baseUrl, bundle, options = {}) {
     return { artworks, best };
   }
 
-  function frameKeypoints(pixels) {
+  /** ORB on the frame's grey (long side frame_max_side); with `contrast` (the bundle's
+   *  fallback), CLAHE-equalised first. */
+  function frameKeypoints(pixels, contrast = null) {
     const rgba = cv.matFromImageData(pixels);
-    const grey = new cv.Mat();
+    let grey = new cv.Mat();
     cv.cvtColor(rgba, grey, cv.COLOR_RGBA2GRAY);
     rgba.delete();
     const { width: w, height: h } = pixels;
@@ -253,7 +290,15 @@ export async function createRecognizer(baseUrl, bundle, options = {}) {
       cv.resize(grey, small, new cv.Size(Math.max(1, Math.round(w * scale)), Math.max(1, Math.round(h * scale))), 0, 0,
         cv.INTER_AREA);
       grey.delete();
-      return { ...detect(small), scale };
+      grey = small;
+    }
+    if (contrast) {
+      const clahe = new cv.CLAHE(contrast.clip_limit, new cv.Size(contrast.tiles, contrast.tiles));
+      const equalised = new cv.Mat();
+      clahe.apply(grey, equalised);
+      clahe.delete();
+      grey.delete();
+      grey = equalised;
     }
     return { ...detect(grey), scale };
   }
@@ -319,14 +364,12 @@ export async function createRecognizer(baseUrl, bundle, options = {}) {
     return result;
   }
 
-  function recognizeRetrieval(pixels, f) {
-    const out = emptyDecision(mode);
-    const { artworks } = shortlist(f);
-    const frame = frameKeypoints(pixels);
-    const centre = [pixels.width / 2, pixels.height / 2];
+  /** Each candidate verified in order ({a, inliers, homography}); stops early after a clear
+   *  match covering the frame's centre. */
+  function verifyCandidates(frame, candidates, centre) {
     const accept = verification.accept_inliers;
     const results = [];
-    for (const a of artworks) {
+    for (const a of candidates) {
       let { inliers, homography } = verify(frame, references.get(a));
       if (homography) {
         const [w, h] = items[a].size;
@@ -336,22 +379,42 @@ export async function createRecognizer(baseUrl, bundle, options = {}) {
         }
       }
       results.push({ a, inliers, homography });
-      // Early acceptance: a clear match covering the frame's centre ends the verification.
       if (accept && inliers >= accept
           && inside(centre, boxCorners(0, 0, ...items[a].size).map(([x, y]) => project(homography, x, y)))) break;
     }
     frame.desc.delete();
+    return results;
+  }
+
+  /** Verified artworks under the frame's centre first, then by inliers, then the list's order. */
+  function ranked(results, centre) {
     const minimum = verification.min_inliers;
     const rank = (r) => {
       const framed = r.inliers >= minimum
         && inside(centre, boxCorners(0, 0, ...items[r.a].size).map(([x, y]) => project(r.homography, x, y)));
       return framed ? 0 : 1;
     };
-    const ranked = results.map((r, i) => ({ ...r, i, key: rank(r) }))
+    return results.map((r, i) => ({ ...r, i, key: rank(r) }))
       .sort((p, q) => p.key - q.key || q.inliers - p.inliers || p.i - q.i);
-    out.candidates = ranked.map((r) => ({ item: items[r.a].id, score: r.inliers }));
-    if (!ranked.length || ranked[0].inliers < minimum) return out;
-    const { a, inliers, homography } = ranked[0];
+  }
+
+  async function recognizeRetrieval(pixels, f) {
+    const out = emptyDecision(mode);
+    const { artworks, best } = shortlist(f);
+    const centre = [pixels.width / 2, pixels.height / 2];
+    const minimum = verification.min_inliers;
+    let order = ranked(verifyCandidates(frameKeypoints(pixels), artworks, centre), centre);
+    const fallback = verification.fallback;
+    if (fallback && (!order.length || order[0].inliers < minimum)) {
+      // A second look (dark, blurred, small or off-centre artworks): the whole frame too, a
+      // longer list, the equalised frame.
+      const wide = fallbackShortlist(best, itemDistances(await embed(onGrey(pixels))), fallback.shortlist);
+      order = ranked(verifyCandidates(frameKeypoints(pixels, fallback), wide, centre), centre);
+      out.fallback = true;
+    }
+    out.candidates = order.map((r) => ({ item: items[r.a].id, score: r.inliers }));
+    if (!order.length || order[0].inliers < minimum) return out;
+    const { a, inliers, homography } = order[0];
     const artwork = items[a].id;
     Object.assign(out, { item: artwork, artwork, score: inliers, homography });
     let bestArea = null;
@@ -403,7 +466,7 @@ export async function createRecognizer(baseUrl, bundle, options = {}) {
 
   async function decideFrame(source, pixels, values) {
     if (mode === 'classify') return recognizeClassify(values);
-    const out = recognizeRetrieval(pixels, values);
+    const out = await recognizeRetrieval(pixels, values);
     return byDetector ? recognizeDetected(pixels, out) : out;
   }
 

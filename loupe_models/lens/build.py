@@ -27,9 +27,9 @@ from loupe_models.efficientnet_lite.keras_model import build as build_keras
 from loupe_models.efficientnet_lite.keras_model import load_torch_tensors, torch_tensors
 from loupe_models.efficientnet_lite.tfjs import browser_model, export_graph_model
 from loupe_models.lens.bundle import Bundle, save_python_model, write_descriptors, write_orb
-from loupe_models.lens.decision import shortlist, verify_candidates
+from loupe_models.lens.decision import fallback_shortlist, item_distances, shortlist, verify_candidates
 from loupe_models.lens.export import export_classifier
-from loupe_models.lens.frames import model_input
+from loupe_models.lens.frames import model_input, on_grey
 from loupe_models.lens.negatives import procedural_painting
 from loupe_models.lens.orb import OrbSettings, reference_features
 from loupe_models.lens.training import TrainSettings, fine_tune
@@ -66,6 +66,9 @@ class BuildSettings:
     ratio: float = 0.75
     ransac_px: float = 5.0
     min_inliers_floor: int = 10
+    fallback_shortlist: int = 36  # artworks the fallback verifies (0: no fallback)
+    clahe_clip_limit: float = 2.0
+    clahe_tiles: int = 8
     seed: int = 0
     processes: int = 1
     train: TrainSettings = TrainSettings()
@@ -112,18 +115,10 @@ def descriptor_crops(image: np.ndarray, region: tuple[float, float, float, float
         x0, y0 = int(max(0, cx - side / 2)), int(max(0, cy - side / 2))
         square = image[y0:int(min(h, cy + side / 2)), x0:int(min(w, cx + side / 2))]
         part = image[int(y):int(y + rh), int(x):int(x + rw)]
-        return [c for c in (square, _on_grey(part)) if c.size]
+        return [c for c in (square, on_grey(part)) if c.size]
     side = int(min(h, w) * 0.6)
     corners = [image[y0:y0 + side, x0:x0 + side] for y0 in (0, h - side) for x0 in (0, w - side)]
-    return [_on_grey(image), image, *corners]
-
-
-def _on_grey(image: np.ndarray) -> np.ndarray:
-    h, w = image.shape[:2]
-    side = max(h, w)
-    out = np.full((side, side, 3), 128, np.uint8)
-    out[(side - h) // 2:(side - h) // 2 + h, (side - w) // 2:(side - w) // 2 + w] = image[..., :3]
-    return out
+    return [on_grey(image), image, *corners]
 
 
 def _read(path: Path) -> np.ndarray:
@@ -240,6 +235,12 @@ def build_recognition(items: list[BuildItem], folder: Path, checkpoint: Path, se
     negatives = _non_artwork_photos(settings.non_artworks, settings.seed + 2, camera, settings.processes)
     cal_pixels = np.stack([model_input(p, size) for p in [*cal_photos, *negatives]])
     cal_features = _batched(features, cal_pixels)
+    if settings.fallback_shortlist:
+        verification["fallback"] = {"contrast": "clahe", "clip_limit": settings.clahe_clip_limit,
+                                    "tiles": settings.clahe_tiles, "shortlist": settings.fallback_shortlist}
+        whole_features = _batched(features, np.stack([model_input(on_grey(p), size) for p in [*cal_photos, *negatives]]))
+    else:
+        whole_features = None
     bundle = Bundle(folder, {"items": [{"id": i.id, "kind": i.kind, "parent": None if i.parent is None else
                                         items[i.parent].id, "size": list(_read(i.image).shape[1::-1])
                                         if i.kind == "artwork" else None} for i in items],
@@ -249,7 +250,8 @@ def build_recognition(items: list[BuildItem], folder: Path, checkpoint: Path, se
                                                     [artworks[int(c)].index for c in cal_labels], report)
     verification["min_inliers"] = minimum = calibrate_inliers(bundle, cal_features, [*cal_photos, *negatives],
                                                     [artworks[int(c)].index for c in cal_labels] +
-                                                    [None] * len(negatives), settings.min_inliers_floor, report)
+                                                    [None] * len(negatives), settings.min_inliers_floor, report,
+                                                    whole_features)
     verification["accept_inliers"] = max(3 * minimum, int(report.calibration.get("wrong_inliers_max", 0)) * 2 + 1)
     lap("calibration")
     tick(4, 5)
@@ -303,14 +305,20 @@ def calibrate_distances(bundle: Bundle, features: np.ndarray, truth: list[int], 
 
 
 def calibrate_inliers(bundle: Bundle, features: np.ndarray, photos: list[np.ndarray], truth: list[int | None],
-                      floor: int, report: BuildReport) -> int:
+                      floor: int, report: BuildReport, whole_features: np.ndarray | None = None) -> int:
     """The fewest inliers that stand for an artwork: above what wrong candidates (views of
-    other artworks, pictures of none) reach, never below `floor`."""
+    other artworks, pictures of none) reach, never below `floor`. With the fallback
+    (`whole_features` given), its wider list on the equalised frame counts too, for every photo:
+    it may run on any frame."""
+    fallback = bundle.meta["verification"].get("fallback")
     right, wrong = [], []
-    for f, photo, a in zip(features, photos, truth):
-        candidates, _ = shortlist(bundle, f)
+    for k, (f, photo, a) in enumerate(zip(features, photos, truth)):
+        candidates, best = shortlist(bundle, f)
         for c, inliers, _ in verify_candidates(bundle, photo, candidates, early=False):
             (right if c == a else wrong).append(inliers)
+        if fallback and whole_features is not None:
+            wide = fallback_shortlist(bundle, best, item_distances(bundle, whole_features[k]), int(fallback["shortlist"]))
+            wrong += [n for c, n, _ in verify_candidates(bundle, photo, wide, early=False, contrast=fallback) if c != a]
     wrong_arr = np.asarray(wrong or [0])
     threshold = max(floor, int(math.ceil(float(np.quantile(wrong_arr, 0.998)))) + 2)
     right_arr = np.asarray(right or [0])

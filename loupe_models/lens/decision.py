@@ -8,7 +8,11 @@
    when the artwork's corners project to a convex quadrilateral); among candidates with at
    least ``min_inliers``, those whose projection covers the frame's centre come first (the
    framed work, not its neighbour on the wall), then the most inliers;
-3. detail: the winner's details whose projected regions contain the frame's centre, the
+3. fallback (when the bundle has one and step 2 found no winner): a second look for frames
+   that are dark, blurred, or show the artwork small or off-centre: the whole frame's
+   descriptor beside the centred square's, the ``fallback.shortlist`` artworks nearest by
+   either (no distance cut), verified as in step 2 on the frame's CLAHE-equalised grey;
+4. detail: the winner's details whose projected regions contain the frame's centre, the
    smallest winning; every detail's projected region is a hotspot.
 
 Classify mode: the classifier's best class when above its threshold (no homography).
@@ -28,23 +32,29 @@ import numpy as np
 from loupe_models.detector.decode import decode, letterbox
 from loupe_models.errors import ModelError
 from loupe_models.lens.bundle import Bundle
-from loupe_models.lens.frames import grey_frame, model_input
+from loupe_models.lens.frames import equalised, grey_frame, model_input, on_grey
 from loupe_models.lens.orb import OrbSettings, detect, verify
 
 
 def empty(mode: str) -> dict[str, Any]:
     return {"item": None, "artwork": None, "detail": None, "score": 0, "mode": mode, "homography": None,
-            "hotspots": [], "candidates": []}
+            "hotspots": [], "candidates": [], "fallback": False}
+
+
+def item_distances(bundle: Bundle, features: np.ndarray) -> np.ndarray:
+    """Per item, the smallest cosine distance of the frame's descriptor to the item's rows."""
+    rows = np.asarray(bundle.meta["modes"]["retrieval"]["rows"])
+    distances = 1.0 - bundle.descriptors @ np.asarray(features, np.float32)
+    best = np.full(len(bundle.items), np.inf, np.float64)
+    np.minimum.at(best, rows, distances.astype(np.float64))
+    return best
 
 
 def shortlist(bundle: Bundle, features: np.ndarray) -> tuple[list[int], np.ndarray]:
     """Artwork indexes to verify, best first, and every item's distance."""
     spec = bundle.meta["modes"]["retrieval"]
     items = bundle.items
-    rows = np.asarray(spec["rows"])
-    distances = 1.0 - bundle.descriptors @ np.asarray(features, np.float32)
-    best = np.full(len(items), np.inf, np.float64)
-    np.minimum.at(best, rows, distances.astype(np.float64))
+    best = item_distances(bundle, features)
     keep = np.flatnonzero(best <= np.asarray(spec["max_distance"], np.float64))
     keep = keep[np.argsort(best[keep], kind="stable")][: int(spec["shortlist"])]
     artworks: list[int] = []
@@ -54,6 +64,18 @@ def shortlist(bundle: Bundle, features: np.ndarray) -> tuple[list[int], np.ndarr
         if a is not None and a not in artworks:
             artworks.append(a)
     return artworks, best
+
+
+def fallback_shortlist(bundle: Bundle, centre: np.ndarray, whole: np.ndarray, n: int) -> list[int]:
+    """The `n` artworks nearest to either look at the frame (per-item distances `centre` of the
+    centred square and `whole` of the whole frame; a detail stands for its artwork), nearest
+    first, ties by index; no distance cut: verification decides."""
+    nearest: dict[int, float] = {}
+    for i, item in enumerate(bundle.items):
+        a = bundle.index(item["parent"]) if item["parent"] else i
+        if a is not None:
+            nearest[a] = min(nearest.get(a, np.inf), float(centre[i]), float(whole[i]))
+    return sorted(nearest, key=lambda a: (nearest[a], a))[:n]
 
 
 def convex(quad: np.ndarray) -> bool:
@@ -87,13 +109,16 @@ def inside(point: tuple[float, float], quad: np.ndarray) -> bool:
     return bool(all(s >= 0 for s in signs) or all(s <= 0 for s in signs))
 
 
-def verify_candidates(bundle: Bundle, rgb: np.ndarray, candidates: list[int],
-                      early: bool = True) -> list[tuple[int, int, np.ndarray | None]]:
+def verify_candidates(bundle: Bundle, rgb: np.ndarray, candidates: list[int], early: bool = True,
+                      contrast: dict | None = None) -> list[tuple[int, int, np.ndarray | None]]:
     """(artwork index, inliers, homography) per candidate, in the candidates' order. With
     `early`, verification stops after a candidate with at least ``accept_inliers`` whose
-    projection covers the frame's centre (the later ones are not verified: left out)."""
+    projection covers the frame's centre (the later ones are not verified: left out). With
+    `contrast` (the bundle's ``fallback``), the grey frame is CLAHE-equalised first."""
     spec = bundle.meta["verification"]
     grey, scale = grey_frame(rgb, int(spec["frame_max_side"]))
+    if contrast:
+        grey = equalised(grey, float(contrast["clip_limit"]), int(contrast["tiles"]))
     xy, desc = detect(grey, OrbSettings(**spec["orb"]).create())
     accept = spec.get("accept_inliers") if early else None
     centre = (rgb.shape[1] / 2, rgb.shape[0] / 2)
@@ -126,24 +151,21 @@ def recognize(bundle: Bundle, rgb: np.ndarray, mode: str = "retrieval") -> dict[
         return _classified(bundle, spec, features)
     if model_mode != "retrieval":
         raise ModelError(f"mode {mode!r} is not recognised here; use retrieval, classify or detect")
-    artworks, _ = shortlist(bundle, features)
-    results = verify_candidates(bundle, rgb, artworks)
+    artworks, best = shortlist(bundle, features)
     out = empty(mode)
-    centre = (rgb.shape[1] / 2, rgb.shape[0] / 2)
-    detector = modes[mode].get("method") == "detector"
     minimum = int(bundle.meta["verification"]["min_inliers"])
-
-    def rank(r: tuple[int, int, np.ndarray | None]) -> tuple[int, int]:
-        """Verified artworks under the frame's centre first (not a neighbour on the wall), then
-        by inliers; ties keep the shortlist's order (the sort is stable)."""
-        a, n, h = r
-        framed = n >= minimum and inside(centre, project(h, box_corners(0, 0, *bundle.items[a]["size"])))
-        return (0 if framed else 1, -n)
-
-    ranked = sorted(results, key=rank)
+    ranked = ranked_candidates(bundle, rgb, verify_candidates(bundle, rgb, artworks))
+    fallback = bundle.meta["verification"].get("fallback")
+    if fallback and (not ranked or ranked[0][1] < minimum):
+        whole = bundle.models[model_mode](model_input(on_grey(rgb), int(spec["input_size"]))[None])[0]
+        wide = fallback_shortlist(bundle, best, item_distances(bundle, whole), int(fallback["shortlist"]))
+        ranked = ranked_candidates(bundle, rgb, verify_candidates(bundle, rgb, wide, contrast=fallback))
+        out["fallback"] = True
     out["candidates"] = [{"item": bundle.items[a]["id"], "score": n} for a, n, _ in ranked]
     if not ranked or ranked[0][1] < minimum:
         return out
+    detector = modes[mode].get("method") == "detector"
+    centre = (rgb.shape[1] / 2, rgb.shape[0] / 2)
     a, inliers, h = ranked[0]
     artwork = bundle.items[a]["id"]
     out.update(item=artwork, artwork=artwork, score=inliers, homography=[float(v) for v in h.reshape(-1)])
@@ -162,6 +184,21 @@ def recognize(bundle: Bundle, rgb: np.ndarray, mode: str = "retrieval") -> dict[
         if inside(centre, quad) and (best_area is None or area < best_area):
             best_area, out["detail"], out["item"] = area, item["id"], item["id"]
     return out
+
+
+def ranked_candidates(bundle: Bundle, rgb: np.ndarray,
+                      results: list[tuple[int, int, np.ndarray | None]]) -> list[tuple[int, int, np.ndarray | None]]:
+    """Verified artworks under the frame's centre first (not a neighbour on the wall), then by
+    inliers; ties keep the shortlist's order (the sort is stable)."""
+    centre = (rgb.shape[1] / 2, rgb.shape[0] / 2)
+    minimum = int(bundle.meta["verification"]["min_inliers"])
+
+    def rank(r: tuple[int, int, np.ndarray | None]) -> tuple[int, int]:
+        a, n, h = r
+        framed = n >= minimum and inside(centre, project(h, box_corners(0, 0, *bundle.items[a]["size"])))
+        return (0 if framed else 1, -n)
+
+    return sorted(results, key=rank)
 
 
 def _classified(bundle: Bundle, spec: dict, probabilities: np.ndarray) -> dict[str, Any]:

@@ -3,8 +3,10 @@
 
 Model input: the centred square of the frame, averaged over f x f blocks (f = side // size,
 when at least 2: no aliasing), then bilinear with half-pixel centres to size x size; RGB 0-255
-float32. Verification: grey (OpenCV's RGB to grey), resized with INTER_AREA so that the long
-side is `max_side` (OpenCV in both Python and OpenCV.js).
+float32. The whole frame (the fallback's second look): the frame centred on a grey square
+first. Verification: grey (OpenCV's RGB to grey), resized with INTER_AREA so that the long
+side is `max_side` (OpenCV in both Python and OpenCV.js); the fallback equalises its contrast
+with CLAHE.
 """
 
 from __future__ import annotations
@@ -33,6 +35,15 @@ def model_input(rgb: np.ndarray, size: int) -> np.ndarray:
     return bilinear(square, size).astype(np.float32)
 
 
+def on_grey(rgb: np.ndarray) -> np.ndarray:
+    """The image centred on a grey (128) square as large as its long side (offsets floored)."""
+    h, w = rgb.shape[:2]
+    side = max(h, w)
+    out = np.full((side, side, 3), 128, np.uint8)
+    out[(side - h) // 2:(side - h) // 2 + h, (side - w) // 2:(side - w) // 2 + w] = rgb[..., :3]
+    return out
+
+
 def bilinear(image: np.ndarray, size: int) -> np.ndarray:
     """Bilinear resize of a square (n, n, C) float array to (size, size, C), half-pixel centres
     (TensorFlow's ``resize_bilinear`` with ``half_pixel_centers``)."""
@@ -56,6 +67,11 @@ def grey_frame(rgb: np.ndarray, max_side: int) -> tuple[np.ndarray, float]:
         size = (max(1, half_up(w * scale)), max(1, half_up(h * scale)))
         grey = cv2.resize(grey, size, interpolation=cv2.INTER_AREA)
     return grey, scale
+
+
+def equalised(grey: np.ndarray, clip_limit: float, tiles: int) -> np.ndarray:
+    """Local contrast equalisation (OpenCV's CLAHE): the keypoints of dark, flat or hazy frames."""
+    return cv2.createCLAHE(clipLimit=clip_limit, tileGridSize=(tiles, tiles)).apply(grey)
 
 
 def half_up(x: float) -> int:

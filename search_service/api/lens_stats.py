@@ -45,7 +45,9 @@ def _limiter() -> Limiter | None:
 def stats_store() -> LensStatsStore:
     store = current_app.extensions.get(STATS_STORE)
     if store is None:
-        store = current_app.extensions.setdefault(STATS_STORE, LensStatsStore(get_services().catalog.engine))
+        services = get_services()
+        store = current_app.extensions.setdefault(
+            STATS_STORE, LensStatsStore(services.catalog.engine, services.settings.lens_stats_days))
     return store
 
 

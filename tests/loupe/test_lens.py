@@ -132,6 +132,34 @@ def photos(built, tmp_path_factory) -> list[tuple[Path, str | None]]:
     return visitor_photos(tmp_path_factory.mktemp("photos"))
 
 
+@pytest.fixture(scope="module")
+def dark_photo(photos, tmp_path_factory) -> Path:
+    """The Annunciation's view at a tenth of its brightness (a dim gallery, no flash): too few
+    corners for ORB's threshold, until the fallback equalises it."""
+    path = tmp_path_factory.mktemp("dark") / "dark-annunciation.png"
+    view = np.asarray(Image.open(photos[0][0]).convert("RGB"), np.float32)
+    Image.fromarray((view * 0.1).round().astype(np.uint8)).save(path)
+    return path
+
+
+def test_a_dark_frame_is_recognised_by_the_fallback_only(built, photos, dark_photo) -> None:
+    from loupe_models.lens.decision import recognize
+    from loupe_models.lens.keras_models import load_with_models
+
+    bundle = load_with_models(bundle_folder(built))
+    fallback = bundle.meta["verification"]["fallback"]
+    assert fallback["contrast"] == "clahe" and fallback["shortlist"] >= 12
+    rgb = np.asarray(Image.open(dark_photo).convert("RGB"))
+    decision = recognize(bundle, rgb)
+    assert decision["fallback"] is True and decision["artwork"] == "leonardo-annunciation"
+    assert decision["score"] >= bundle.meta["verification"]["min_inliers"]
+    del bundle.meta["verification"]["fallback"]  # an older bundle: no second look
+    assert recognize(bundle, rgb)["item"] is None
+    # A frame the first look decides never runs the fallback.
+    bright = recognize(load_with_models(bundle_folder(built)), np.asarray(Image.open(photos[0][0]).convert("RGB")))
+    assert bright["artwork"] == "leonardo-annunciation" and bright["fallback"] is False
+
+
 def test_recognize_finds_the_artwork_the_detail_and_nothing(built, photos) -> None:
     output = loupe(built, "lens", "recognize", *[str(p) for p, _ in photos], "--json")
     decisions = [json.loads(line) for line in output.strip().splitlines()]
@@ -290,7 +318,7 @@ def in_browser(browser, folder: Path, images: list[Path], mode: str | None = Non
         page.close()
 
 
-def test_recognizer_js_decides_as_python(built, photos, chromium, tmp_path) -> None:
+def test_recognizer_js_decides_as_python(built, photos, dark_photo, chromium, tmp_path) -> None:
     from loupe_models.lens.decision import recognize
     from loupe_models.lens.frames import model_input
     from loupe_models.lens.keras_models import load_with_models
@@ -301,6 +329,7 @@ def test_recognizer_js_decides_as_python(built, photos, chromium, tmp_path) -> N
     for path, _ in photos:
         pngs.append(tmp_path / f"{path.stem}.png")
         Image.open(path).save(pngs[-1])
+    pngs.append(dark_photo)  # decided by the fallback (CLAHE in OpenCV.js, the whole frame's features)
     results = in_browser(chromium, folder, pngs)
     size = bundle.meta["modes"]["retrieval"]["input_size"]
     for png, browser in zip(pngs, results):
@@ -310,7 +339,8 @@ def test_recognizer_js_decides_as_python(built, photos, chromium, tmp_path) -> N
         assert browser["backend"] == "wasm"
         assert float(np.dot(features, browser["features"])) > 0.9999, png.name
         js = browser["decision"]
-        assert (js["item"], js["artwork"], js["detail"]) == (python["item"], python["artwork"], python["detail"]), png.name
+        assert (js["item"], js["artwork"], js["detail"], js["fallback"]) == (
+            python["item"], python["artwork"], python["detail"], python["fallback"]), png.name
         # Inliers differ a little between OpenCV builds (resampling, RANSAC): the decision does not.
         assert abs(js["score"] - python["score"]) <= max(4, 0.3 * python["score"]), (png.name, js["score"], python["score"])
 

@@ -96,3 +96,23 @@ def test_the_period_counts_only_its_events(store):
 def test_dwell_bands():
     assert [dwell_band(ms) for ms in (0, 4999, 5000, 59_999, 60_000, 299_000, 300_000, 3_600_000)] == [
         "0-5 s", "0-5 s", "5-15 s", "30-60 s", "60-120 s", "120-300 s", "300+ s", "300+ s"]
+
+
+def test_events_older_than_the_retention_are_deleted_as_batches_arrive(catalog_settings):
+    engine = create_engine(catalog_settings.catalog)
+    catalog_settings.ensure_dirs()
+    keep_all = LensStatsStore(engine)  # keep_days 0: never prunes
+    for s in range(5):
+        post(keep_all, s, [("venus", "card", 10_000)], hour_offset=24 * 25)  # 25 days ago
+    assert aggregate(keep_all, "g", k=1).totals["events"] == 5
+    store = LensStatsStore(engine, keep_days=20, clock=lambda: NOW.replace(tzinfo=None))
+    try:
+        post(store, 9, [("primavera", "card", 10_000)], guide="other")
+        assert aggregate(store, "g", k=1).totals is None  # every guide's old events went
+        assert aggregate(store, "other", k=1).totals["events"] == 1
+        for s in range(3):  # within the hour: no new pruning
+            post(store, s, [("venus", "card", 10_000)], hour_offset=24 * 25)
+        assert aggregate(store, "g", k=1).totals["events"] == 3
+        assert keep_all.prune(NOW.replace(tzinfo=None) - timedelta(days=20)) == 3
+    finally:
+        engine.dispose()
