@@ -342,5 +342,6 @@ def lens(settings: Settings, guide: str, frames: int, photos: Path | None, as_js
     if not as_json:
         click.echo(f"{result['frames']} frames on {result['backend']}: shortlist p50 {result['shortlist_ms_p50']} ms, "
                    f"p95 {result['shortlist_ms_p95']} ms; verified p50 {result['verified_ms_p50']} ms, p95 "
-                   f"{result['verified_ms_p95']} ms; models (MB) {result['models_mb']}")
+                   f"{result['verified_ms_p95']} ms; second look on {result['fallback_frames']} frames (p50 "
+                   f"{result['fallback_ms_p50']} ms); models (MB) {result['models_mb']}")
     click.echo(json.dumps(result))

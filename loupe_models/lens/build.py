@@ -11,6 +11,8 @@ torch and TensorFlow: only the job's handler module imports it.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import json
 import math
 import time
 from dataclasses import dataclass, field
@@ -130,13 +132,30 @@ def _batched(features: Callable[[np.ndarray], np.ndarray], pixels: np.ndarray, b
     return np.concatenate([features(pixels[i:i + batch]) for i in range(0, len(pixels), batch)])
 
 
+def fingerprint(items: list[BuildItem], checkpoint: Path, settings: BuildSettings) -> str:
+    """What the fine-tuned model depends on: the items, their reference images' bytes, the
+    backbone and the settings (not the process count). A saved model with another fingerprint
+    is not reused."""
+    digest = hashlib.sha256()
+    options = {k: v for k, v in dataclasses.asdict(settings).items() if k != "processes"}
+    digest.update(json.dumps([options, checkpoint.name, [(i.id, i.kind, i.parent, i.region) for i in items]],
+                             sort_keys=True, default=str).encode())
+    for item in items:
+        if item.image is not None:
+            digest.update(item.image.read_bytes())
+    return digest.hexdigest()
+
+
 def build_recognition(items: list[BuildItem], folder: Path, checkpoint: Path, settings: BuildSettings,
                       modes: tuple[str, ...] = ("retrieval",), log: Log = print,
                       progress: Callable[[int, int], None] | None = None,
-                      cancelled: Callable[[], bool] | None = None) -> tuple[dict, dict, BuildReport]:
+                      cancelled: Callable[[], bool] | None = None,
+                      work: Path | None = None) -> tuple[dict, dict, BuildReport]:
     """Train, export and calibrate into `folder` (the bundle's version folder, whose
     ``items/`` already hold the artworks' reference images). Returns (modes, verification,
-    report) for ``bundle.json``."""
+    report) for ``bundle.json``. With `work` (a folder outside what is served), the fine-tuned
+    model is saved there, and a build stopped after fine-tuning (cancelled, a killed worker)
+    resumes from it when tried again with the same items and settings."""
     report = BuildReport()
     clock = time.monotonic()
 
@@ -146,6 +165,8 @@ def build_recognition(items: list[BuildItem], folder: Path, checkpoint: Path, se
         report.seconds[name] = round(now - clock, 1)
         clock = now
         log(f"{name}: {report.seconds[name]} s")
+        if cancelled and cancelled():
+            raise InterruptedError("cancelled")
 
     artworks = [i for i in items if i.kind == "artwork"]
     details: dict[int, list[BuildItem]] = {}
@@ -183,9 +204,8 @@ def build_recognition(items: list[BuildItem], folder: Path, checkpoint: Path, se
     photos, labels, _ = _views(artworks, details, settings.views, settings.seed, train_camera, settings.processes)
     pixels = np.stack([model_input(p, size) for p in photos])
     lap("training views")
-    if cancelled and cancelled():
-        raise InterruptedError("cancelled")
-    state = fine_tune(checkpoint, pixels, labels, settings.train, cancelled=cancelled)
+    state = _fine_tuned(checkpoint, pixels, labels, settings, cancelled, work,
+                        fingerprint(items, checkpoint, settings) if work else "", log)
     keras_model = build_keras(size, head=False)
     load_torch_tensors(keras_model, torch_tensors(state))
     twin = browser_model(keras_model, "uint8")
@@ -264,6 +284,22 @@ def build_recognition(items: list[BuildItem], folder: Path, checkpoint: Path, se
         modes_out["detect"] = {"method": "homography", "classes": [i.index for i in items if i.kind == "detail"]}
     tick(5, 5)
     return modes_out, verification, report
+
+
+def _fine_tuned(checkpoint: Path, pixels: np.ndarray, labels: np.ndarray, settings: BuildSettings,
+                cancelled: Callable[[], bool] | None, work: Path | None, key: str, log: Log) -> dict:
+    saved = work / "retrieval.pt" if work else None
+    if saved is not None and saved.is_file():
+        kept = torch.load(saved, map_location="cpu", weights_only=True)
+        if kept.get("fingerprint") == key:
+            log("fine-tuning: resumed from the model an earlier attempt saved")
+            return kept["state"]
+    state = fine_tune(checkpoint, pixels, labels, settings.train, cancelled=cancelled)
+    if saved is not None:
+        saved.parent.mkdir(parents=True, exist_ok=True)
+        torch.save({"fingerprint": key, "state": state}, saved.with_suffix(".tmp"))
+        saved.with_suffix(".tmp").replace(saved)
+    return state
 
 
 def _representative(features: np.ndarray, labels: np.ndarray, per_class: int) -> list[int]:

@@ -66,7 +66,8 @@ def built(tmp_path_factory) -> Path:
     data = root / "var"
     loupe(data, "publish", str(folder), "--name", "lens", "--regions", str(root / "regions.csv"))
     loupe(data, "harvest")
-    output = loupe(data, "lens", "build", "default", "--views", "8", "--epochs", "2", "--input-size", "96",
+    output = loupe(data, "lens", "build", "default", "--modes", "retrieval,classify,detect", "--views", "8",
+                   "--epochs", "2", "--input-size", "96",
                    "--calibration-views", "2", "--non-artworks", "6", "--processes", "1", "--json")
     result = json.loads(output.strip().splitlines()[-1])
     assert result["version"] == 1 and result["artworks"] == len(ARTWORKS)
@@ -343,6 +344,57 @@ def test_recognizer_js_decides_as_python(built, photos, dark_photo, chromium, tm
             python["item"], python["artwork"], python["detail"], python["fallback"]), png.name
         # Inliers differ a little between OpenCV builds (resampling, RANSAC): the decision does not.
         assert abs(js["score"] - python["score"]) <= max(4, 0.3 * python["score"]), (png.name, js["score"], python["score"])
+
+
+def test_the_classify_mode_in_python_and_in_the_browser(built, photos, chromium, tmp_path) -> None:
+    """The classifier (a dense layer on the fine-tuned backbone, thresholds per class) ranks each
+    artwork's view first; recognizer.js in classify mode gives the same probabilities and answer."""
+    from loupe_models.lens.decision import recognize
+    from loupe_models.lens.keras_models import load_with_models
+
+    folder = bundle_folder(built)
+    bundle = load_with_models(folder)
+    spec = bundle.meta["modes"]["classify"]
+    assert [bundle.items[c]["id"] for c in spec["classes"]] == list(ARTWORKS)
+    assert len(spec["thresholds"]) == len(ARTWORKS) and all(0 < t < 1 for t in spec["thresholds"])
+    pngs = []
+    for path, _ in photos:
+        pngs.append(tmp_path / f"{path.stem}.png")
+        Image.open(path).save(pngs[-1])
+    results = in_browser(chromium, folder, pngs, mode="classify")
+    for png, (_, truth), browser in zip(pngs, photos, results):
+        python = recognize(bundle, np.asarray(Image.open(png).convert("RGB")), "classify")
+        js = browser["decision"]
+        assert js["mode"] == python["mode"] == "classify"
+        assert (js["item"], js["artwork"]) == (python["item"], python["artwork"]), png.name
+        assert [c["item"] for c in js["candidates"]] == [c["item"] for c in python["candidates"]], png.name
+        assert abs(js["score"] - python["score"]) < 1e-3
+        if truth in ARTWORKS:
+            assert python["candidates"][0]["item"] == truth, (png.name, python["candidates"])
+            assert python["item"] in (truth, None)
+    summary = json.loads(loupe(built, "lens", "eval", "--photos", str(photos[0][0].parent), "--truth",
+                               str(_truth_csv(photos, tmp_path)), "--mode", "classify", "--json").strip().splitlines()[-1])
+    assert summary["mode"] == "classify" and summary["photos"] == len(photos) and summary["top3"] >= 0.8
+
+
+def _truth_csv(photos: list[tuple[Path, str | None]], folder: Path) -> Path:
+    truth = folder / "truth.csv"
+    truth.write_text("file,item\n" + "".join(f"{p.name},{t or ''}\n" for p, t in photos))
+    return truth
+
+
+def test_bench_lens_times_the_recognizer_in_chromium(built, photos, dark_photo, tmp_path) -> None:
+    need("playwright")
+    folder = tmp_path / "frames"
+    folder.mkdir()
+    for path in (photos[0][0], photos[-1][0], dark_photo):
+        shutil.copyfile(path, folder / path.name)
+    result = json.loads(loupe(built, "bench", "lens", "--photos", str(folder), "--json").strip().splitlines()[-1])
+    assert result["frames"] == 3 and result["backend"] == "wasm" and result["recognised"] == 2
+    assert result["fallback_frames"] == 2  # the dark frame and the scene of no known artwork
+    assert 0 < result["shortlist_ms_p50"] <= result["verified_ms_p50"] and result["fallback_ms_p50"] > 0
+    assert 0 < result["max_model_mb"] < 4
+    assert list(result)[-1] == "max_model_mb"
 
 
 def test_the_app_with_the_real_recognizer_and_a_built_bundle_in_a_fake_camera(built, playwright_instance,  # noqa: ANN001

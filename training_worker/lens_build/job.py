@@ -3,6 +3,8 @@
 Writes ``<data_dir>/lens/<guide>/v<N>/`` (N one more than the current version): ``items/``
 (reference images, long side <= 1024), the modes' models, descriptors and ORB features, and
 ``bundle.json``; then ``current.json``. Progress counts steps (images, then the build's five).
+A retried job (cancelled, or its worker killed) resumes after fine-tuning when it got that far:
+the fine-tuned model waits in ``<guide>/.build/v<N>/`` until the version is made current.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ from .detector import detector_mode
 from .params import LensBuildParams
 
 REFERENCE_SIDE = 1024
+WORK_DIR = ".build"
 BACKBONE = "efficientnet-lite0"
 
 
@@ -60,6 +63,8 @@ def lens_build_job(ctx: JobContext) -> dict[str, Any]:
         folder = guide_dir(settings.data_dir, params.guide) / f"v{version}"
         if folder.exists():  # a retried job: this version was never made current
             shutil.rmtree(folder)
+        # Outside the served version folder: what a retried job resumes from (the fine-tuned model).
+        work = guide_dir(settings.data_dir, params.guide) / WORK_DIR / f"v{version}"
         entries, build_items = _reference_images(ctx, settings, catalog, guide, folder)
     finally:
         catalog.close()
@@ -75,7 +80,8 @@ def lens_build_job(ctx: JobContext) -> dict[str, Any]:
     modes, verification, report = build_recognition(
         build_items, folder, checkpoint, build, tuple(params.modes.split(",")), log=ctx.log,
         progress=lambda done, total: ctx.progress(images + done, images + total),
-        cancelled=lambda: ctx.raise_if_cancelled() or False)  # raises the framework's own stop
+        cancelled=lambda: ctx.raise_if_cancelled() or False,  # raises the framework's own stop
+        work=work)
     if params.detector and "detect" in modes:
         modes["detect"], report.sizes_mb["detect"] = detector_mode(settings, params.detector, guide, entries, folder,
                                                                    ctx.log)
@@ -84,6 +90,7 @@ def lens_build_job(ctx: JobContext) -> dict[str, Any]:
               "languages": guide.languages, "items": entries, "modes": modes, "verification": verification}
     write_json_atomic(folder / BUNDLE_FILE, bundle)
     write_json_atomic(guide_dir(settings.data_dir, params.guide) / CURRENT_FILE, {"version": version})
+    shutil.rmtree(work.parent, ignore_errors=True)
     ctx.set_message(f"guide {params.guide!r} v{version}: {len(guide.artworks)} artworks, {len(guide.details)} details")
     return {"guide": params.guide, "version": version, "folder": str(folder), "artworks": len(guide.artworks),
             "details": len(guide.details), "languages": guide.languages, "modes": list(modes),
