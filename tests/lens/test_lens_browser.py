@@ -123,6 +123,29 @@ def test_a_picture_the_guide_does_not_have_shows_nothing(camera_browser, lens_se
     page.context.close()
 
 
+def test_what_is_queued_goes_by_beacon_when_the_page_is_left(camera_browser, lens_server, problems):  # noqa: F811
+    """A visitor leaves before the next batch: the page hidden (or pagehide) hands the queue to
+    navigator.sendBeacon, the server stores it, and the queue is empty on the next visit."""
+    browser = camera_browser("unknown-beacon", visitor_frames(UNKNOWN_ARTWORK))
+    url = f"{lens_server.url}/lens/{GUIDE}/"
+    page = open_lens(browser, url, problems)
+    page.wait_for_function("() => Number(document.documentElement.dataset.frames || 0) >= 3")
+    key = f"loupe-lens-events:{GUIDE}"
+    page.evaluate("""(key) => localStorage.setItem(key, JSON.stringify([{ id: 'beacon-1', session: 'a'.repeat(32),
+        event: { type: 'card', item: 'leonardo-annunciation', language: 'en', dwell_ms: 4321,
+                 at: new Date().toISOString().slice(0, 19) + '+00:00' } }]))""", key)
+    page.goto("about:blank")  # pagehide
+    for _ in range(100):
+        beacons = [e for e in lens_server.events() if e[5] == 4321]
+        if beacons:
+            break
+        page.wait_for_timeout(100)
+    assert [(e[0], e[1], e[2]) for e in beacons] == [("a" * 32, "card", ARTWORK)], lens_server.events()
+    page.goto(url)
+    assert page.evaluate("(key) => JSON.parse(localStorage.getItem(key) || '[]')", key) == []
+    page.context.close()
+
+
 def test_the_lens_works_offline_on_a_second_visit(camera_browser, lens_dist, tmp_path, problems):  # noqa: F811
     server = start_server(tmp_path / "var", lens_dist)
     try:
