@@ -26,6 +26,7 @@ SCRIPTS = {"tf.min.js": NODE / "@tensorflow/tfjs/dist/tf.min.js",
            "tf-backend-wasm.min.js": NODE / "@tensorflow/tfjs-backend-wasm/dist/tf-backend-wasm.min.js",
            "opencv.js": NODE / "@techstark/opencv-js/dist/opencv.js"}
 RECOGNIZER = ROOT / "lens" / "src" / "recognizer.js"
+MODULES = ("recognizer.js", "detect.js")  # recognizer.js and what it imports
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                   "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"]
 TIMED = """async ([bundle, names, warmup]) => {
@@ -99,7 +100,7 @@ def run(folder: Path, frames: int = 40, photos: Path | None = None, warmup: int 
         names = _frames(folder, bundle, frames, Path(tmp), photos)
         served = {**{f"lib/{k}": v for k, v in SCRIPTS.items()},
                   **{f"lib/{p.name}": p for p in (NODE / "@tensorflow/tfjs-backend-wasm/dist").glob("*.wasm")},
-                  "src/recognizer.js": RECOGNIZER}
+                  **{f"src/{name}": RECOGNIZER.parent / name for name in MODULES}}
 
         def serve(route) -> None:  # noqa: ANN001
             name = route.request.url.split("//loupe.test/", 1)[1]
