@@ -4,7 +4,7 @@ glare, blur and JPEG, a larger photo, another seed), plus photos of no known art
 (procedural paintings in the same galleries). Writes OUT/*.jpg and OUT/truth.csv (file,item):
 the item is the artwork, or its detail when the photo's centre is well inside that detail.
 
-    python scripts/lens_simulated_photos.py ../shared/data/lens OUT [--per-artwork 2] [--none 136]
+    python scripts/lens_simulated_photos.py ../shared/data/lens OUT [--per-artwork 2] [--none 136] [--seed 4242]
 """
 
 from __future__ import annotations
@@ -64,19 +64,20 @@ def main() -> None:
     ap.add_argument("--none", type=int, default=136)
     ap.add_argument("--processes", type=int, default=2)
     ap.add_argument("--limit", type=int, default=0, help="only the first N artworks")
+    ap.add_argument("--seed", type=int, default=SEED, help="another seed: another, independent set of photos")
     args = ap.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     samples = _samples(args.lens)
     if args.limit:
         samples = samples[:args.limit]
     rows = []
-    for sample, views in zip(samples, augment(samples, args.per_artwork, SEED, EVAL_CAMERA, args.processes, samples)):
+    for sample, views in zip(samples, augment(samples, args.per_artwork, args.seed, EVAL_CAMERA, args.processes, samples)):
         for view in views:
             name = f"{sample.source_id}-{view.index}.jpg"
             Image.fromarray(view.image).save(args.out / name, quality=90)
             rows.append((name, _truth(view, sample.source_id)))
-    others = [Sample(f"none-{i}", procedural_painting(SEED * 7 + i)) for i in range(args.none)]
-    for sample, views in zip(others, augment(others, 1, SEED, EVAL_CAMERA, args.processes, others[:10])):
+    others = [Sample(f"none-{i}", procedural_painting(args.seed * 7 + i)) for i in range(args.none)]
+    for sample, views in zip(others, augment(others, 1, args.seed, EVAL_CAMERA, args.processes, others[:10])):
         name = f"{sample.source_id}.jpg"
         Image.fromarray(views[0].image).save(args.out / name, quality=90)
         rows.append((name, ""))

@@ -414,6 +414,7 @@ export async function createRecognizer(baseUrl, bundle, options = {}) {
     }
     out.candidates = order.map((r) => ({ item: items[r.a].id, score: r.inliers }));
     if (!order.length || order[0].inliers < minimum) return out;
+    if (out.fallback && order[0].key !== 0) return out;  // the second look: only the work at the centre, never a neighbour
     const { a, inliers, homography } = order[0];
     const artwork = items[a].id;
     Object.assign(out, { item: artwork, artwork, score: inliers, homography });

@@ -11,7 +11,8 @@
 3. fallback (when the bundle has one and step 2 found no winner): a second look for frames
    that are dark, blurred, or show the artwork small or off-centre: the whole frame's
    descriptor beside the centred square's, the ``fallback.shortlist`` artworks nearest by
-   either (no distance cut), verified as in step 2 on the frame's CLAHE-equalised grey;
+   either (no distance cut), verified as in step 2 on the frame's CLAHE-equalised grey; the
+   winner must contain the frame's centre;
 4. detail: the winner's details whose projected regions contain the frame's centre, the
    smallest winning; every detail's projected region is a hotspot.
 
@@ -164,6 +165,8 @@ def recognize(bundle: Bundle, rgb: np.ndarray, mode: str = "retrieval") -> dict[
     out["candidates"] = [{"item": bundle.items[a]["id"], "score": n} for a, n, _ in ranked]
     if not ranked or ranked[0][1] < minimum:
         return out
+    if out["fallback"] and not framed(bundle, rgb, ranked[0]):
+        return out  # the second look answers only for the work at the frame's centre, never a neighbour
     detector = modes[mode].get("method") == "detector"
     centre = (rgb.shape[1] / 2, rgb.shape[0] / 2)
     a, inliers, h = ranked[0]
@@ -190,15 +193,15 @@ def ranked_candidates(bundle: Bundle, rgb: np.ndarray,
                       results: list[tuple[int, int, np.ndarray | None]]) -> list[tuple[int, int, np.ndarray | None]]:
     """Verified artworks under the frame's centre first (not a neighbour on the wall), then by
     inliers; ties keep the shortlist's order (the sort is stable)."""
-    centre = (rgb.shape[1] / 2, rgb.shape[0] / 2)
-    minimum = int(bundle.meta["verification"]["min_inliers"])
+    return sorted(results, key=lambda r: (0 if framed(bundle, rgb, r) else 1, -r[1]))
 
-    def rank(r: tuple[int, int, np.ndarray | None]) -> tuple[int, int]:
-        a, n, h = r
-        framed = n >= minimum and inside(centre, project(h, box_corners(0, 0, *bundle.items[a]["size"])))
-        return (0 if framed else 1, -n)
 
-    return sorted(results, key=rank)
+def framed(bundle: Bundle, rgb: np.ndarray, result: tuple[int, int, np.ndarray | None]) -> bool:
+    """Whether a verified candidate (artwork index, inliers, homography) has at least
+    ``min_inliers`` and its projection contains the frame's centre."""
+    a, n, h = result
+    return bool(n >= int(bundle.meta["verification"]["min_inliers"]) and h is not None
+                and inside((rgb.shape[1] / 2, rgb.shape[0] / 2), project(h, box_corners(0, 0, *bundle.items[a]["size"]))))
 
 
 def _classified(bundle: Bundle, spec: dict, probabilities: np.ndarray) -> dict[str, Any]:
