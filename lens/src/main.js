@@ -23,6 +23,9 @@ import { say } from './ui.js';
 
 const RECOGNIZER = './recognizer.js';
 const MIN_FRAME_MS = 60;
+// The recognizer's second look (dim, blurred, small works) costs several frames' time: at most
+// once a second while it finds nothing, and on every frame while it keeps finding the work.
+const SECOND_LOOK_MS = 1000;
 const LANGUAGE_KEY = 'loupe-lens-language';
 const MODE_KEY = 'loupe-lens-mode';
 const MODE_NAMES = { retrieval: 'Artworks', classify: 'Classifier', detect: 'Details' };
@@ -128,6 +131,8 @@ async function recognitionLoop(video) {
     state.stats.beacon(); // the phone is locked or the page left: send what is queued
   });
   let failures = 0;
+  let lastSecondLook = -Infinity;
+  let secondLookFound = false;
   for (;;) {
     if (document.hidden || state.card.isOpen || !video.videoWidth) {
       await sleep(250);
@@ -137,7 +142,12 @@ async function recognitionLoop(video) {
     const { recognizer } = state;
     let decision = null;
     try {
-      decision = await recognizer.recognize(grabFrame(video, frame));
+      const secondLook = secondLookFound || started - lastSecondLook >= SECOND_LOOK_MS;
+      decision = await recognizer.recognize(grabFrame(video, frame), { secondLook });
+      if (decision && decision.fallback) {
+        lastSecondLook = started;
+        secondLookFound = Boolean(decision.artwork);
+      } else if (decision && decision.artwork) secondLookFound = false;
       failures = 0;
       // A stale answer: the mode changed, or a card opened, meanwhile.
       if (recognizer !== state.recognizer || state.card.isOpen) continue;

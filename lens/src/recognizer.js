@@ -398,14 +398,14 @@ export async function createRecognizer(baseUrl, bundle, options = {}) {
       .sort((p, q) => p.key - q.key || q.inliers - p.inliers || p.i - q.i);
   }
 
-  async function recognizeRetrieval(pixels, f) {
+  async function recognizeRetrieval(pixels, f, secondLook = true) {
     const out = emptyDecision(mode);
     const { artworks, best } = shortlist(f);
     const centre = [pixels.width / 2, pixels.height / 2];
     const minimum = verification.min_inliers;
     let order = ranked(verifyCandidates(frameKeypoints(pixels), artworks, centre), centre);
     const fallback = verification.fallback;
-    if (fallback && (!order.length || order[0].inliers < minimum)) {
+    if (fallback && secondLook && (!order.length || order[0].inliers < minimum)) {
       // A second look (dark, blurred, small or off-centre artworks): the whole frame too, a
       // longer list, the equalised frame.
       const wide = fallbackShortlist(best, itemDistances(await embed(onGrey(pixels))), fallback.shortlist);
@@ -465,9 +465,9 @@ export async function createRecognizer(baseUrl, bundle, options = {}) {
     return out;
   }
 
-  async function decideFrame(source, pixels, values) {
+  async function decideFrame(source, pixels, values, options = {}) {
     if (mode === 'classify') return recognizeClassify(values);
-    const out = await recognizeRetrieval(pixels, values);
+    const out = await recognizeRetrieval(pixels, values, options.secondLook !== false);
     return byDetector ? recognizeDetected(pixels, out) : out;
   }
 
@@ -490,9 +490,11 @@ export async function createRecognizer(baseUrl, bundle, options = {}) {
     /** The TensorFlow.js backend the model runs on. */
     get backend() { return tf.getBackend(); },
     async features(source) { return (await features(source)).values; },
-    async recognize(source) {
+    /** The decision for a frame; `options.secondLook: false` skips the fallback (a live loop
+     *  paces it: it costs several frames' time). */
+    async recognize(source, options = {}) {
       const { pixels, values } = await features(source);
-      return decideFrame(source, pixels, values);
+      return decideFrame(source, pixels, values, options);
     },
     /** Timings of the two stages (ms), for benchmarks. */
     async timed(source) {

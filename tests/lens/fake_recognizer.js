@@ -49,7 +49,10 @@ export async function createRecognizer(bundleBaseUrl, bundle, options = {}) {
 
   return {
     backend: 'test',
-    recognize(frame) {
+    recognize(frame, options = {}) {
+      // What the app asked for (the pacing of the second look), for the tests to read.
+      const secondLook = options.secondLook !== false;
+      (globalThis.loupeSecondLooks = globalThis.loupeSecondLooks || []).push(secondLook);
       const W = frame.width;
       const H = frame.height;
       let best = null;
@@ -64,7 +67,7 @@ export async function createRecognizer(bundleBaseUrl, bundle, options = {}) {
       }
       if (!best || best.score < MIN_CORRELATION) {
         return { item: null, artwork: null, detail: null, score: best ? best.score : 0, mode,
-          homography: null, hotspots: [] };
+          homography: null, hotspots: [], fallback: secondLook };
       }
       const [s, , tx, , , ty] = best.homography;
       const hotspots = [];
