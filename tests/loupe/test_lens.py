@@ -454,3 +454,21 @@ def test_recognizer_js_detect_mode_with_the_detector(detected, photos, chromium,
     assert js["detail"] in details and js["item"] == js["detail"], js
     assert js["hotspots"] and {h["item"] for h in js["hotspots"]} <= details
     assert len(js["hotspots"][0]["polygon"]) == 4
+
+
+def test_lens_train_makes_a_new_version_of_the_default_guide_with_that_mode(built, photos, tmp_path) -> None:
+    """`loupe lens train --mode classify` right after publish and harvest: a new version of the
+    default guide whose bundle has the classifier (and retrieval, which it builds on), and
+    whose decision `loupe lens recognize --mode classify` makes. (On a copy of the data: the
+    other tests read the current version.)"""
+    data = tmp_path / "var"
+    shutil.copytree(built, data)
+    before = json.loads((data / "lens" / "default" / "current.json").read_text())["version"]
+    result = json.loads(loupe(data, "lens", "train", "--mode", "classify", "--views", "4", "--epochs", "1",
+                              "--input-size", "64", "--calibration-views", "1", "--non-artworks", "2",
+                              "--processes", "1", "--json").strip().splitlines()[-1])
+    assert result["version"] == before + 1 and set(result["modes"]) == {"retrieval", "classify"}
+    assert json.loads((data / "lens" / "default" / "current.json").read_text())["version"] == before + 1
+    assert not (data / "lens" / "default" / ".build").exists()  # the resumable work is gone once current
+    decision = json.loads(loupe(data, "lens", "recognize", str(photos[0][0]), "--mode", "classify", "--json"))
+    assert decision["mode"] == "classify" and decision["candidates"][0]["item"] in ARTWORKS
