@@ -277,8 +277,9 @@ def build_recognition(items: list[BuildItem], folder: Path, checkpoint: Path, se
     tick(4, 5)
     if "classify" in modes:
         modes_out["classify"] = build_classifier(folder, twin, _batched(features, pixels), labels,
-                                                 cal_features[:len(cal_photos)],
-                                                 cal_labels, [a.index for a in artworks], size, report)
+                                                 cal_features[:len(cal_photos)], cal_labels,
+                                                 [a.index for a in artworks], size, report,
+                                                 negative_features=cal_features[len(cal_photos):])
         lap("classify")
     if "detect" in modes:
         modes_out["detect"] = {"method": "homography", "classes": [i.index for i in items if i.kind == "detail"]}
@@ -367,9 +368,12 @@ def calibrate_inliers(bundle: Bundle, features: np.ndarray, photos: list[np.ndar
 
 
 def build_classifier(folder: Path, twin: Any, train_features: np.ndarray, labels: np.ndarray, cal_features: np.ndarray,
-                     cal_labels: np.ndarray, classes: list[int], size: int, report: BuildReport) -> dict:
+                     cal_labels: np.ndarray, classes: list[int], size: int, report: BuildReport,
+                     negative_features: np.ndarray | None = None) -> dict:
     """A softmax over the artworks on the retrieval features (a dense layer on the fine-tuned
-    backbone), thresholds per class calibrated on views never trained on; exported whole."""
+    backbone), exported whole. Each class's threshold is calibrated on views never trained
+    on and on pictures of no known artwork (`negative_features`): precision first, as in
+    retrieval (a softmax over closed classes has no "none of these" of its own)."""
     torch.manual_seed(0)
     x = torch.from_numpy(train_features).float()
     y = torch.from_numpy(labels.astype(np.int64))
@@ -384,16 +388,27 @@ def build_classifier(folder: Path, twin: Any, train_features: np.ndarray, labels
     weight, bias = layer.weight.detach().numpy().T * scale, layer.bias.detach().numpy() * scale
     export = export_classifier(folder / "classify", twin, weight, bias, size)
     probs = _softmax(cal_features @ export.weight + export.bias)
+    negatives = (_softmax(negative_features @ export.weight + export.bias) if negative_features is not None
+                 and len(negative_features) else np.zeros((0, len(classes))))
+    # The answer is the best class when its probability reaches that class's threshold: above
+    # every view (of another artwork, or of none) that the class wins, and never below what
+    # lets more than 2% of the pictures of no known artwork through.
+    floor = max(0.2, float(np.quantile(negatives.max(1), 0.98)) + 0.02) if len(negatives) else 0.5
+    seen = np.concatenate([probs, negatives])
+    truth = np.concatenate([np.asarray(cal_labels), -np.ones(len(negatives), int)])
+    won = seen.argmax(1) if len(seen) else np.zeros(0, int)
     thresholds = []
     for c in range(len(classes)):
-        own = probs[cal_labels == c, c]
-        others = probs[cal_labels != c, c]
-        # Below the class's own views, above (almost) all views of other classes.
-        high = float(np.quantile(others, 0.995)) if len(others) else 0.0
-        low = float(np.quantile(own, 0.1)) if len(own) else 0.5
-        thresholds.append(round(min(max(high + 0.02, 0.2), max(low, 0.2)), 4))
-    accuracy = float((probs.argmax(1) == cal_labels).mean()) if len(cal_labels) else 0.0
-    report.calibration["classify_top1"] = round(accuracy, 4)
+        wrong = seen[(won == c) & (truth != c), c]
+        thresholds.append(round(min(0.99, max(floor, float(wrong.max()) + 0.02 if len(wrong) else floor)), 4))
+    limits = np.asarray(thresholds)
+    best = probs.argmax(1) if len(probs) else np.zeros(0, int)
+    answered = probs[np.arange(len(best)), best] >= limits[best] if len(best) else np.zeros(0, bool)
+    if len(best):
+        report.calibration["classify_top1"] = round(float((answered & (best == cal_labels)).mean()), 4)
+        report.calibration["classify_argmax_top1"] = round(float((best == cal_labels).mean()), 4)
+    if len(negatives):
+        report.calibration["classify_false"] = round(float((negatives.max(1) >= limits[negatives.argmax(1)]).mean()), 4)
     report.sizes_mb["classify"] = round(export.bytes / 1e6, 2)
     return {"model": "classify/model.json", "input_size": size, "crop": "center-square", "classes": classes,
             "thresholds": thresholds}
