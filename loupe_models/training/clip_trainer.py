@@ -27,9 +27,13 @@ from loupe_models.registry import ModelSpec
 from loupe_models.weights import Weights
 
 from .contrastive import ImageSplit, configure_trainable, contrastive_loss, frozen_modules
+from .memory_format import use_channels_last
 
 # The logit scale is kept below this (open_clip's clamp: ln 100).
 MAX_LOGIT_SCALE = float(np.log(100.0))
+# Rows per forward pass when a frozen tower's features are computed once (prepare). Measured
+# on 2 cores, MobileCLIP2-S0's text tower: 256 captions in 4.6 s at 32 a batch, 6.8 s at 256.
+ENCODE_BATCH = 32
 
 
 @dataclass(frozen=True)
@@ -42,6 +46,7 @@ class TrainConfig:
     batch_size: int = 32
     seed: int = 0
     cache_frozen: bool = True  # a frozen tower's features computed once, not at every step
+    channels_last: bool = True  # a convolutional image tower in channels-last format (memory_format)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -91,6 +96,9 @@ class ClipTrainer:
         self.preprocess = preprocess
         self.tokenizer = tokenizer
         self.config = config
+        visual = getattr(module, "visual", None)
+        if config.channels_last and visual is not None:
+            use_channels_last(visual)  # before the optimiser sees the parameters
         self.trainable = configure_trainable(module, freeze=config.freeze, train_last=config.train_last)
         params = [p for p in module.parameters() if p.requires_grad]
         if not params:
@@ -123,16 +131,15 @@ class ClipTrainer:
         with torch.no_grad():
             self.module.eval()
             if self.config.freeze == "text":
-                self._cached["text"] = self._encode_text_rows(self.data.tokens)
+                self._cached["text"] = _batched(self._encode_text_rows, self.data.tokens)
             elif self.config.freeze == "image":
-                self._cached["image"] = self._encode_image_rows(self.data.pixels)
+                self._cached["image"] = _batched(self._encode_image_rows, self.data.pixels)
             if self.config.freeze != "image":
                 # Only the last stages of the image tower train: what comes before them is
                 # computed once per image (the frozen prefix), not at every step.
                 self._split = ImageSplit.of(self.module, self.config.train_last)
                 if self._split is not None:
-                    self._cached["prefix"] = torch.cat([self._split.prefix(self.data.pixels[i:i + 64])
-                                                        for i in range(0, len(self.data.pixels), 64)])
+                    self._cached["prefix"] = _batched(self._split.prefix, self.data.pixels)
         return self.data
 
     def steps_per_epoch(self) -> int:
@@ -221,3 +228,7 @@ class ClipTrainer:
         tmp = path.with_suffix(".tmp")
         torch.save({"state_dict": self.module.state_dict()}, tmp)
         tmp.replace(path)
+
+
+def _batched(encode: Callable[[torch.Tensor], torch.Tensor], rows: torch.Tensor) -> torch.Tensor:
+    return torch.cat([encode(rows[i:i + ENCODE_BATCH]) for i in range(0, len(rows), ENCODE_BATCH)])
