@@ -19,6 +19,9 @@ path) trains a throwaway copy of its module, so neither run pays for the cache n
 from the other's. The default epochs are those of ``loupe finetune`` (a frozen tower's
 features are computed once and reused from the second epoch on: that is what a curator runs).
 
+Both loops run with the allocator keeping freed memory for the next step
+(``retain_freed_memory``, set by the trainer): a process-wide setting, it helps both alike.
+
 Losses per step are compared: the same computation must reach the same loss.
 """
 
@@ -37,7 +40,7 @@ from tqdm import tqdm
 
 from loupe_core.settings import Settings
 from loupe_models import Weights, get_spec
-from loupe_models.hardware import configure_torch, torch_threads
+from loupe_models.hardware import configure_torch, retain_freed_memory, torch_threads
 from loupe_models.loading import create_open_clip_model, register_project_configs
 from loupe_models.training.clip_trainer import ClipTrainer, Pair, TrainConfig
 from loupe_models.training.combiner import CombinerConfig, CombinerTrainer, tensors
@@ -144,9 +147,12 @@ def run(settings: Settings, model_name: str, n_pairs: int, epochs: int, batch_si
         pipe_losses.append(trainer.step(batch))
     pipeline_s = time.perf_counter() - start
 
+    trainer.close()
+    retain_freed_memory()  # the plain loop under the same (process-wide) allocator setting
     plain_warm_s = warm_up_plain(plain_module, parts.preprocess, tokenizer, pairs, batches, config)
     plain_losses, plain_s = plain_loop(plain_module, parts.preprocess, tokenizer, pairs, batches, config, progress)
     steps = len(batches)
+    retain_freed_memory(False)
 
     combiner = CombinerTrainer(spec.dim, CombinerConfig(batch_size=128, epochs=1))
     rng = np.random.default_rng(0)

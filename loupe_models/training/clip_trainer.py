@@ -21,7 +21,7 @@ from PIL import Image
 from torch.nn import functional as F  # noqa: N812 - the usual name
 
 from loupe_core.settings import Settings
-from loupe_models.hardware import configure_torch
+from loupe_models.hardware import configure_torch, retain_freed_memory
 from loupe_models.loading import create_open_clip_model, register_project_configs
 from loupe_models.registry import ModelSpec
 from loupe_models.weights import Weights
@@ -96,6 +96,7 @@ class ClipTrainer:
         self.preprocess = preprocess
         self.tokenizer = tokenizer
         self.config = config
+        retain_freed_memory()  # the buffers freed after a step serve the next (close gives them back)
         visual = getattr(module, "visual", None)
         if config.channels_last and visual is not None:
             use_channels_last(visual)  # before the optimiser sees the parameters
@@ -197,6 +198,10 @@ class ClipTrainer:
 
     def _encode_text_rows(self, tokens: torch.Tensor) -> torch.Tensor:
         return F.normalize(self.module.encode_text(tokens), dim=-1)
+
+    def close(self) -> None:
+        """Training is over: the memory kept for the next step goes back to the system."""
+        retain_freed_memory(False)
 
     # --- evaluation ------------------------------------------------------------------------
     @torch.no_grad()

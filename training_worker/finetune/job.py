@@ -77,6 +77,7 @@ def finetune_job(ctx: JobContext) -> dict[str, Any]:
                 ctx.log(f"stopped at step {trainer.step_no}; a retry resumes there")
                 ctx.raise_if_cancelled()
     extra["seconds"] += time.perf_counter() - start
+    trainer.close()
 
     evaluation = {"loss_before": extra["loss_before"], "loss_after": trainer.mean_loss(fixed),
                   "recall_before": extra["recall_before"], "recall_after": _recall(trainer, data)}
