@@ -19,8 +19,10 @@ path) trains a throwaway copy of its module, so neither run pays for the cache n
 from the other's. The default epochs are those of ``loupe finetune`` (a frozen tower's
 features are computed once and reused from the second epoch on: that is what a curator runs).
 
-Both loops run with the allocator keeping freed memory for the next step
-(``retain_freed_memory``, set by the trainer): a process-wide setting, it helps both alike.
+The two runs take turns, step by step (the trainer's step i, then the plain loop's), each
+step timed on its own: a machine shared with other work slows both alike. Both run with the
+allocator keeping freed memory for the next step (``retain_freed_memory``, set by the
+trainer): a process-wide setting, it helps both alike.
 
 Losses per step are compared: the same computation must reach the same loss.
 """
@@ -40,7 +42,7 @@ from tqdm import tqdm
 
 from loupe_core.settings import Settings
 from loupe_models import Weights, get_spec
-from loupe_models.hardware import configure_torch, retain_freed_memory, torch_threads
+from loupe_models.hardware import configure_torch, torch_threads
 from loupe_models.loading import create_open_clip_model, register_project_configs
 from loupe_models.training.clip_trainer import ClipTrainer, Pair, TrainConfig
 from loupe_models.training.combiner import CombinerConfig, CombinerTrainer, tensors
@@ -84,41 +86,44 @@ def warm_up_pipeline(module, preprocess, tokenizer, pairs: list[Pair], config: T
     return time.perf_counter() - start
 
 
-def warm_up_plain(module, preprocess, tokenizer, pairs: list[Pair], batches: list, config: TrainConfig) -> float:  # noqa: ANN001
+def warm_up_plain(module, preprocess, tokenizer, pairs: list[Pair], batch, config: TrainConfig) -> float:  # noqa: ANN001
     """One untimed step of the plain loop on a throwaway copy of ``module``."""
     start = time.perf_counter()
-    plain_loop(copy.deepcopy(module), preprocess, tokenizer, pairs, batches[:1], config, progress=False)
+    PlainLoop(copy.deepcopy(module), preprocess, tokenizer, pairs, config).step(batch)
     return time.perf_counter() - start
 
 
-def plain_loop(module, preprocess, tokenizer, pairs: list[Pair], batches: list, config: TrainConfig,  # noqa: ANN001
-               progress: bool) -> tuple[list[float], float]:
-    import open_clip
-    import torch
+class PlainLoop:
+    """What open_clip's training script does at each step, on the same pairs."""
 
-    configure_trainable(module, freeze=config.freeze, train_last=config.train_last)
-    params = [p for p in module.parameters() if p.requires_grad]
-    decay = [p for p in params if p.ndim >= 2]
-    rest = [p for p in params if p.ndim < 2]
-    optimizer = torch.optim.AdamW([{"params": decay, "weight_decay": config.weight_decay},
-                                   {"params": rest, "weight_decay": 0.0}], lr=config.learning_rate)
-    loss_fn = open_clip.loss.ClipLoss()
-    losses = []
-    start = time.perf_counter()
-    for batch in tqdm(batches, desc="plain open_clip loop", unit="step", disable=not progress):
-        module.train()
-        for m in frozen_modules(module):
+    def __init__(self, module, preprocess, tokenizer, pairs: list[Pair], config: TrainConfig) -> None:  # noqa: ANN001
+        import open_clip
+        import torch
+
+        configure_trainable(module, freeze=config.freeze, train_last=config.train_last)
+        params = [p for p in module.parameters() if p.requires_grad]
+        decay = [p for p in params if p.ndim >= 2]
+        rest = [p for p in params if p.ndim < 2]
+        self.optimizer = torch.optim.AdamW([{"params": decay, "weight_decay": config.weight_decay},
+                                            {"params": rest, "weight_decay": 0.0}], lr=config.learning_rate)
+        self.loss_fn = open_clip.loss.ClipLoss()
+        self.module, self.preprocess, self.tokenizer, self.pairs = module, preprocess, tokenizer, pairs
+
+    def step(self, batch) -> float:  # noqa: ANN001
+        import torch
+
+        self.module.train()
+        for m in frozen_modules(self.module):
             m.eval()
-        chosen = [pairs[i] for i in batch.tolist()]
-        images = torch.stack([preprocess(p.image) for p in chosen])
-        texts = tokenizer([p.caption for p in chosen])
-        image_features, text_features, logit_scale = module(images, texts)[:3]
-        loss = loss_fn(image_features, text_features, logit_scale)
-        optimizer.zero_grad(set_to_none=True)
+        chosen = [self.pairs[i] for i in batch.tolist()]
+        images = torch.stack([self.preprocess(p.image) for p in chosen])
+        texts = self.tokenizer([p.caption for p in chosen])
+        image_features, text_features, logit_scale = self.module(images, texts)[:3]
+        loss = self.loss_fn(image_features, text_features, logit_scale)
+        self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
-        optimizer.step()
-        losses.append(float(loss.detach()))
-    return losses, time.perf_counter() - start
+        self.optimizer.step()
+        return float(loss.detach())
 
 
 def run(settings: Settings, model_name: str, n_pairs: int, epochs: int, batch_size: int, freeze: str,
@@ -140,19 +145,20 @@ def run(settings: Settings, model_name: str, n_pairs: int, epochs: int, batch_si
     start = time.perf_counter()
     trainer = ClipTrainer(parts.module, parts.preprocess, tokenizer, config)
     trainer.prepare(pairs)
-    prepare_s = time.perf_counter() - start
+    prepare_s = pipeline_s = time.perf_counter() - start
     batches = [b for e in range(epochs) for b in trainer.epoch_batches(e)]
-    pipe_losses = []
-    for batch in tqdm(batches, desc="Loupe trainer", unit="step", disable=not progress):
+    plain_warm_s = warm_up_plain(plain_module, parts.preprocess, tokenizer, pairs, batches[0], config)
+    plain = PlainLoop(plain_module, parts.preprocess, tokenizer, pairs, config)
+    pipe_losses, plain_losses, plain_s = [], [], 0.0
+    for batch in tqdm(batches, desc="trainer and plain loop, in turn", unit="step", disable=not progress):
+        start = time.perf_counter()
         pipe_losses.append(trainer.step(batch))
-    pipeline_s = time.perf_counter() - start
-
+        middle = time.perf_counter()
+        plain_losses.append(plain.step(batch))
+        pipeline_s += middle - start
+        plain_s += time.perf_counter() - middle
     trainer.close()
-    retain_freed_memory()  # the plain loop under the same (process-wide) allocator setting
-    plain_warm_s = warm_up_plain(plain_module, parts.preprocess, tokenizer, pairs, batches, config)
-    plain_losses, plain_s = plain_loop(plain_module, parts.preprocess, tokenizer, pairs, batches, config, progress)
     steps = len(batches)
-    retain_freed_memory(False)
 
     combiner = CombinerTrainer(spec.dim, CombinerConfig(batch_size=128, epochs=1))
     rng = np.random.default_rng(0)
