@@ -96,7 +96,6 @@ class ClipTrainer:
         self.preprocess = preprocess
         self.tokenizer = tokenizer
         self.config = config
-        retain_freed_memory()  # the buffers freed after a step serve the next (close gives them back)
         visual = getattr(module, "visual", None)
         if config.channels_last and visual is not None:
             use_channels_last(visual)  # before the optimiser sees the parameters
@@ -108,6 +107,7 @@ class ClipTrainer:
         rest = [p for p in params if p.ndim < 2]
         self.optimizer = torch.optim.AdamW([{"params": decay, "weight_decay": config.weight_decay},
                                             {"params": rest, "weight_decay": 0.0}], lr=config.learning_rate)
+        retain_freed_memory()  # the buffers freed after a step serve the next (close gives them back)
         self.step_no = 0
         self.data: PairTensors | None = None
         self._cached: dict[str, torch.Tensor] = {}
