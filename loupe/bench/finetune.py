@@ -9,8 +9,20 @@ in the same order, and freeze the same tower:
   crop, the tokenizer on the captions, both towers forward (the frozen one without
   gradients), ``open_clip.loss.ClipLoss``, AdamW;
 * pipeline: ``ClipTrainer``: crops preprocessed and captions tokenised once, the frozen
-  tower's features computed once and reused, only distinct rows encoded (its one-time
-  preparation counts in its time).
+  tower's features computed once (in batches) and reused, only distinct rows encoded, the
+  image tower in channels-last format (its one-time preparation counts in its time).
+
+Warm-up, fairly: the first steps of a process are slow (oneDNN creates and caches its kernels
+for each shape and memory format: about 30 s for MobileCLIP2-S0 on 2 cores). Before each
+timed run, one untimed step of that same run (its own memory format, batch size and tower
+path) trains a throwaway copy of its module, so neither run pays for the cache nor profits
+from the other's. The default epochs are those of ``loupe finetune`` (a frozen tower's
+features are computed once and reused from the second epoch on: that is what a curator runs).
+
+The two runs take turns, step by step (the trainer's step i, then the plain loop's), each
+step timed on its own: a machine shared with other work slows both alike. Both run with the
+allocator keeping freed memory for the next step (``retain_freed_memory``, set by the
+trainer): a process-wide setting, it helps both alike.
 
 Losses per step are compared: the same computation must reach the same loss.
 """
@@ -65,34 +77,53 @@ def region_pairs(n: int, seed: int = 0) -> list[Pair]:
     return pairs
 
 
-def plain_loop(module, preprocess, tokenizer, pairs: list[Pair], batches: list, config: TrainConfig,  # noqa: ANN001
-               progress: bool) -> tuple[list[float], float]:
-    import open_clip
-    import torch
-
-    configure_trainable(module, freeze=config.freeze, train_last=config.train_last)
-    params = [p for p in module.parameters() if p.requires_grad]
-    decay = [p for p in params if p.ndim >= 2]
-    rest = [p for p in params if p.ndim < 2]
-    optimizer = torch.optim.AdamW([{"params": decay, "weight_decay": config.weight_decay},
-                                   {"params": rest, "weight_decay": 0.0}], lr=config.learning_rate)
-    loss_fn = open_clip.loss.ClipLoss()
-    losses = []
+def warm_up_pipeline(module, preprocess, tokenizer, pairs: list[Pair], config: TrainConfig) -> float:  # noqa: ANN001
+    """One untimed preparation and step of the trainer on a throwaway copy of ``module``."""
     start = time.perf_counter()
-    for batch in tqdm(batches, desc="plain open_clip loop", unit="step", disable=not progress):
-        module.train()
-        for m in frozen_modules(module):
+    trainer = ClipTrainer(copy.deepcopy(module), preprocess, tokenizer, config)
+    trainer.prepare(pairs[:config.batch_size])
+    trainer.step(trainer.epoch_batches(0)[0])
+    return time.perf_counter() - start
+
+
+def warm_up_plain(module, preprocess, tokenizer, pairs: list[Pair], batch, config: TrainConfig) -> float:  # noqa: ANN001
+    """One untimed step of the plain loop on a throwaway copy of ``module``."""
+    start = time.perf_counter()
+    PlainLoop(copy.deepcopy(module), preprocess, tokenizer, pairs, config).step(batch)
+    return time.perf_counter() - start
+
+
+class PlainLoop:
+    """What open_clip's training script does at each step, on the same pairs."""
+
+    def __init__(self, module, preprocess, tokenizer, pairs: list[Pair], config: TrainConfig) -> None:  # noqa: ANN001
+        import open_clip
+        import torch
+
+        configure_trainable(module, freeze=config.freeze, train_last=config.train_last)
+        params = [p for p in module.parameters() if p.requires_grad]
+        decay = [p for p in params if p.ndim >= 2]
+        rest = [p for p in params if p.ndim < 2]
+        self.optimizer = torch.optim.AdamW([{"params": decay, "weight_decay": config.weight_decay},
+                                            {"params": rest, "weight_decay": 0.0}], lr=config.learning_rate)
+        self.loss_fn = open_clip.loss.ClipLoss()
+        self.module, self.preprocess, self.tokenizer, self.pairs = module, preprocess, tokenizer, pairs
+
+    def step(self, batch) -> float:  # noqa: ANN001
+        import torch
+
+        self.module.train()
+        for m in frozen_modules(self.module):
             m.eval()
-        chosen = [pairs[i] for i in batch.tolist()]
-        images = torch.stack([preprocess(p.image) for p in chosen])
-        texts = tokenizer([p.caption for p in chosen])
-        image_features, text_features, logit_scale = module(images, texts)[:3]
-        loss = loss_fn(image_features, text_features, logit_scale)
-        optimizer.zero_grad(set_to_none=True)
+        chosen = [self.pairs[i] for i in batch.tolist()]
+        images = torch.stack([self.preprocess(p.image) for p in chosen])
+        texts = self.tokenizer([p.caption for p in chosen])
+        image_features, text_features, logit_scale = self.module(images, texts)[:3]
+        loss = self.loss_fn(image_features, text_features, logit_scale)
+        self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
-        optimizer.step()
-        losses.append(float(loss.detach()))
-    return losses, time.perf_counter() - start
+        self.optimizer.step()
+        return float(loss.detach())
 
 
 def run(settings: Settings, model_name: str, n_pairs: int, epochs: int, batch_size: int, freeze: str,
@@ -110,17 +141,23 @@ def run(settings: Settings, model_name: str, n_pairs: int, epochs: int, batch_si
     tokenizer = open_clip.get_tokenizer(spec.architecture)
     plain_module = copy.deepcopy(parts.module)
 
+    pipeline_warm_s = warm_up_pipeline(parts.module, parts.preprocess, tokenizer, pairs, config)
     start = time.perf_counter()
     trainer = ClipTrainer(parts.module, parts.preprocess, tokenizer, config)
     trainer.prepare(pairs)
-    prepare_s = time.perf_counter() - start
+    prepare_s = pipeline_s = time.perf_counter() - start
     batches = [b for e in range(epochs) for b in trainer.epoch_batches(e)]
-    pipe_losses = []
-    for batch in tqdm(batches, desc="Loupe trainer", unit="step", disable=not progress):
+    plain_warm_s = warm_up_plain(plain_module, parts.preprocess, tokenizer, pairs, batches[0], config)
+    plain = PlainLoop(plain_module, parts.preprocess, tokenizer, pairs, config)
+    pipe_losses, plain_losses, plain_s = [], [], 0.0
+    for batch in tqdm(batches, desc="trainer and plain loop, in turn", unit="step", disable=not progress):
+        start = time.perf_counter()
         pipe_losses.append(trainer.step(batch))
-    pipeline_s = time.perf_counter() - start
-
-    plain_losses, plain_s = plain_loop(plain_module, parts.preprocess, tokenizer, pairs, batches, config, progress)
+        middle = time.perf_counter()
+        plain_losses.append(plain.step(batch))
+        pipeline_s += middle - start
+        plain_s += time.perf_counter() - middle
+    trainer.close()
     steps = len(batches)
 
     combiner = CombinerTrainer(spec.dim, CombinerConfig(batch_size=128, epochs=1))
@@ -146,5 +183,6 @@ def run(settings: Settings, model_name: str, n_pairs: int, epochs: int, batch_si
         "loss_max_abs_diff": round(float(np.max(np.abs(np.array(pipe_losses) - np.array(plain_losses)))), 6),
         "combiner_triplets": triplets, "combiner_s_per_epoch": round(combiner_s, 3),
         "combiner_triplets_per_s": round(triplets / combiner_s, 1),
+        "pipeline_warm_up_s": round(pipeline_warm_s, 2), "plain_warm_up_s": round(plain_warm_s, 2),
         "speedup": round(pipeline_per_s / plain_per_s, 2),
     }

@@ -22,6 +22,7 @@ from loupe_guide import GuideError, current_version, guide_dir
 from loupe_models import ModelError, ModelWeightsMissing
 from loupe_models.detector.training import FitOptions
 from loupe_models.hardware import available_cores
+from training_worker.finetune import FinetuneParams
 
 
 @click.group("bench")
@@ -230,8 +231,10 @@ def viewer(settings: Settings, searches: int, as_json: bool) -> None:
 @click.option("--model", "model_name", default="MobileCLIP2-S0", show_default=True,
               help="Registry name; its architecture with random weights (speed does not depend on them).")
 @click.option("-n", "--pairs", type=int, default=1000, show_default=True, help="Region-caption pairs.")
-@click.option("--epochs", type=int, default=1, show_default=True, help="Epochs of each run.")
-@click.option("--batch-size", type=int, default=32, show_default=True, help="Pairs per step.")
+@click.option("--epochs", type=click.IntRange(1), default=FinetuneParams.default("epochs"), show_default=True,
+              help="Epochs of each run (default: as `loupe finetune`).")
+@click.option("--batch-size", type=int, default=FinetuneParams.default("batch_size"), show_default=True,
+              help="Pairs per step.")
 @click.option("--freeze", type=click.Choice(["none", "image", "text"]), default="text", show_default=True,
               help="The tower that does not train (in both runs).")
 @click.option("--train-last", type=int, default=0, show_default=True, help="Train only the last N blocks.")
@@ -242,6 +245,8 @@ def finetune(settings: Settings, model_name: str, pairs: int, epochs: int, batch
              train_last: int, triplets: int, as_json: bool) -> None:
     """CLIP fine-tuning: Loupe's trainer against a plain open_clip training loop (same weights,
     batches and frozen tower), and the Combiner's seconds per epoch on precomputed features.
+    Seconds per epoch are the run's total over its epochs (the trainer's preparation
+    included); each run is warmed up first by one untimed step on a throwaway copy.
 
     Target on 2 cores: at least 1.5x the plain loop's pairs per second, same loss per step."""
     try:

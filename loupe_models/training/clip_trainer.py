@@ -21,15 +21,19 @@ from PIL import Image
 from torch.nn import functional as F  # noqa: N812 - the usual name
 
 from loupe_core.settings import Settings
-from loupe_models.hardware import configure_torch
+from loupe_models.hardware import configure_torch, retain_freed_memory
 from loupe_models.loading import create_open_clip_model, register_project_configs
 from loupe_models.registry import ModelSpec
 from loupe_models.weights import Weights
 
 from .contrastive import ImageSplit, configure_trainable, contrastive_loss, frozen_modules
+from .memory_format import use_channels_last
 
 # The logit scale is kept below this (open_clip's clamp: ln 100).
 MAX_LOGIT_SCALE = float(np.log(100.0))
+# Rows per forward pass when a frozen tower's features are computed once (prepare). Measured
+# on 2 cores, MobileCLIP2-S0's text tower: 256 captions in 4.6 s at 32 a batch, 6.8 s at 256.
+ENCODE_BATCH = 32
 
 
 @dataclass(frozen=True)
@@ -42,6 +46,7 @@ class TrainConfig:
     batch_size: int = 32
     seed: int = 0
     cache_frozen: bool = True  # a frozen tower's features computed once, not at every step
+    channels_last: bool = True  # a convolutional image tower in channels-last format (memory_format)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -91,6 +96,9 @@ class ClipTrainer:
         self.preprocess = preprocess
         self.tokenizer = tokenizer
         self.config = config
+        visual = getattr(module, "visual", None)
+        if config.channels_last and visual is not None:
+            use_channels_last(visual)  # before the optimiser sees the parameters
         self.trainable = configure_trainable(module, freeze=config.freeze, train_last=config.train_last)
         params = [p for p in module.parameters() if p.requires_grad]
         if not params:
@@ -99,6 +107,7 @@ class ClipTrainer:
         rest = [p for p in params if p.ndim < 2]
         self.optimizer = torch.optim.AdamW([{"params": decay, "weight_decay": config.weight_decay},
                                             {"params": rest, "weight_decay": 0.0}], lr=config.learning_rate)
+        retain_freed_memory()  # the buffers freed after a step serve the next (close gives them back)
         self.step_no = 0
         self.data: PairTensors | None = None
         self._cached: dict[str, torch.Tensor] = {}
@@ -123,16 +132,15 @@ class ClipTrainer:
         with torch.no_grad():
             self.module.eval()
             if self.config.freeze == "text":
-                self._cached["text"] = self._encode_text_rows(self.data.tokens)
+                self._cached["text"] = _batched(self._encode_text_rows, self.data.tokens)
             elif self.config.freeze == "image":
-                self._cached["image"] = self._encode_image_rows(self.data.pixels)
+                self._cached["image"] = _batched(self._encode_image_rows, self.data.pixels)
             if self.config.freeze != "image":
                 # Only the last stages of the image tower train: what comes before them is
                 # computed once per image (the frozen prefix), not at every step.
                 self._split = ImageSplit.of(self.module, self.config.train_last)
                 if self._split is not None:
-                    self._cached["prefix"] = torch.cat([self._split.prefix(self.data.pixels[i:i + 64])
-                                                        for i in range(0, len(self.data.pixels), 64)])
+                    self._cached["prefix"] = _batched(self._split.prefix, self.data.pixels)
         return self.data
 
     def steps_per_epoch(self) -> int:
@@ -191,6 +199,10 @@ class ClipTrainer:
     def _encode_text_rows(self, tokens: torch.Tensor) -> torch.Tensor:
         return F.normalize(self.module.encode_text(tokens), dim=-1)
 
+    def close(self) -> None:
+        """Training is over: the memory kept for the next step goes back to the system."""
+        retain_freed_memory(False)
+
     # --- evaluation ------------------------------------------------------------------------
     @torch.no_grad()
     def encode_images(self, images: Sequence[Image.Image], batch_size: int = 64) -> np.ndarray:
@@ -221,3 +233,7 @@ class ClipTrainer:
         tmp = path.with_suffix(".tmp")
         torch.save({"state_dict": self.module.state_dict()}, tmp)
         tmp.replace(path)
+
+
+def _batched(encode: Callable[[torch.Tensor], torch.Tensor], rows: torch.Tensor) -> torch.Tensor:
+    return torch.cat([encode(rows[i:i + ENCODE_BATCH]) for i in range(0, len(rows), ENCODE_BATCH)])

@@ -7,6 +7,7 @@ import json
 from click.testing import CliRunner
 
 from loupe.cli import cli
+from training_worker.finetune import FinetuneParams
 
 
 def _last_json(args: list[str], tmp_path) -> dict:
@@ -42,6 +43,9 @@ def test_bench_search_prints_the_documented_figures(tmp_path):
 def test_bench_finetune_prints_the_documented_figures(tmp_path):
     out = _last_json(["bench", "finetune", "--model", "loupe-tiny", "-n", "16", "--batch-size", "8",
                       "--triplets", "256", "--json"], tmp_path)
-    assert out["pairs"] == 16 and out["steps"] == 2 and out["speedup"] > 0
+    epochs = FinetuneParams.default("epochs")  # what `loupe finetune` runs
+    assert out["pairs"] == 16 and out["epochs"] == epochs and out["steps"] == 2 * epochs and out["speedup"] > 0
+    assert out["pipeline_warm_up_s"] > 0 and out["plain_warm_up_s"] > 0  # both untimed, both warmed
+    assert list(out)[-1] == "speedup"
     assert out["loss_max_abs_diff"] < 1e-4  # the same computation as the plain loop
     assert out["combiner_s_per_epoch"] > 0 and out["plain_pairs_per_s"] > 0

@@ -60,22 +60,25 @@ def finetune_job(ctx: JobContext) -> dict[str, Any]:
     ctx.progress(trainer.step_no, total, f"fine-tuning {spec.name}: {len(data.pairs)} pairs, {params.epochs} epochs")
 
     start = time.perf_counter()
-    while trainer.step_no < total:
-        epoch, within = divmod(trainer.step_no, per_epoch)
-        batch = trainer.epoch_batches(epoch)[within]
-        extra["losses"].append(trainer.step(batch))
-        if within == per_epoch - 1:
-            epoch_losses = extra["losses"][-per_epoch:]
-            extra["epoch_losses"].append(sum(epoch_losses) / len(epoch_losses))
-            ctx.log(f"epoch {epoch + 1}: mean loss {extra['epoch_losses'][-1]:.4f}")
-        ctx.progress(trainer.step_no, total)
-        if trainer.step_no < total and (ctx.cancelled() or trainer.step_no % params.checkpoint_every == 0):
-            extra["seconds"] += time.perf_counter() - start
-            start = time.perf_counter()
-            trainer.save_state(state_file, extra)
-            if ctx.stop_reason:
-                ctx.log(f"stopped at step {trainer.step_no}; a retry resumes there")
-                ctx.raise_if_cancelled()
+    try:
+        while trainer.step_no < total:
+            epoch, within = divmod(trainer.step_no, per_epoch)
+            batch = trainer.epoch_batches(epoch)[within]
+            extra["losses"].append(trainer.step(batch))
+            if within == per_epoch - 1:
+                epoch_losses = extra["losses"][-per_epoch:]
+                extra["epoch_losses"].append(sum(epoch_losses) / len(epoch_losses))
+                ctx.log(f"epoch {epoch + 1}: mean loss {extra['epoch_losses'][-1]:.4f}")
+            ctx.progress(trainer.step_no, total)
+            if trainer.step_no < total and (ctx.cancelled() or trainer.step_no % params.checkpoint_every == 0):
+                extra["seconds"] += time.perf_counter() - start
+                start = time.perf_counter()
+                trainer.save_state(state_file, extra)
+                if ctx.stop_reason:
+                    ctx.log(f"stopped at step {trainer.step_no}; a retry resumes there")
+                    ctx.raise_if_cancelled()
+    finally:
+        trainer.close()  # also when stopped: the memory kept for the next step goes back
     extra["seconds"] += time.perf_counter() - start
 
     evaluation = {"loss_before": extra["loss_before"], "loss_after": trainer.mean_loss(fixed),
