@@ -46,7 +46,7 @@ from loupe_models.hardware import configure_torch, torch_threads
 from loupe_models.loading import create_open_clip_model, register_project_configs
 from loupe_models.training.clip_trainer import ClipTrainer, Pair, TrainConfig
 from loupe_models.training.combiner import CombinerConfig, CombinerTrainer, tensors
-from loupe_models.training.contrastive import configure_trainable, frozen_modules
+from loupe_models.training.contrastive import adamw, configure_trainable, frozen_modules
 
 LENS = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "lens"
 
@@ -98,14 +98,9 @@ class PlainLoop:
 
     def __init__(self, module, preprocess, tokenizer, pairs: list[Pair], config: TrainConfig) -> None:  # noqa: ANN001
         import open_clip
-        import torch
 
         configure_trainable(module, freeze=config.freeze, train_last=config.train_last)
-        params = [p for p in module.parameters() if p.requires_grad]
-        decay = [p for p in params if p.ndim >= 2]
-        rest = [p for p in params if p.ndim < 2]
-        self.optimizer = torch.optim.AdamW([{"params": decay, "weight_decay": config.weight_decay},
-                                            {"params": rest, "weight_decay": 0.0}], lr=config.learning_rate)
+        self.optimizer = adamw(module, config.learning_rate, config.weight_decay)
         self.loss_fn = open_clip.loss.ClipLoss()
         self.module, self.preprocess, self.tokenizer, self.pairs = module, preprocess, tokenizer, pairs
 

@@ -26,7 +26,7 @@ from loupe_models.loading import create_open_clip_model, register_project_config
 from loupe_models.registry import ModelSpec
 from loupe_models.weights import Weights
 
-from .contrastive import ImageSplit, configure_trainable, contrastive_loss, frozen_modules
+from .contrastive import ImageSplit, adamw, configure_trainable, contrastive_loss, frozen_modules
 from .memory_format import use_channels_last
 
 # The logit scale is kept below this (open_clip's clamp: ln 100).
@@ -100,13 +100,7 @@ class ClipTrainer:
         if config.channels_last and visual is not None:
             use_channels_last(visual)  # before the optimiser sees the parameters
         self.trainable = configure_trainable(module, freeze=config.freeze, train_last=config.train_last)
-        params = [p for p in module.parameters() if p.requires_grad]
-        if not params:
-            raise ValueError("nothing to train: every parameter is frozen")
-        decay = [p for p in params if p.ndim >= 2]
-        rest = [p for p in params if p.ndim < 2]
-        self.optimizer = torch.optim.AdamW([{"params": decay, "weight_decay": config.weight_decay},
-                                            {"params": rest, "weight_decay": 0.0}], lr=config.learning_rate)
+        self.optimizer = adamw(module, config.learning_rate, config.weight_decay)
         retain_freed_memory()  # the buffers freed after a step serve the next (close gives them back)
         self.step_no = 0
         self.data: PairTensors | None = None

@@ -84,6 +84,15 @@ def configure_trainable(module: nn.Module, *, freeze: str = "none", train_last: 
     return counts
 
 
+def adamw(module: nn.Module, learning_rate: float, weight_decay: float) -> torch.optim.AdamW:
+    """AdamW over the trainable parameters, weight decay on matrices only (open_clip's groups)."""
+    params = [p for p in module.parameters() if p.requires_grad]
+    if not params:
+        raise ValueError("nothing to train: every parameter is frozen")
+    return torch.optim.AdamW([{"params": [p for p in params if p.ndim >= 2], "weight_decay": weight_decay},
+                              {"params": [p for p in params if p.ndim < 2], "weight_decay": 0.0}], lr=learning_rate)
+
+
 def _after_blocks(module: nn.Module, tower: str, blocks: Sequence[nn.Module]) -> set[str]:
     """Names of the tower's parameters that come after its blocks: final norms, projections,
     the pooling head (everything not inside the blocks and not an embedding or stem)."""
