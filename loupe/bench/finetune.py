@@ -21,8 +21,8 @@ features are computed once and reused from the second epoch on: that is what a c
 
 The two runs take turns, step by step (the trainer's step i, then the plain loop's), each
 step timed on its own: a machine shared with other work slows both alike. Both run with the
-allocator keeping freed memory for the next step (``retain_freed_memory``, set by the
-trainer): a process-wide setting, it helps both alike.
+allocator keeping freed memory for the next step (``retain_freed_memory``): a process-wide
+setting, it helps both alike.
 
 Losses per step are compared: the same computation must reach the same loss.
 """
@@ -42,7 +42,7 @@ from tqdm import tqdm
 
 from loupe_core.settings import Settings
 from loupe_models import Weights, get_spec
-from loupe_models.hardware import configure_torch, torch_threads
+from loupe_models.hardware import configure_torch, retain_freed_memory, torch_threads
 from loupe_models.loading import create_open_clip_model, register_project_configs
 from loupe_models.training.clip_trainer import ClipTrainer, Pair, TrainConfig
 from loupe_models.training.combiner import CombinerConfig, CombinerTrainer, tensors
@@ -145,6 +145,7 @@ def run(settings: Settings, model_name: str, n_pairs: int, epochs: int, batch_si
     plain_warm_s = warm_up_plain(plain_module, parts.preprocess, tokenizer, pairs, batches[0], config)
     plain = PlainLoop(plain_module, parts.preprocess, tokenizer, pairs, config)
     pipe_losses, plain_losses, plain_s = [], [], 0.0
+    retain_freed_memory()  # process-wide, for both loops alike
     for batch in tqdm(batches, desc="trainer and plain loop, in turn", unit="step", disable=not progress):
         start = time.perf_counter()
         pipe_losses.append(trainer.step(batch))
@@ -152,7 +153,7 @@ def run(settings: Settings, model_name: str, n_pairs: int, epochs: int, batch_si
         plain_losses.append(plain.step(batch))
         pipeline_s += middle - start
         plain_s += time.perf_counter() - middle
-    trainer.close()
+    retain_freed_memory(False)
     steps = len(batches)
 
     combiner = CombinerTrainer(spec.dim, CombinerConfig(batch_size=128, epochs=1))

@@ -21,7 +21,7 @@ from PIL import Image
 from torch.nn import functional as F  # noqa: N812 - the usual name
 
 from loupe_core.settings import Settings
-from loupe_models.hardware import configure_torch, retain_freed_memory
+from loupe_models.hardware import configure_torch
 from loupe_models.loading import create_open_clip_model, register_project_configs
 from loupe_models.registry import ModelSpec
 from loupe_models.weights import Weights
@@ -101,7 +101,6 @@ class ClipTrainer:
             use_channels_last(visual)  # before the optimiser sees the parameters
         self.trainable = configure_trainable(module, freeze=config.freeze, train_last=config.train_last)
         self.optimizer = adamw(module, config.learning_rate, config.weight_decay)
-        retain_freed_memory()  # the buffers freed after a step serve the next (close gives them back)
         self.step_no = 0
         self.data: PairTensors | None = None
         self._cached: dict[str, torch.Tensor] = {}
@@ -192,10 +191,6 @@ class ClipTrainer:
 
     def _encode_text_rows(self, tokens: torch.Tensor) -> torch.Tensor:
         return F.normalize(self.module.encode_text(tokens), dim=-1)
-
-    def close(self) -> None:
-        """Training is over: the memory kept for the next step goes back to the system."""
-        retain_freed_memory(False)
 
     # --- evaluation ------------------------------------------------------------------------
     @torch.no_grad()

@@ -17,6 +17,7 @@ from typing import Any
 from connector.catalog import Catalog
 from connector.catalog_images import CatalogImages
 from loupe_models import get_spec, resolve_weights
+from loupe_models.hardware import retain_freed_memory
 from loupe_models.training.checkpoints import CheckpointStore
 from loupe_models.training.clip_trainer import ClipTrainer, TrainConfig
 from loupe_models.training.metrics import retrieval_metrics
@@ -60,6 +61,7 @@ def finetune_job(ctx: JobContext) -> dict[str, Any]:
     ctx.progress(trainer.step_no, total, f"fine-tuning {spec.name}: {len(data.pairs)} pairs, {params.epochs} epochs")
 
     start = time.perf_counter()
+    retain_freed_memory()  # process-wide: the buffers freed after a step serve the next
     try:
         while trainer.step_no < total:
             epoch, within = divmod(trainer.step_no, per_epoch)
@@ -78,7 +80,7 @@ def finetune_job(ctx: JobContext) -> dict[str, Any]:
                     ctx.log(f"stopped at step {trainer.step_no}; a retry resumes there")
                     ctx.raise_if_cancelled()
     finally:
-        trainer.close()  # also when stopped: the memory kept for the next step goes back
+        retain_freed_memory(False)  # also when stopped: the memory kept for the next step goes back
     extra["seconds"] += time.perf_counter() - start
 
     evaluation = {"loss_before": extra["loss_before"], "loss_after": trainer.mean_loss(fixed),
