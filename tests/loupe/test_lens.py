@@ -321,6 +321,15 @@ def in_browser(browser, folder: Path, images: list[Path], mode: str | None = Non
         page.close()
 
 
+def as_png(photos: list[tuple[Path, str | None]], folder: Path) -> list[Path]:
+    """The photos as PNG (the browser and Python decode them alike)."""
+    out = []
+    for path, _ in photos:
+        out.append(folder / f"{path.stem}.png")
+        Image.open(path).save(out[-1])
+    return out
+
+
 def test_recognizer_js_decides_as_python(built, photos, dark_photo, chromium, tmp_path) -> None:
     from loupe_models.lens.decision import recognize
     from loupe_models.lens.frames import model_input
@@ -328,11 +337,7 @@ def test_recognizer_js_decides_as_python(built, photos, dark_photo, chromium, tm
 
     folder = bundle_folder(built)
     bundle = load_with_models(folder)
-    pngs = []
-    for path, _ in photos:
-        pngs.append(tmp_path / f"{path.stem}.png")
-        Image.open(path).save(pngs[-1])
-    pngs.append(dark_photo)  # decided by the fallback (CLAHE in OpenCV.js, the whole frame's features)
+    pngs = [*as_png(photos, tmp_path), dark_photo]  # the dark one: decided by the fallback
     results = in_browser(chromium, folder, pngs)
     size = bundle.meta["modes"]["retrieval"]["input_size"]
     for png, browser in zip(pngs, results):
@@ -359,10 +364,7 @@ def test_the_classify_mode_in_python_and_in_the_browser(built, photos, chromium,
     spec = bundle.meta["modes"]["classify"]
     assert sorted(bundle.items[c]["id"] for c in spec["classes"]) == sorted(ARTWORKS)
     assert len(spec["thresholds"]) == len(ARTWORKS) and all(0 < t < 1 for t in spec["thresholds"])
-    pngs = []
-    for path, _ in photos:
-        pngs.append(tmp_path / f"{path.stem}.png")
-        Image.open(path).save(pngs[-1])
+    pngs = as_png(photos, tmp_path)
     results = in_browser(chromium, folder, pngs, mode="classify")
     for png, (_, truth), browser in zip(pngs, photos, results):
         python = recognize(bundle, np.asarray(Image.open(png).convert("RGB")), "classify")
