@@ -56,6 +56,7 @@ def visitor_view(sample: Sample, seed: int, camera: VisitorCamera = VisitorCamer
     album_seed = int(streams[3].generate_state(1)[0])
     art, scale = working_image(sample.image, camera.work_side)
     boxes = sample.boxes * scale
+    to_scene = np.diag([scale, scale, 1.0])  # the sample's pixels -> the scene's
     on_wall = scenery.random() < camera.gallery_p
     size = _photo_size(camera, geometry)
     target, framing = _framing(art.shape, boxes, on_wall, camera, geometry)
@@ -68,10 +69,12 @@ def visitor_view(sample: Sample, seed: int, camera: VisitorCamera = VisitorCamer
         art = cv2.resize(art, (max(1, round(art.shape[1] * f)), max(1, round(art.shape[0] * f))),
                          interpolation=cv2.INTER_AREA)
         boxes, target = boxes * f, target * f
+        to_scene = np.diag([f, f, 1.0]) @ to_scene
     scene = (gallery(art, scenery, neighbours, camera.frame_p, camera.neighbours_p) if on_wall
              else artwork_alone(art))
     offset = np.array(scene.art_box[:2] * 2, np.float32)
     boxes, target = boxes + offset, target + offset
+    to_scene = np.array([[1, 0, offset[0]], [0, 1, offset[1]], [0, 0, 1]]) @ to_scene
     matrix, angles = _camera_matrix(target, size, camera, geometry)
     border = WALLS[int(scenery.integers(len(WALLS)))]
     photo = _warp(scene.canvas, matrix, size, border if not scene.info["gallery"] else None)
@@ -91,7 +94,11 @@ def visitor_view(sample: Sample, seed: int, camera: VisitorCamera = VisitorCamer
         result = out(image=photo, bboxes=kept_boxes, labels=list(labels))
         photo, kept_boxes, labels = result["image"], np.asarray(result["bboxes"], np.float32).reshape(-1, 4), \
             tuple(result["labels"])
-    info = {"framing": framing, **angles, **scene.info, **{k: True for k in effects}}
+    # The sample's pixels -> the photo's: where exactly each point of the work landed (the
+    # boxes are only the rectangles around their corners, clipped to the photo).
+    to_photo = matrix @ to_scene
+    info = {"framing": framing, **angles, **scene.info, **{k: True for k in effects},
+            "sample_to_photo": [round(float(v), 8) for v in (to_photo / to_photo[2, 2]).reshape(-1)]}
     return View(photo, kept_boxes, labels, sample.source_id, index, seed, info)
 
 

@@ -28,7 +28,11 @@ def views_of(sample: Sample, indices: Sequence[int], seed: int, camera: VisitorC
     # The sample decoded once for all its views (boxes are in the source's pixels: rescaled).
     image, scale = working_image(sample.image, camera.work_side)
     loaded = Sample(sample.source_id, image, sample.boxes * scale, sample.labels, sample.pasted_from, sample.variant)
-    return [visitor_view(loaded, view_seed(seed, sample.key, i), camera, others, i) for i in indices]
+    views = [visitor_view(loaded, view_seed(seed, sample.key, i), camera, others, i) for i in indices]
+    for view in views:  # the map from the source's pixels, as the boxes are
+        to_photo = np.asarray(view.info["sample_to_photo"]).reshape(3, 3) @ np.diag([scale, scale, 1.0])
+        view.info["sample_to_photo"] = [round(float(v), 8) for v in to_photo.reshape(-1)]
+    return views
 
 
 def augment(samples: Sequence[Sample], views_per_sample: int, seed: int = 0,

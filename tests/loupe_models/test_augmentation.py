@@ -19,7 +19,7 @@ from loupe_models.augmentation.boxes import clip_visible, transform_boxes  # noq
 from loupe_models.augmentation.camera import visitor_view, working_image  # noqa: E402
 from loupe_models.augmentation.contact_sheet import write_contact_sheet  # noqa: E402
 from loupe_models.augmentation.copy_paste import copy_paste, label_counts  # noqa: E402
-from loupe_models.augmentation.parallel import augment  # noqa: E402
+from loupe_models.augmentation.parallel import augment, views_of  # noqa: E402
 
 MAGENTA = (255, 0, 255)
 SMALL = dataclasses.replace(VisitorCamera(), long_side=256, work_side=640)
@@ -65,6 +65,31 @@ def test_boxes_follow_the_image_through_geometry(marked) -> None:
         x0, y0, x1, y1 = view.boxes[0]
         assert seen / ((x1 - x0) * (y1 - y0)) > 0.85, view.info
     assert kept >= 8
+
+
+@pytest.mark.shared_data
+def test_sample_to_photo_maps_each_point_of_the_work_where_it_landed(marked) -> None:
+    """The exact map (not the boxes' rectangles): the mark's corners land on its box's sides and
+    points inside the mark land on magenta pixels."""
+    camera = dataclasses.replace(GEOMETRY_ONLY, long_side=256, work_side=400)  # the sample read at half size
+    x0, y0, x1, y1 = marked.boxes[0]
+    inner = np.array([[x0 + (x1 - x0) * u, y0 + (y1 - y0) * v, 1.0] for u in (0.25, 0.5, 0.75) for v in (0.25, 0.75)])
+    corners = np.array([[x0, y0, 1], [x1, y0, 1], [x1, y1, 1], [x0, y1, 1]], np.float64)
+    checked = 0
+    for view in views_of(marked, range(12), 3, camera):
+        h = np.array(view.info["sample_to_photo"]).reshape(3, 3)
+        p = corners @ h.T
+        p = p[:, :2] / p[:, 2:]
+        height, width = view.image.shape[:2]
+        if not len(view.boxes) or p.min() < 0 or p[:, 0].max() > width or p[:, 1].max() > height:
+            continue  # partly out of view: the box is clipped
+        checked += 1
+        bx0, by0, bx1, by1 = view.boxes[0]
+        assert np.allclose([p[:, 0].min(), p[:, 1].min(), p[:, 0].max(), p[:, 1].max()], [bx0, by0, bx1, by1], atol=1.0)
+        q = inner @ h.T
+        q = np.round(q[:, :2] / q[:, 2:]).astype(int)
+        assert magenta(view.image)[q[:, 1], q[:, 0]].all(), view.info
+    assert checked >= 4
 
 
 @pytest.mark.shared_data
