@@ -277,7 +277,7 @@ export async function createRecognizer(baseUrl, bundle, options = {}) {
   }
 
   /** ORB on the frame's grey (long side frame_max_side); with `contrast` (the bundle's
-   *  fallback), CLAHE-equalised first. */
+   *  fallback), median-filtered and CLAHE-equalised first. */
   function frameKeypoints(pixels, contrast = null) {
     const rgba = cv.matFromImageData(pixels);
     let grey = new cv.Mat();
@@ -291,6 +291,12 @@ export async function createRecognizer(baseUrl, bundle, options = {}) {
         cv.INTER_AREA);
       grey.delete();
       grey = small;
+    }
+    if (contrast && contrast.median > 1) {  // the sensor noise of a dim room, before it is equalised
+      const smooth = new cv.Mat();
+      cv.medianBlur(grey, smooth, contrast.median);
+      grey.delete();
+      grey = smooth;
     }
     if (contrast) {
       const clahe = new cv.CLAHE(contrast.clip_limit, new cv.Size(contrast.tiles, contrast.tiles));
@@ -419,13 +425,17 @@ export async function createRecognizer(baseUrl, bundle, options = {}) {
     const artwork = items[a].id;
     Object.assign(out, { item: artwork, artwork, score: inliers, homography });
     let bestArea = null;
+    const margin = verification.detail_margin ?? 0;
     for (const item of items) {
       if (item.kind !== 'detail' || item.parent !== artwork || !item.region) continue;
       const quad = boxCorners(...item.region).map(([x, y]) => project(homography, x, y));
       if (!convex(quad)) continue;
       out.hotspots.push({ item: item.id, polygon: quad.map(([x, y]) => [Math.round(x * 10) / 10, Math.round(y * 10) / 10]) });
       const area = item.region[2] * item.region[3];
-      if (inside(centre, quad) && (bestArea === null || area < bestArea)) {
+      const [x, y, w, h] = item.region;  // well inside: not in the band of detail_margin of its sides
+      const wellInside = boxCorners(x + margin * w, y + margin * h, w * (1 - 2 * margin), h * (1 - 2 * margin))
+        .map(([px, py]) => project(homography, px, py));
+      if (inside(centre, wellInside) && (bestArea === null || area < bestArea)) {
         bestArea = area;
         out.detail = item.id;
         out.item = item.id;

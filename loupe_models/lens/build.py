@@ -68,8 +68,10 @@ class BuildSettings:
     ratio: float = 0.75
     ransac_px: float = 5.0
     min_inliers_floor: int = 10
+    detail_margin: float = 0.15  # a detail is named when the frame's centre is this far inside it
     fallback_shortlist: int = 36  # artworks the fallback verifies (0: no fallback)
     clahe_clip_limit: float = 2.0
+    fallback_median: int = 3  # median filter (kernel size) on the fallback's grey before CLAHE; 0: none
     clahe_tiles: int = 8
     seed: int = 0
     processes: int = 1
@@ -132,12 +134,16 @@ def _batched(features: Callable[[np.ndarray], np.ndarray], pixels: np.ndarray, b
     return np.concatenate([features(pixels[i:i + batch]) for i in range(0, len(pixels), batch)])
 
 
+# The settings the fine-tuned model depends on (the others only calibrate or export it).
+TRAINING_SETTINGS = ("input_size", "views", "train_long_side", "seed", "train")
+
+
 def fingerprint(items: list[BuildItem], checkpoint: Path, settings: BuildSettings) -> str:
     """What the fine-tuned model depends on: the items, their reference images' bytes, the
-    backbone and the settings (not the process count). A saved model with another fingerprint
-    is not reused."""
+    backbone and the training settings. A saved model with another fingerprint is not reused;
+    a build retried with other calibration settings reuses it."""
     digest = hashlib.sha256()
-    options = {k: v for k, v in dataclasses.asdict(settings).items() if k != "processes"}
+    options = {k: v for k, v in dataclasses.asdict(settings).items() if k in TRAINING_SETTINGS}
     digest.update(json.dumps([options, checkpoint.name, [(i.id, i.kind, i.parent, i.region) for i in items]],
                              sort_keys=True, default=str).encode())
     for item in items:
@@ -193,6 +199,7 @@ def build_recognition(items: list[BuildItem], folder: Path, checkpoint: Path, se
         "items": write_orb(folder / "verification" / "orb.bin", orb_rows),
         "frame_max_side": settings.frame_max_side, "orb": settings.orb.as_dict(), "ratio": settings.ratio,
         "ransac_px": settings.ransac_px, "min_inliers": settings.min_inliers_floor, "accept_inliers": None,
+        "detail_margin": settings.detail_margin,
     }
     report.sizes_mb["verification"] = round((folder / "verification" / "orb.bin").stat().st_size / 1e6, 2)
     lap("orb")
@@ -257,7 +264,8 @@ def build_recognition(items: list[BuildItem], folder: Path, checkpoint: Path, se
     cal_features = _batched(features, cal_pixels)
     if settings.fallback_shortlist:
         verification["fallback"] = {"contrast": "clahe", "clip_limit": settings.clahe_clip_limit,
-                                    "tiles": settings.clahe_tiles, "shortlist": settings.fallback_shortlist}
+                                    "tiles": settings.clahe_tiles, "median": settings.fallback_median,
+                                    "shortlist": settings.fallback_shortlist}
         whole_features = _batched(features, np.stack([model_input(on_grey(p), size) for p in [*cal_photos, *negatives]]))
     else:
         whole_features = None

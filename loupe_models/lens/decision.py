@@ -11,10 +11,12 @@
 3. fallback (when the bundle has one and step 2 found no winner): a second look for frames
    that are dark, blurred, or show the artwork small or off-centre: the whole frame's
    descriptor beside the centred square's, the ``fallback.shortlist`` artworks nearest by
-   either (no distance cut), verified as in step 2 on the frame's CLAHE-equalised grey; the
-   winner must contain the frame's centre;
-4. detail: the winner's details whose projected regions contain the frame's centre, the
-   smallest winning; every detail's projected region is a hotspot.
+   either (no distance cut), verified as in step 2 on the frame's grey, median-filtered and
+   CLAHE-equalised; the winner must contain the frame's centre;
+4. detail: the winner's details whose projected regions contain the frame's centre well inside
+   (not in the band of ``detail_margin`` of their sides: near a detail's edge the visitor
+   frames the work, or its neighbour detail, as much as this one), the smallest winning;
+   every detail's projected region is a hotspot.
 
 Classify mode: the classifier's best class when above its threshold (no homography).
 
@@ -101,6 +103,12 @@ def box_corners(x: float, y: float, w: float, h: float) -> np.ndarray:
     return np.array([[x, y], [x + w, y], [x + w, y + h], [x, y + h]], np.float64)
 
 
+def within(region: list[float], margin: float) -> tuple[float, float, float, float]:
+    """The region x, y, w, h without a band of `margin` of its width and height on each side."""
+    x, y, w, h = region
+    return x + margin * w, y + margin * h, w * (1 - 2 * margin), h * (1 - 2 * margin)
+
+
 def inside(point: tuple[float, float], quad: np.ndarray) -> bool:
     """Point in a convex quadrilateral (either winding)."""
     signs = []
@@ -115,11 +123,11 @@ def verify_candidates(bundle: Bundle, rgb: np.ndarray, candidates: list[int], ea
     """(artwork index, inliers, homography) per candidate, in the candidates' order. With
     `early`, verification stops after a candidate with at least ``accept_inliers`` whose
     projection covers the frame's centre (the later ones are not verified: left out). With
-    `contrast` (the bundle's ``fallback``), the grey frame is CLAHE-equalised first."""
+    `contrast` (the bundle's ``fallback``), the grey frame is median-filtered and CLAHE-equalised first."""
     spec = bundle.meta["verification"]
     grey, scale = grey_frame(rgb, int(spec["frame_max_side"]))
     if contrast:
-        grey = equalised(grey, float(contrast["clip_limit"]), int(contrast["tiles"]))
+        grey = equalised(grey, float(contrast["clip_limit"]), int(contrast["tiles"]), int(contrast.get("median", 0)))
     xy, desc = detect(grey, OrbSettings(**spec["orb"]).create())
     accept = spec.get("accept_inliers") if early else None
     centre = (rgb.shape[1] / 2, rgb.shape[0] / 2)
@@ -175,6 +183,7 @@ def recognize(bundle: Bundle, rgb: np.ndarray, mode: str = "retrieval") -> dict[
     if detector:
         return _detected(bundle, modes[mode], rgb, out)
     best_area = None
+    margin = float(bundle.meta["verification"].get("detail_margin", 0.0))
     for item in bundle.items:
         if item["kind"] != "detail" or item["parent"] != artwork or not item.get("region"):
             continue
@@ -184,7 +193,8 @@ def recognize(bundle: Bundle, rgb: np.ndarray, mode: str = "retrieval") -> dict[
         out["hotspots"].append({"item": item["id"], "polygon": [[round(float(x), 1), round(float(y), 1)]
                                                                for x, y in quad]})
         area = item["region"][2] * item["region"][3]
-        if inside(centre, quad) and (best_area is None or area < best_area):
+        well_inside = project(h, box_corners(*within(item["region"], margin)))
+        if inside(centre, well_inside) and (best_area is None or area < best_area):
             best_area, out["detail"], out["item"] = area, item["id"], item["id"]
     return out
 

@@ -5,8 +5,8 @@ Model input: the centred square of the frame, averaged over f x f blocks (f = si
 when at least 2: no aliasing), then bilinear with half-pixel centres to size x size; RGB 0-255
 float32. The whole frame (the fallback's second look): the frame centred on a grey square
 first. Verification: grey (OpenCV's RGB to grey), resized with INTER_AREA so that the long
-side is `max_side` (OpenCV in both Python and OpenCV.js); the fallback equalises its contrast
-with CLAHE.
+side is `max_side` (OpenCV in both Python and OpenCV.js); the fallback median-filters it and
+equalises its contrast with CLAHE.
 """
 
 from __future__ import annotations
@@ -69,8 +69,12 @@ def grey_frame(rgb: np.ndarray, max_side: int) -> tuple[np.ndarray, float]:
     return grey, scale
 
 
-def equalised(grey: np.ndarray, clip_limit: float, tiles: int) -> np.ndarray:
-    """Local contrast equalisation (OpenCV's CLAHE): the keypoints of dark, flat or hazy frames."""
+def equalised(grey: np.ndarray, clip_limit: float, tiles: int, median: int = 0) -> np.ndarray:
+    """Local contrast equalisation (OpenCV's CLAHE): the keypoints of dark, flat or hazy frames.
+    With `median` (an odd kernel size), a median filter first: the sensor noise of a dim room
+    would otherwise be equalised into corners that crowd out the artwork's keypoints."""
+    if median > 1:
+        grey = cv2.medianBlur(grey, median)
     return cv2.createCLAHE(clipLimit=clip_limit, tileGridSize=(tiles, tiles)).apply(grey)
 
 

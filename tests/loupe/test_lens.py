@@ -120,9 +120,14 @@ def visitor_photos(tmp: Path) -> list[tuple[Path, str | None]]:
         view = views_of(Sample(slug, SHARED_DATA / "lens" / "artworks" / f"{slug}.jpg"), [0], 777, camera)[0]
         out.append((tmp / f"{slug}.jpg", slug))
         Image.fromarray(view.image).save(out[-1][0], quality=90)
-    # The angel, framed: Gabriel's box (0,110)-(851,758) of the Annunciation's file, cut out whole.
     with Image.open(SHARED_DATA / "lens" / "artworks" / "leonardo-annunciation.jpg") as image:
-        image.convert("RGB").crop((0, 60, 900, 810)).resize((600, 500)).save(tmp / "angel.jpg", quality=90)
+        annunciation = image.convert("RGB")
+    # Centred near the right edge of Gabriel's box (0,110)-(851,758), 8% of its width inside:
+    # nearer its edge than detail_margin (0.15), so the artwork is named, not the angel.
+    annunciation.crop((483, 60, 1083, 810)).resize((480, 600)).save(tmp / "angel-edge.jpg", quality=90)
+    out.append((tmp / "angel-edge.jpg", "leonardo-annunciation"))
+    # The angel, framed: Gabriel's box cut out whole.
+    annunciation.crop((0, 60, 900, 810)).resize((600, 500)).save(tmp / "angel.jpg", quality=90)
     out.append((tmp / "angel.jpg", "leonardo-annunciation__angel-gabriel"))
     nothing = views_of(Sample("none", procedural_painting(99)), [0], 5, camera)[0]
     Image.fromarray(nothing.image).save(tmp / "nothing.jpg", quality=90)
@@ -173,6 +178,20 @@ def test_recognize_finds_the_artwork_the_detail_and_nothing(built, photos) -> No
     assert angel["artwork"] == "leonardo-annunciation" and len(angel["homography"]) == 9
     assert {h["item"] for h in angel["hotspots"]} >= {"leonardo-annunciation__angel-gabriel"}
     assert decisions[-1]["score"] < decisions[0]["score"]
+
+
+def test_a_detail_is_named_only_when_the_centre_is_well_inside_it(built, photos) -> None:
+    from loupe_models.lens.decision import recognize
+    from loupe_models.lens.keras_models import load_with_models
+
+    bundle = load_with_models(bundle_folder(built))
+    assert bundle.meta["verification"]["detail_margin"] == 0.15
+    edge = np.asarray(Image.open(next(p for p, _ in photos if p.stem == "angel-edge")).convert("RGB"))
+    decision = recognize(bundle, edge)
+    assert decision["item"] == "leonardo-annunciation" and decision["detail"] is None, decision
+    assert "leonardo-annunciation__angel-gabriel" in {h["item"] for h in decision["hotspots"]}  # still drawn
+    bundle.meta["verification"]["detail_margin"] = 0.0  # an older bundle: any point inside counts
+    assert recognize(bundle, edge)["detail"] == "leonardo-annunciation__angel-gabriel"
 
 
 def test_eval_prints_the_summary_last(built, photos, tmp_path) -> None:

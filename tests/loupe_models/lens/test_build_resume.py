@@ -59,6 +59,9 @@ def test_a_build_stopped_after_fine_tuning_resumes_from_the_saved_model(build_in
     key = fingerprint(items, checkpoint, settings)
     assert fingerprint(items, checkpoint, settings) == key
     assert fingerprint(items, checkpoint, type(settings)(**{**settings.__dict__, "seed": 1})) != key
+    # Settings that only calibrate keep it: a build retried with another margin reuses the model.
+    assert fingerprint(items, checkpoint, type(settings)(**{**settings.__dict__, "detail_margin": 0.3,
+                                                            "non_artworks": 7, "processes": 2})) == key
     with open(items[0].image, "ab") as f:
         f.write(b"\0")
     assert fingerprint(items, checkpoint, settings) != key
