@@ -23,9 +23,12 @@ import { say } from './ui.js';
 
 const RECOGNIZER = './recognizer.js';
 const MIN_FRAME_MS = 60;
-// The recognizer's second look (dim, blurred, small works) costs several frames' time: at most
-// once a second while it finds nothing, and on every frame while it keeps finding the work.
+// The recognizer's second look (dim, blurred, small works) costs several frames' time: while it
+// finds nothing, at most once a second and at most a quarter of the time (a slow phone waits
+// longer between them: the first look keeps its pace); on every frame while it keeps finding
+// the work (the tracker needs consecutive frames).
 const SECOND_LOOK_MS = 1000;
+const SECOND_LOOK_SHARE = 0.25;
 const LANGUAGE_KEY = 'loupe-lens-language';
 const MODE_KEY = 'loupe-lens-mode';
 const MODE_NAMES = { retrieval: 'Artworks', classify: 'Classifier', detect: 'Details' };
@@ -131,7 +134,7 @@ async function recognitionLoop(video) {
     state.stats.beacon(); // the phone is locked or the page left: send what is queued
   });
   let failures = 0;
-  let lastSecondLook = -Infinity;
+  let nextSecondLook = 0;
   let secondLookFound = false;
   for (;;) {
     if (document.hidden || state.card.isOpen || !video.videoWidth) {
@@ -142,10 +145,11 @@ async function recognitionLoop(video) {
     const { recognizer } = state;
     let decision = null;
     try {
-      const secondLook = secondLookFound || started - lastSecondLook >= SECOND_LOOK_MS;
+      const secondLook = secondLookFound || started >= nextSecondLook;
       decision = await recognizer.recognize(grabFrame(video, frame), { secondLook });
       if (decision && decision.fallback) {
-        lastSecondLook = started;
+        const cost = performance.now() - started;
+        nextSecondLook = started + Math.max(SECOND_LOOK_MS, cost / SECOND_LOOK_SHARE);
         secondLookFound = Boolean(decision.artwork);
       } else if (decision && decision.artwork) secondLookFound = false;
       failures = 0;

@@ -49,10 +49,15 @@ export async function createRecognizer(bundleBaseUrl, bundle, options = {}) {
 
   return {
     backend: 'test',
-    recognize(frame, options = {}) {
-      // What the app asked for (the pacing of the second look), for the tests to read.
+    async recognize(frame, options = {}) {
+      // What the app asked for (the pacing of the second look), for the tests to read; a test
+      // may make the second look slow (globalThis.loupeSecondLookMs), as on a slow phone.
       const secondLook = options.secondLook !== false;
       (globalThis.loupeSecondLooks = globalThis.loupeSecondLooks || []).push(secondLook);
+      if (secondLook && globalThis.loupeSecondLookMs) {
+        (globalThis.loupeSecondLookStarts = globalThis.loupeSecondLookStarts || []).push(performance.now());
+        await new Promise((resolve) => { setTimeout(resolve, globalThis.loupeSecondLookMs); });
+      }
       const W = frame.width;
       const H = frame.height;
       let best = null;

@@ -128,6 +128,19 @@ def test_a_picture_the_guide_does_not_have_shows_nothing(camera_browser, lens_se
     page.context.close()
 
 
+def test_a_slow_second_look_takes_at_most_a_quarter_of_the_time(camera_browser, lens_server, problems):  # noqa: F811
+    """On a slow phone the second look waits longer between tries (start to start at least four
+    times what it cost), so that the first look keeps its pace."""
+    browser = camera_browser("unknown", visitor_frames(UNKNOWN_ARTWORK))
+    page = open_lens(browser, f"{lens_server.url}/lens/{GUIDE}/", problems)
+    page.evaluate("globalThis.loupeSecondLookMs = 800")
+    page.wait_for_function("() => (globalThis.loupeSecondLookStarts || []).length >= 3", timeout=20_000)
+    starts = page.evaluate("globalThis.loupeSecondLookStarts")
+    gaps = [b - a for a, b in zip(starts, starts[1:])]
+    assert min(gaps) >= 4 * 800 - 50, gaps  # paced by its cost, not only once a second
+    page.context.close()
+
+
 def test_what_is_queued_goes_by_beacon_when_the_page_is_left(camera_browser, lens_dist, tmp_path,  # noqa: F811
                                                              problems):
     """A visitor leaves before the next batch: the page hidden (or pagehide) hands the queue to
