@@ -52,6 +52,7 @@ export class Stats {
     this.timer = setInterval(() => this.flush(), intervalMs);
     window.addEventListener('online', () => this.flush());
     window.addEventListener('pagehide', () => this.beacon());
+    window.addEventListener('pageshow', (event) => { if (event.persisted) this.flush(); }); // back from the cache
     this.flush(); // what an earlier visit left (unsent, or beaconed with no answer seen)
   }
 
