@@ -9,8 +9,8 @@
 open ``dwell_ms``. ``at`` carries the phone's UTC offset: the stored hour is the visitor's local
 hour, the stored time is UTC, cut to the minute. ``batch`` (optional): the phone's random id of
 this batch, the same each time it sends these events again (a beacon whose answer it could not
-see, a response lost on the way): the store keeps each (guide, batch) once. Every problem is an ``EventError`` naming the
-field (``events[2].item``), so that a client can see what it sent wrong.
+see, a response lost on the way): the store keeps each (guide, batch) once. Every problem is an
+``EventError`` naming the field (``events[2].item``), so that a client can see what it sent wrong.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """The lens's anonymous statistics over HTTP.
 
     POST /api/lens/<guide>/events           a batch of events from a phone (known guides only,
-                                            ``lens_events_per_minute`` batches per client)
+                                            ``lens_events_per_minute`` batches per client; a
+                                            batch id seen before: 200, a duplicate, stored once)
     GET  /api/lens/<guide>/stats[.csv]      the report, k-anonymous (``lens_stats_k``; key required)
 
 What an event holds and how it is checked: ``loupe_stats.events``; the report and its plots:
