@@ -5,6 +5,7 @@ go once no batch that old could be accepted any more, whatever the events' reten
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -111,3 +112,13 @@ def test_receipts_go_once_older_than_any_batch_still_accepted(engine):
     store.add(batch("g", "last-batch-00001", "venus"))
     assert {r[1] for r in receipts(store)} == {"new-batch-000001", "last-batch-00001"}
     assert count(store) == 4  # every event kept
+
+
+def test_the_receipt_and_its_events_are_one_transaction(engine):
+    store = LensStatsStore(engine(), clock=lambda: T0)
+    good = batch("g", "half-batch-00001", "venus", "primavera")
+    broken = replace(good, events=(good.events[0], replace(good.events[1], at="not a time")))
+    with pytest.raises(Exception):  # noqa: B017 - whichever error the database driver gives
+        store.add(broken)
+    assert not store.seen("g", good.id) and count(store) == 0  # no receipt without its events
+    assert store.add(good) == 2  # so the phone's next try is stored
