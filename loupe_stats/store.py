@@ -21,9 +21,11 @@ from datetime import datetime, timedelta, timezone
 from typing import Callable, Iterable, Iterator
 
 from sqlalchemy import DateTime, Index, Integer, String, delete, insert, inspect, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.sql.dml import Insert
 
 from .events import MAX_AGE, LensBatch, LensEvent
 
@@ -68,6 +70,16 @@ class _Duplicate(Exception):
     """The batch was stored before (raised inside the transaction, to roll it back)."""
 
 
+def _receipt_insert(dialect: str) -> Insert:
+    """INSERT of a receipt, giving back its id, or nothing when the receipt is there (no error
+    in PostgreSQL's log)."""
+    if dialect == "postgresql":
+        return postgresql.insert(LensBatchRow).on_conflict_do_nothing().returning(LensBatchRow.batch)
+    if dialect == "sqlite":
+        return sqlite.insert(LensBatchRow).on_conflict_do_nothing().returning(LensBatchRow.batch)
+    return insert(LensBatchRow).returning(LensBatchRow.batch)
+
+
 def _utcnow() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)
 
@@ -104,9 +116,10 @@ class LensStatsStore:
                 if batch is not None:
                     receipt = {"guide": rows[0]["guide"], "batch": batch,
                                "received": self.clock().replace(second=0, microsecond=0)}
-                    try:
-                        conn.execute(insert(LensBatchRow), receipt)
-                    except IntegrityError as error:  # the primary key: stored before, or right now elsewhere
+                    try:  # stored before, or right now elsewhere (waits for that transaction): no row
+                        if conn.execute(_receipt_insert(conn.dialect.name), receipt).first() is None:
+                            raise _Duplicate
+                    except IntegrityError as error:  # a database without ON CONFLICT: its primary key
                         raise _Duplicate from error
                 conn.execute(insert(LensEventRow), rows)
             stored = len(rows)
