@@ -5,7 +5,7 @@ A backup folder holds:
 
 * ``backup.json``: what is inside, Loupe's version, the data directory it came from;
 * ``catalog.jsonl.gz``: the catalog database (sources, manifests, regions, harvest runs, jobs,
-  vocabularies), a portable dump (``loupe.catalog_dump``): from SQLite or PostgreSQL, into
+  vocabularies, API keys, the lens's statistics), a portable dump (``loupe.catalog_dump``): from SQLite or PostgreSQL, into
   either;
 * ``index.tar.gz``: every vector of the index (``VectorIndex.export``; local mode or server);
 * ``files/``: the rest of the data directory: models (fine-tuned weights, Combiners, lens

@@ -2,8 +2,8 @@
 into either.
 
 ``dump_catalog`` reads every table of the database (reflected, so tables of every package
-that keeps its data in the catalog database are included: connector, jobs, vocabularies, API keys) and
-writes one gzipped JSON Lines file, all of it from one moment of the database (one
+that keeps its data in the catalog database are included: connector, jobs, vocabularies, API keys,
+lens statistics) and writes one gzipped JSON Lines file, all of it from one moment of the database (one
 transaction, while the service goes on writing): a header line per table, then its rows, values encoded
 by column type (dates as ISO 8601, bytes as base64, JSON as JSON). ``load_catalog`` creates
 the schema from Loupe's own models and inserts the rows in foreign-key order, then moves
@@ -24,6 +24,7 @@ from sqlalchemy import JSON, Boolean, Date, DateTime, Engine, Integer, MetaData,
 
 from connector.catalog import fulltext
 from connector.catalog.schema import Base
+from loupe_stats.store import LensEventRow
 from loupe_tagging.vocabulary_store import VocabularyRow
 from search_service.key_store import ApiKeyRow
 from training_worker.jobs.store import JobRow
@@ -33,7 +34,8 @@ BATCH = 1000
 
 def app_metadata() -> list[MetaData]:
     """The schemas of everything Loupe keeps in the catalog database."""
-    return [Base.metadata, JobRow.metadata, VocabularyRow.metadata, ApiKeyRow.metadata]
+    return [Base.metadata, JobRow.metadata, VocabularyRow.metadata, ApiKeyRow.metadata,
+            LensEventRow.metadata]  # the lens's statistics and batch receipts
 
 
 def _encode(value: Any) -> Any:

@@ -6,9 +6,9 @@ the phone draws anew every day. No address, user agent or anything else about th
 stored. Reports hide every group seen by fewer than ``k`` sessions (k-anonymity).
 """
 
-from .events import EVENT_TYPES, MAX_EVENTS, EventError, LensEvent, parse_batch
+from .events import EVENT_TYPES, MAX_EVENTS, EventError, LensBatch, LensEvent, parse_batch
 from .report import Report, aggregate
 from .store import LensStatsStore
 
-__all__ = ["EVENT_TYPES", "MAX_EVENTS", "EventError", "LensEvent", "LensStatsStore", "Report", "aggregate",
+__all__ = ["EVENT_TYPES", "MAX_EVENTS", "EventError", "LensBatch", "LensEvent", "LensStatsStore", "Report", "aggregate",
            "parse_batch"]

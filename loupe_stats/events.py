@@ -1,14 +1,16 @@
 """A batch of lens events, as a phone sends it, checked field by field.
 
-    {"session": "k3Jx...", "events": [
+    {"session": "k3Jx...", "batch": "9f1c...", "events": [
       {"type": "recognized", "item": "starry-night", "mode": "retrieval", "language": "en",
        "dwell_ms": 5400, "at": "2026-12-03T23:10:05+01:00"},
       {"type": "card", "item": "starry-night", "language": "en", "dwell_ms": 31000, "at": "..."}]}
 
 ``recognized``: an item was recognised and stayed in view ``dwell_ms``; ``card``: its card was
 open ``dwell_ms``. ``at`` carries the phone's UTC offset: the stored hour is the visitor's local
-hour, the stored time is UTC, cut to the minute. Every problem is an ``EventError`` naming the
-field (``events[2].item``), so that a client can see what it sent wrong.
+hour, the stored time is UTC, cut to the minute. ``batch`` (optional): the phone's random id of
+this batch, the same each time it sends these events again (a beacon whose answer it could not
+see, a response lost on the way): the store keeps each (guide, batch) once. Every problem is an
+``EventError`` naming the field (``events[2].item``), so that a client can see what it sent wrong.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any, Collection
+from typing import Any, Collection, Iterator
 
 EVENT_TYPES = ("recognized", "card")
 MODES = ("retrieval", "classify", "detect")
@@ -28,6 +30,7 @@ SESSION = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 ITEM = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,200}$")
 LANGUAGE = re.compile(r"^(none|[a-z]{2,3}(-[A-Za-z0-9]{1,8}){0,3})$")
 GUIDE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+BATCH_FIELDS = ("session", "batch", "events")
 FIELDS = {"type", "item", "mode", "language", "dwell_ms", "at"}
 
 
@@ -54,22 +57,41 @@ class LensEvent:
     local_hour: int
 
 
+@dataclass(frozen=True)
+class LensBatch:
+    """A phone's batch: its events (iterating gives them) and its random id, if it sent one."""
+
+    guide: str
+    id: str | None
+    events: tuple[LensEvent, ...]
+
+    def __iter__(self) -> Iterator[LensEvent]:
+        return iter(self.events)
+
+    def __len__(self) -> int:
+        return len(self.events)
+
+
 def parse_batch(guide: str, body: Any, *, now: datetime | None = None,
-                known_items: Collection[str] | None = None) -> list[LensEvent]:
-    """The events of ``body``; EventError for the first problem (nothing of a bad batch is kept).
+                known_items: Collection[str] | None = None) -> LensBatch:
+    """The batch ``body``; EventError for the first problem (nothing of a bad batch is kept).
     ``known_items``: the guide's item ids, when known (an unknown item is refused)."""
     if not GUIDE.match(guide or ""):
         raise EventError(f"guide {guide!r} is not a guide id ([a-z0-9][a-z0-9-]{{0,62}})", "guide")
     if not isinstance(body, dict):
         raise EventError("the body must be a JSON object {\"session\": ..., \"events\": [...]}")
-    extra = set(body) - {"session", "events"}
+    extra = set(body) - set(BATCH_FIELDS)
     if extra:
-        raise EventError(f"unknown field(s) {', '.join(sorted(extra))}: a batch has only 'session' and 'events'",
-                         sorted(extra)[0])
+        raise EventError(f"unknown field(s) {', '.join(sorted(extra))}: a batch has only 'session', 'batch' "
+                         "and 'events'", sorted(extra)[0])
     session = body.get("session")
     if not isinstance(session, str) or not SESSION.match(session):
         raise EventError("'session' must be the phone's random id of the day: 16 to 64 letters, digits, '-' or '_'",
                          "session")
+    batch = body.get("batch")
+    if "batch" in body and (not isinstance(batch, str) or not SESSION.match(batch)):
+        raise EventError("'batch' (optional) must be the phone's random id of this batch: 16 to 64 letters, "
+                         "digits, '-' or '_'", "batch")
     events = body.get("events")
     if not isinstance(events, list) or not events:
         raise EventError("'events' must be a non-empty list", "events")
@@ -77,7 +99,8 @@ def parse_batch(guide: str, body: Any, *, now: datetime | None = None,
         raise EventError(f"a batch holds at most {MAX_EVENTS} events, this one {len(events)}: send smaller batches",
                          "events")
     now = now or datetime.now(timezone.utc)
-    return [_event(guide, session, e, f"events[{i}]", now, known_items) for i, e in enumerate(events)]
+    return LensBatch(guide, batch, tuple(_event(guide, session, e, f"events[{i}]", now, known_items)
+                                         for i, e in enumerate(events)))
 
 
 def _event(guide: str, session: str, raw: Any, where: str, now: datetime,

@@ -5,6 +5,14 @@
  * the phone's UTC offset). The session id is random, drawn on the phone and drawn anew every
  * day; nothing else about the phone is sent. Events wait in localStorage while offline and
  * go when the phone is back online; a batch the server refuses (400, unknown guide) is dropped.
+ *
+ * Delivery is at least once, storage exactly once: a batch gets a random id when it is first
+ * sent, kept in the queue with its entries, so that the same entries always go again together
+ * under the same id; the server stores each (guide, batch id) once and answers a batch sent
+ * again as a duplicate. Entries leave the queue only on an answer the page sees (2xx, or a 4xx
+ * refusal other than 429). When the page is hidden, sendBeacon hands the batches to the browser,
+ * which cannot show the answer (a 429, a 5xx): the entries stay, marked as beaconed, and the next
+ * flush (the next visit, the next interval, back online) sends them again by fetch.
  */
 
 const SESSION_KEY = 'loupe-lens-session';
@@ -40,22 +48,52 @@ export class Stats {
     this.notBefore = 0;
     this.sending = null;
     this.inFlight = new Set(); // ids of entries a request is carrying
+    this.beaconed = new Set(); // ids of the batches this page handed to sendBeacon
     this.timer = setInterval(() => this.flush(), intervalMs);
     window.addEventListener('online', () => this.flush());
     window.addEventListener('pagehide', () => this.beacon());
+    window.addEventListener('pageshow', (event) => { if (event.persisted) this.flush(); }); // back from the cache
+    this.flush(); // what an earlier visit left (unsent, or beaconed with no answer seen)
   }
 
-  /** Batches of the queue's entries not in flight: [{session, events, ids}], one session each. */
+  /** Batches of the queue's entries not in flight: [{batch, session, events, ids}], one session
+   * each; entries sent before keep their batch (its id), the others make new ones (batch null). */
   batches(queue) {
     const out = [];
+    const sent = new Map();
     for (const entry of queue.filter((e) => !this.inFlight.has(e.id))) {
+      if (entry.batch) {
+        if (!sent.has(entry.batch)) {
+          sent.set(entry.batch, { batch: entry.batch, session: entry.session, events: [], ids: [] });
+          out.push(sent.get(entry.batch));
+        }
+        sent.get(entry.batch).events.push(entry.event);
+        sent.get(entry.batch).ids.push(entry.id);
+        continue;
+      }
       const last = out[out.length - 1];
-      if (last && last.session === entry.session && last.events.length < BATCH) {
+      if (last && !last.batch && last.session === entry.session && last.events.length < BATCH) {
         last.events.push(entry.event);
         last.ids.push(entry.id);
-      } else out.push({ session: entry.session, events: [entry.event], ids: [entry.id] });
+      } else out.push({ batch: null, session: entry.session, events: [entry.event], ids: [entry.id] });
     }
     return out;
+  }
+
+  /** The id of ``batch``: drawn and kept with its entries in the queue the first time it is
+   * sent (``beaconed``: marked as handed to sendBeacon). */
+  claim(batch, { beaconed = false } = {}) {
+    if (batch.batch && !beaconed) return batch.batch;
+    const id = batch.batch || randomId();
+    const ids = new Set(batch.ids);
+    this.save(this.queue().map((e) => (ids.has(e.id) ? { ...e, batch: id, ...(beaconed ? { beaconed } : {}) } : e)));
+    batch.batch = id;
+    return id;
+  }
+
+  /** The body of ``batch`` as sent. */
+  static body(batch) {
+    return JSON.stringify({ session: batch.session, batch: batch.batch, events: batch.events });
   }
 
   /** Today's session id (a new random one each day). */
@@ -90,13 +128,17 @@ export class Stats {
     this.save(this.queue().filter((e) => !gone.has(e.id)));
   }
 
-  /** The page is going away: hand every batch to the browser (navigator.sendBeacon). */
+  /** The page is going away: hand every batch to the browser (navigator.sendBeacon). The
+   * answer is out of sight, so the entries stay, beaconed, until a fetch sends them again. */
   beacon() {
     if (!navigator.sendBeacon || navigator.onLine === false) return;
-    for (const { session, events, ids } of this.batches(this.queue())) {
-      const body = new Blob([JSON.stringify({ session, events })], { type: 'application/json' });
+    for (const batch of this.batches(this.queue())) {
+      if (batch.batch && this.beaconed.has(batch.batch)) continue; // once per page: a fetch says how it went
+      this.claim(batch);
+      const body = new Blob([Stats.body(batch)], { type: 'application/json' });
       if (!navigator.sendBeacon(this.endpoint, body)) break;
-      this.forget(ids);
+      this.claim(batch, { beaconed: true });
+      this.beaconed.add(batch.batch);
     }
   }
 
@@ -113,12 +155,13 @@ export class Stats {
       if (!queue.length || Date.now() < this.notBefore || navigator.onLine === false) return;
       const batch = this.batches(queue)[0];
       if (!batch) return;
+      this.claim(batch);
       let response;
       batch.ids.forEach((id) => this.inFlight.add(id));
       try {
         response = await fetch(this.endpoint, {
           method: 'POST', headers: { 'Content-Type': 'application/json' }, keepalive: true,
-          body: JSON.stringify({ session: batch.session, events: batch.events }),
+          body: Stats.body(batch),
         });
       } catch {
         return; // offline: later
@@ -134,7 +177,7 @@ export class Stats {
         const body = await response.json().catch(() => ({}));
         console.warn('lens statistics refused:', (body.error && body.error.message) || response.status);
       }
-      this.forget(batch.ids); // sent, or refused for good: dropped
+      this.forget(batch.ids); // stored (now or before: a duplicate), or refused for good: dropped
     }
   }
 }

@@ -16,6 +16,12 @@ const NETWORK_FIRST = /^[a-z0-9][a-z0-9-]{0,62}\/(current\.json)?$/;
 const NETWORK_TIMEOUT_MS = 4000;
 
 self.addEventListener('install', (event) => {
+  // The statistics (POST /api/lens/<guide>/events) go straight to the network, without this
+  // worker: Chromium drops a beacon routed through it now and then as its page goes.
+  if (event.addRoutes) {
+    event.addRoutes({ condition: { urlPattern: new URLPattern({ pathname: '/api/*' }) }, source: 'network' })
+      .catch((error) => console.warn('lens: no static route for the statistics:', error));
+  }
   event.waitUntil((async () => {
     const cache = await caches.open(APP_CACHE);
     // One by one: a file missing from this build (no recognizer yet) must not stop the rest.

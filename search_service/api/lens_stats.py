@@ -1,7 +1,8 @@
 """The lens's anonymous statistics over HTTP.
 
     POST /api/lens/<guide>/events           a batch of events from a phone (known guides only,
-                                            ``lens_events_per_minute`` batches per client)
+                                            ``lens_events_per_minute`` batches per client; a
+                                            batch id seen before: 200, a duplicate, stored once)
     GET  /api/lens/<guide>/stats[.csv]      the report, k-anonymous (``lens_stats_k``; key required)
 
 What an event holds and how it is checked: ``loupe_stats.events``; the report and its plots:
@@ -60,8 +61,10 @@ def lens_events(guide: str) -> Response:
         raise ApiError(415, "unsupported_media_type", "send the events as JSON (Content-Type: application/json)")
     bundle = guide_bundle(guide, version)
     items = set(item_labels(bundle)) if bundle else None
-    events = parse_batch(guide, request.get_json(silent=True), known_items=items)  # EventError: 400
-    return json_response({"stored": stats_store().add(events)}, 202)
+    batch = parse_batch(guide, request.get_json(silent=True), known_items=items)  # EventError: 400
+    stored = stats_store().add(batch)
+    duplicate = batch.id is not None and stored == 0  # sent again (a beacon, a lost answer): stored before
+    return json_response({"stored": stored, "duplicate": duplicate}, 200 if duplicate else 202)
 
 
 def _day(name: str) -> date | None:
@@ -133,7 +136,14 @@ OPENAPI_COMPONENTS = {"schemas": {
                    "properties": {
                        "session": {"type": "string", "pattern": "^[A-Za-z0-9_-]{16,64}$",
                                    "description": "Random, drawn by the phone, new every day."},
+                       "batch": {"type": "string", "pattern": "^[A-Za-z0-9_-]{16,64}$",
+                                 "description": "Optional: random, drawn by the phone for this batch and sent "
+                                                "again with the same events when it could not see the answer; "
+                                                "the batch is stored at most once per guide."},
                        "events": {"type": "array", "minItems": 1, "maxItems": 200, "items": _EVENT}}},
+    "LensEventsStored": {"type": "object", "required": ["stored", "duplicate"], "properties": {
+        "stored": {"type": "integer", "description": "Events stored from this request."},
+        "duplicate": {"type": "boolean", "description": "The batch (`batch` id) was stored before."}}},
     "LensStatsRow": _ROW,
     "LensStats": {"type": "object", "properties": {
         "guide": {"type": "string"}, "k": {"type": "integer"},
@@ -151,12 +161,16 @@ OPENAPI_PATHS: dict[str, Any] = {
         "tags": ["lens"], "summary": "Anonymous statistics from a visitor's phone, in batches",
         "description": "Accepted for known guides only, at most `lens_events_per_minute` batches a minute per "
                        "client. Nothing about the client (address, user agent) is stored. A bad event refuses the "
-                       "whole batch (400 `invalid_event`, `field` names it: `events[2].item`).",
+                       "whole batch (400 `invalid_event`, `field` names it: `events[2].item`). A batch sent again "
+                       "under a `batch` id already stored is not stored again: 200, `duplicate` true, `stored` 0.",
         "parameters": [GUIDE_PARAMETER],
         "requestBody": {"required": True, "content": {"application/json": {
             "schema": {"$ref": "#/components/schemas/LensEvents"}}}},
         "responses": {"202": {"description": "Stored.", "content": {"application/json": {"schema": {
-            "type": "object", "properties": {"stored": {"type": "integer"}}}}}},
+            "$ref": "#/components/schemas/LensEventsStored"}}}},
+            "200": {"description": "A duplicate: this guide's batch with this `batch` id was stored before; nothing "
+                                   "more is (`stored` 0, `duplicate` true).",
+                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/LensEventsStored"}}}},
             "400": {"$ref": "#/components/responses/BadRequest"}, "404": UNKNOWN_GUIDE_RESPONSE,
             "415": {"description": "Not JSON."},
             "429": {"description": "Too many batches from this client (`rate_limited`); see Retry-After.",

@@ -5,7 +5,10 @@ curators' dashboard. The recognizer is tests/lens/app_fixtures.py's RECOGNIZER."
 
 from __future__ import annotations
 
+import io
 import json
+import re
+import threading
 import urllib.request
 from datetime import datetime, timezone
 from pathlib import Path
@@ -141,31 +144,112 @@ def test_a_slow_second_look_takes_at_most_a_quarter_of_the_time(camera_browser, 
     page.context.close()
 
 
-def test_what_is_queued_goes_by_beacon_when_the_page_is_left(camera_browser, lens_dist, tmp_path,  # noqa: F811
-                                                             problems):
-    """A visitor leaves before the next batch: the page hidden (or pagehide) hands the queue to
-    navigator.sendBeacon, the server stores it, and the queue is empty on the next visit. (A
-    server of its own: the other tests' batches count against the per-client limit.)"""
-    server = start_server(tmp_path / "var", lens_dist)
-    browser = camera_browser("unknown-beacon", visitor_frames(UNKNOWN_ARTWORK))
+class EventsGate:
+    """In front of the search service: logs each batch posted to the guide's events endpoint
+    (its id, the status sent back) and answers the next ones as ``plan`` says: "refused" a 429
+    without storing (the per-client limit), "stored" stored and then a 429 all the same (an
+    answer the phone never sees)."""
+
+    def __init__(self, server) -> None:  # noqa: ANN001 - LensServer
+        self.app, self.path = server.app.wsgi_app, f"/api/lens/{GUIDE}/events"
+        self.plan: list[str] = []
+        self.log: list[tuple[str | None, int]] = []
+        self.logged = threading.Condition()
+        server.app.wsgi_app = self
+
+    def wait(self, count: int, timeout: float = 60) -> None:
+        """Until ``count`` batches came (a loaded machine may take its time to send a beacon)."""
+        with self.logged:
+            assert self.logged.wait_for(lambda: len(self.log) >= count, timeout), f"no batch came: {self.log}"
+
+    def _logged(self, entry: tuple[str | None, int]) -> None:
+        with self.logged:
+            self.log.append(entry)
+            self.logged.notify_all()
+
+    def __call__(self, environ, start_response):  # noqa: ANN001, ANN204
+        if environ["REQUEST_METHOD"] != "POST" or environ["PATH_INFO"] != self.path:
+            return self.app(environ, start_response)
+        raw = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+        environ["wsgi.input"] = io.BytesIO(raw)
+        batch = json.loads(raw).get("batch")
+        action = self.plan.pop(0) if self.plan else None
+        statuses: list[str] = []
+
+        def answer(status, headers, exc_info=None):  # noqa: ANN001, ANN202
+            statuses.append(status)
+            return None if action else start_response(status, headers, exc_info)
+
+        result = [] if action == "refused" else self.app(environ, answer)
+        if action:
+            b"".join(result)
+            self._logged((batch, 429))
+            start_response("429 Too Many Requests", [("Content-Type", "application/json"), ("Retry-After", "1")])
+            return [b'{"error": {"code": "rate_limited", "message": "too many statistics batches"}}']
+        self._logged((batch, int(statuses[0].split()[0])))
+        return result
+
+
+def leave_and_come_back(browser, server, gate: EventsGate, problems: list[str], dwell_ms: int):  # noqa: ANN001, ANN201
+    """A visitor's queued event (``dwell_ms`` marks it), the page left (beacon), the lens opened
+    again; the stored events so marked while away and after the next visit emptied the queue."""
     url = f"{server.url}/lens/{GUIDE}/"
     page = open_lens(browser, url, problems)
     page.wait_for_function("() => Number(document.documentElement.dataset.frames || 0) >= 3")
     key = f"loupe-lens-events:{GUIDE}"
-    page.evaluate("""(key) => localStorage.setItem(key, JSON.stringify([{ id: 'beacon-1', session: 'a'.repeat(32),
-        event: { type: 'card', item: 'leonardo-annunciation', language: 'en', dwell_ms: 4321,
-                 at: new Date().toISOString().slice(0, 19) + '+00:00' } }]))""", key)
-    page.goto("about:blank")  # pagehide
-    for _ in range(100):
-        beacons = [e for e in server.events() if e[5] == 4321]
-        if beacons:
-            break
-        page.wait_for_timeout(100)
-    assert [(e[0], e[1], e[2]) for e in beacons] == [("a" * 32, "card", ARTWORK)], server.events()
-    page.goto(url)
-    assert page.evaluate("(key) => JSON.parse(localStorage.getItem(key) || '[]')", key) == []
+    page.evaluate("""([key, dwell]) => localStorage.setItem(key, JSON.stringify([{ id: 'beacon-1',
+        session: 'a'.repeat(32), event: { type: 'card', item: 'leonardo-annunciation', language: 'en',
+        dwell_ms: dwell, at: new Date().toISOString().slice(0, 19) + '+00:00' } }]))""", [key, dwell_ms])
+    page.goto("about:blank")  # visibilitychange, pagehide: the beacon
+    gate.wait(1)
+    page.wait_for_timeout(300)  # a second beacon, were there one, would be in by now
+    away = [e for e in server.events() if e[5] == dwell_ms]
+    page.goto(url)  # the next visit sends again what no answer seen removed
+    page.wait_for_function("(key) => localStorage.getItem(key) === '[]'", key, timeout=60_000)
+    back = [e for e in server.events() if e[5] == dwell_ms]
     page.context.close()
-    server.stop()
+    return away, back
+
+
+def test_what_is_queued_goes_by_beacon_when_the_page_is_left(camera_browser, lens_dist, tmp_path,  # noqa: F811
+                                                             problems):
+    """A visitor leaves before the next batch: the page hidden (or pagehide) hands the queue to
+    navigator.sendBeacon, the server stores it; the next visit sends it again (the beacon's
+    answer was out of sight), the server answers that it was a duplicate and the queue is empty.
+    (A server of its own: the other tests' batches count against the per-client limit.)"""
+    server = start_server(tmp_path / "var", lens_dist)
+    gate = EventsGate(server)
+    try:
+        away, back = leave_and_come_back(camera_browser("unknown-beacon", visitor_frames(UNKNOWN_ARTWORK)),
+                                         server, gate, problems, 4321)
+    finally:
+        server.stop()
+    assert [(e[0], e[1], e[2]) for e in away] == [("a" * 32, "card", ARTWORK)], server.events()
+    assert back == away
+    (beacon, beacon_status), (fetched, fetch_status) = gate.log  # one beacon, then one fetch
+    assert re.fullmatch("[0-9a-f]{32}", beacon) and fetched == beacon
+    assert (beacon_status, fetch_status) == (202, 200)  # stored, then a duplicate
+
+
+@pytest.mark.parametrize("beacon", ["refused", "stored"])
+def test_a_beacon_answered_429_is_sent_again_on_the_next_visit_and_stored_once(
+        camera_browser, lens_dist, tmp_path, problems, beacon):  # noqa: F811
+    """The server answers the beacon 429: refused (the rate limit), or stored and answered 429
+    all the same (the phone never sees the answer): the events are not lost, the next visit
+    sends them again under the same batch id, and they are stored exactly once."""
+    server = start_server(tmp_path / "var", lens_dist)
+    gate = EventsGate(server)
+    gate.plan = [beacon]
+    try:
+        away, back = leave_and_come_back(camera_browser("unknown-beacon", visitor_frames(UNKNOWN_ARTWORK)),
+                                         server, gate, problems, 4322)
+    finally:
+        server.stop()
+    assert len(away) == (1 if beacon == "stored" else 0), server.events()
+    assert [(e[0], e[1], e[2]) for e in back] == [("a" * 32, "card", ARTWORK)], server.events()
+    (first, first_status), (again, again_status) = gate.log
+    assert first_status == 429 and again == first
+    assert again_status == (200 if beacon == "stored" else 202)  # a duplicate, or stored now
 
 
 def test_the_lens_works_offline_on_a_second_visit(camera_browser, lens_dist, tmp_path, problems):  # noqa: F811

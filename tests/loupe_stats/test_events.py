@@ -27,12 +27,23 @@ def test_a_good_batch_keeps_the_local_hour_and_utc_time_to_the_minute():
         "default", SESSION, "recognized", "starry-night", "retrieval")
     assert first.at == datetime(2026, 12, 3, 22, 10) and first.local_hour == 23
     assert second.type == "card" and second.mode is None
+    assert events.id is None and len(events) == 2
+
+
+def test_a_batch_may_carry_the_phones_random_id_of_it():
+    batch = parse_batch("default", {"session": SESSION, "batch": "0f" * 16, "events": [event()]}, now=NOW)
+    assert (batch.guide, batch.id, [e.item for e in batch]) == ("default", "0f" * 16, ["starry-night"])
 
 
 @pytest.mark.parametrize("body,field", [
     ([], None),
     ({"session": SESSION, "events": [event()], "ip": "1.2.3.4"}, "ip"),
     ({"session": "short", "events": [event()]}, "session"),
+    ({"session": SESSION, "batch": "short", "events": [event()]}, "batch"),
+    ({"session": SESSION, "batch": "b" * 65, "events": [event()]}, "batch"),
+    ({"session": SESSION, "batch": "not a batch id!!", "events": [event()]}, "batch"),
+    ({"session": SESSION, "batch": 12345678901234567890, "events": [event()]}, "batch"),
+    ({"session": SESSION, "batch": None, "events": [event()]}, "batch"),
     ({"session": SESSION, "events": []}, "events"),
     ({"session": SESSION, "events": [event()] * (MAX_EVENTS + 1)}, "events"),
     ({"session": SESSION, "events": [event(), "x"]}, "events[1]"),

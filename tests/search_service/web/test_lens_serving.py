@@ -146,7 +146,7 @@ def events(*items: str, session: str = "s" * 20, **changes) -> dict:
 def test_events_are_stored_for_known_guides_and_bad_ones_refused(client):
     url = "/api/lens/masters/events"
     stored = client.post(url, json=events("starry-night", "starry-night__moon"))
-    assert stored.status_code == 202 and stored.get_json() == {"stored": 2}
+    assert stored.status_code == 202 and stored.get_json() == {"stored": 2, "duplicate": False}  # no "batch"
     unknown_item = client.post(url, json=events("mona-lisa"))
     assert unknown_item.status_code == 400
     assert unknown_item.get_json()["error"] == {
@@ -155,6 +155,21 @@ def test_events_are_stored_for_known_guides_and_bad_ones_refused(client):
     assert client.post(url, data="type=card", content_type="application/x-www-form-urlencoded").status_code == 415
     assert client.post("/api/lens/half-built/events", json=events("x")).get_json()["error"]["code"] == "unknown_guide"
     assert client.get(url).status_code == 405
+
+
+def test_a_batch_sent_again_is_answered_as_a_duplicate_and_stored_once(client, lens_app):
+    from search_service.api.lens_stats import stats_store
+
+    url = "/api/lens/masters/events"
+    batch = {**events("starry-night", "sunflowers"), "batch": "9f" * 16}
+    first = client.post(url, json=batch)
+    assert first.status_code == 202 and first.get_json() == {"stored": 2, "duplicate": False}
+    again = client.post(url, json=batch)  # a beacon whose answer the phone could not see, then its fetch
+    assert again.status_code == 200 and again.get_json() == {"stored": 0, "duplicate": True}
+    with lens_app.app_context():
+        assert [r[2] for r in stats_store().rows("masters")] == ["starry-night", "sunflowers"]
+    bad = client.post(url, json={**batch, "batch": "not a batch id"})
+    assert bad.status_code == 400 and bad.get_json()["error"]["field"] == "batch"
 
 
 def test_events_are_rate_limited_per_client(client):
@@ -198,3 +213,7 @@ def test_the_routes_are_in_the_openapi_description(client):
                  "/lens/{guide}/current.json", "/lens/{guide}/v{version}/{subpath}", "/lens/{guide}/qr"):
         assert path in paths
     assert paths["/api/lens/{guide}/events"]["post"]["requestBody"]
+    answers = paths["/api/lens/{guide}/events"]["post"]["responses"]
+    assert {"200", "202"} <= set(answers)
+    schemas = client.get("/openapi.json").get_json()["components"]["schemas"]
+    assert "batch" in schemas["LensEvents"]["properties"] and "duplicate" in schemas["LensEventsStored"]["properties"]
