@@ -30,14 +30,10 @@ from urllib.parse import quote
 
 import numpy as np
 
-from connector.catalog import Catalog
 from connector.catalog.keys import uri_key
-from connector.harvest import Harvester
-from connector.static_publish import publish_folder
-from loupe.commands._jobs import run_here
+from loupe.bench.demo_data import indexed_demo
 from loupe_core.settings import Settings
 
-DEMO_FOLDER = Path(__file__).resolve().parents[2] / "demo" / "collection"
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 WORDS = ("angel", "lily", "portrait", "ship", "night sky", "flowers", "a horse", "the sea", "hands", "gold")
 WARMUP_S = 3.0
@@ -76,26 +72,12 @@ def run(settings: Settings, *, workers: int, clients: int, seconds: float, postg
 
 
 def _indexed_demo(settings: Settings, port: int) -> dict[str, list[str]]:
-    settings.ensure_dirs()
-    published = publish_folder(DEMO_FOLDER, settings.published_dir, f"http://127.0.0.1:{port}/published/demo",
-                               name="demo", metadata_csv=DEMO_FOLDER / "metadata.csv",
-                               regions_file=DEMO_FOLDER / "regions.csv")
-    catalog = Catalog.open(settings)
     try:
-        source = catalog.add_source(published.collection_url, kind="static", allow_private=True,
-                                    local_path=str(published.root.resolve()), name="demo")
-        with Harvester(settings, catalog, progress=False) as harvester:
-            harvester.harvest(source)
-        manifests = [m.uri for m in catalog.iter_manifests(source.id)]
-    finally:
-        catalog.close()
-    run_here(settings, "index", {"source": str(source.id), "model": settings.model, "activate": True},
-             progress=False, desc="indexing")
-    base = published.collection_url.rsplit("/", 1)[0]
-    canvases = [m.replace("/manifests/", "/canvas/").removesuffix(".json") for m in manifests]
-    if not manifests:
-        raise BenchError(f"nothing was harvested from {published.collection_url}")
-    return {"manifests": manifests, "canvases": canvases, "base": [base]}
+        demo = indexed_demo(settings, port, settings.model, activate=True)
+    except RuntimeError as e:
+        raise BenchError(str(e)) from None
+    canvases = [m.replace("/manifests/", "/canvas/").removesuffix(".json") for m in demo.manifests]
+    return {"manifests": demo.manifests, "canvases": canvases, "base": [demo.base]}
 
 
 def _plans(targets: dict[str, list[str]]) -> dict[str, list[Request]]:

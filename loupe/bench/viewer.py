@@ -25,15 +25,11 @@ from urllib.parse import quote
 import numpy as np
 from werkzeug.serving import make_server
 
-from connector.catalog import Catalog
-from connector.harvest import Harvester
-from connector.static_publish import publish_folder
-from loupe.commands._jobs import run_here
+from loupe.bench.demo_data import indexed_demo
 from loupe_core.settings import Settings
 from search_service.app import create_app
 from search_service.services import Services
 
-DEMO_FOLDER = Path(__file__).resolve().parents[2] / "demo" / "collection"
 BUNDLE = Path(__file__).resolve().parents[2] / "viewer_plugin" / "dist" / "loupe-mirador.js"
 SLUG = "leonardo-annunciation"
 MODEL = "loupe-tiny"
@@ -85,21 +81,11 @@ def run(settings: Settings, searches: int = 20, progress: bool = True) -> dict[s
 
 
 def _indexed_demo(settings: Settings, port: int, progress: bool) -> tuple[str, str]:
-    settings.ensure_dirs()
-    published = publish_folder(DEMO_FOLDER, settings.published_dir, f"http://127.0.0.1:{port}/published/demo",
-                               name="demo", metadata_csv=DEMO_FOLDER / "metadata.csv",
-                               regions_file=DEMO_FOLDER / "regions.csv")
-    catalog = Catalog.open(settings)
     try:
-        source = catalog.add_source(published.collection_url, kind="static", allow_private=True,
-                                    local_path=str(published.root.resolve()), name="demo")
-        with Harvester(settings, catalog, progress=False) as harvester:
-            harvester.harvest(source)
-    finally:
-        catalog.close()
-    run_here(settings, "index", {"source": str(source.id), "model": MODEL}, progress=progress, desc="indexing")
-    base = published.collection_url.rsplit("/", 1)[0]
-    return f"{base}/manifests/{SLUG}.json", f"{base}/canvas/{SLUG}"
+        demo = indexed_demo(settings, port, MODEL, progress=progress)
+    except RuntimeError as e:
+        raise BenchError(str(e)) from None
+    return f"{demo.base}/manifests/{SLUG}.json", f"{demo.base}/canvas/{SLUG}"
 
 
 class _Serving:
