@@ -9,7 +9,6 @@ tests serve a private copy of the build in which ``RECOGNIZER`` replaces dist/re
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import threading
@@ -20,8 +19,8 @@ from typing import Callable, Iterator
 import pytest
 
 from tests.lens.bundles import write_guide, write_y4m
-from tests.search_service.web.conftest import CHROMIUM_FLAGS, wait_under_csp
-from tests.support.deps import need
+from tests.search_service.web.conftest import wait_under_csp
+from tests.support.chromium import launch, playwright
 
 LENS = Path(__file__).resolve().parents[2] / "lens"
 HERE = Path(__file__).resolve().parent
@@ -109,19 +108,15 @@ def lens_server(lens_dist, tmp_path_factory) -> Iterator[LensServer]:  # noqa: A
 
 def launch_chromium(playwright, video: Path | None = None, camera: bool = True):  # noqa: ANN001, ANN201
     """Debian's Chromium; with ``video`` (.y4m) as the camera; ``camera=False``: no camera at all."""
-    executable = os.environ.get("LOUPE_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
-    if not executable:
-        pytest.skip("no Chromium found (apt-get install chromium, or set LOUPE_CHROMIUM)")
-    args = [*CHROMIUM_FLAGS, *(CAMERA_FLAGS if camera else [])]
+    args = list(CAMERA_FLAGS if camera else [])
     if video is not None:
         args.append(f"--use-file-for-fake-video-capture={video}")
-    return playwright.chromium.launch(executable_path=executable, args=args, timeout=30_000)
+    return launch(playwright, args)
 
 
 @pytest.fixture(scope="module")
 def playwright_session() -> Iterator:
-    sync_api = need("playwright.sync_api", reason="pip install playwright (the test extra)")
-    with sync_api.sync_playwright() as p:
+    with playwright() as p:
         yield p
 
 

@@ -22,6 +22,7 @@ from PIL import Image
 
 from loupe.cli import cli
 from tests.conftest import PROJECT_ROOT, SHARED_DATA
+from tests.support.chromium import launch, playwright
 from tests.support.deps import need
 
 pytestmark = [pytest.mark.slow, pytest.mark.shared_data]
@@ -34,8 +35,6 @@ SCRIPTS = {"tf.min.js": NODE / "@tensorflow/tfjs/dist/tf.min.js",
            "tf-backend-wasm.min.js": NODE / "@tensorflow/tfjs-backend-wasm/dist/tf-backend-wasm.min.js",
            "opencv.js": NODE / "@techstark/opencv-js/dist/opencv.js"}
 WASM = NODE / "@tensorflow/tfjs-backend-wasm/dist"
-CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"]
 
 
 def loupe(data_dir: Path, *args: str) -> str:
@@ -271,20 +270,16 @@ def test_detect_mode_with_a_trained_detector(detected, photos) -> None:
 @pytest.fixture(scope="module")
 def playwright_instance():
     """One Playwright for the module (the sync API runs one at a time)."""
-    sync_api = need("playwright.sync_api", reason="pip install playwright (the test extra)")
-    with sync_api.sync_playwright() as p:
+    with playwright() as p:
         yield p
 
 
 @pytest.fixture(scope="module")
 def chromium(playwright_instance):  # noqa: ANN001
-    executable = os.environ.get("LOUPE_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
-    if not executable:
-        pytest.skip("no Chromium found (apt-get install chromium, or set LOUPE_CHROMIUM)")
     missing = [str(p) for p in SCRIPTS.values() if not p.is_file()]
     if missing:
         pytest.skip(f"{', '.join(missing)} absent (npm ci in lens/)")
-    browser = playwright_instance.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS, timeout=30_000)
+    browser = launch(playwright_instance)
     yield browser
     browser.close()
 

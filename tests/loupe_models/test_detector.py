@@ -12,7 +12,8 @@ import warnings
 import numpy as np
 import pytest
 
-from tests.loupe_models.test_efficientnet_lite_keras import CHROMIUM_FLAGS, TFJS
+from tests.loupe_models.test_efficientnet_lite_keras import TFJS
+from tests.support.chromium import chromium as launched_chromium
 from tests.support.deps import need
 
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
@@ -111,18 +112,8 @@ def test_export_is_a_small_uint8_graph_model_with_its_decoding(exported, trained
 
 @pytest.fixture(scope="module")
 def chromium():
-    import shutil
-
-    sync_api = need("playwright.sync_api", reason="pip install playwright (the test extra)")
-    executable = os.environ.get("LOUPE_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
-    if not executable:
-        pytest.skip("no Chromium found (apt-get install chromium, or set LOUPE_CHROMIUM)")
-    if not TFJS.is_file():
-        pytest.skip(f"{TFJS} is absent (npm install in lens/)")
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS, timeout=30_000)
+    with launched_chromium(TFJS) as browser:
         yield browser
-        browser.close()
 
 
 def browser_detections(browser, folder, pixels: np.ndarray, low: float) -> tuple[np.ndarray, list[dict]]:  # noqa: ANN001

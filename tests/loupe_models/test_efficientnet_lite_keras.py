@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import warnings
 from pathlib import Path
 
@@ -15,6 +14,7 @@ import pytest
 from PIL import Image
 
 from tests.conftest import PROJECT_ROOT
+from tests.support.chromium import chromium as launched_chromium
 from tests.support.deps import need
 
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
@@ -30,8 +30,6 @@ from loupe_models.efficientnet_lite import keras_model  # noqa: E402
 from loupe_models.efficientnet_lite.tfjs import browser_model, export_graph_model  # noqa: E402
 
 TFJS = PROJECT_ROOT / "lens" / "node_modules" / "@tensorflow" / "tfjs" / "dist" / "tf.min.js"
-CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"]
 # Ops of the exported graph: all standard, run by every TensorFlow.js backend.
 STANDARD_OPS = {"AddV2", "Const", "FusedDepthwiseConv2dNative", "Identity", "Maximum", "Mean", "Mul", "Pad",
                 "Placeholder", "Pow", "Rsqrt", "Square", "Sum", "_FusedConv2D"}
@@ -90,16 +88,8 @@ def test_export_is_a_small_graph_model_of_standard_ops(exported) -> None:
 
 @pytest.fixture(scope="module")
 def chromium():
-    sync_api = need("playwright.sync_api", reason="pip install playwright (the test extra)")
-    executable = os.environ.get("LOUPE_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
-    if not executable:
-        pytest.skip("no Chromium found (apt-get install chromium, or set LOUPE_CHROMIUM)")
-    if not TFJS.is_file():
-        pytest.skip(f"{TFJS} is absent (npm install in lens/)")
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS, timeout=30_000)
+    with launched_chromium(TFJS) as browser:
         yield browser
-        browser.close()
 
 
 def run_in_browser(browser, folder: Path, pixels: np.ndarray) -> np.ndarray:

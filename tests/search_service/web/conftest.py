@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import threading
 import time
 from dataclasses import dataclass
@@ -21,11 +20,9 @@ from typing import Iterator
 
 import pytest
 
-from tests.support.deps import need
+from tests.support.chromium import chromium
 
 WAIT_TIMEOUT_MS = 15_000
-CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"]
 DEMO_LABELS = ["Annunciation", "sunflowers", "horse", "portrait", "skull"]
 
 
@@ -89,14 +86,8 @@ def wait_under_csp(page) -> None:  # noqa: ANN001
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory) -> Iterator:  # noqa: ANN001
-    sync_api = need("playwright.sync_api", reason="pip install playwright (the test extra)")
-    executable = os.environ.get("LOUPE_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
-    if not executable:
-        pytest.skip("no Chromium found (apt-get install chromium, or set LOUPE_CHROMIUM)")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS, timeout=30_000)
+    with chromium() as b:
         yield b
-        b.close()
 
 
 @pytest.fixture
