@@ -358,7 +358,7 @@ export async function createRecognizer(baseUrl, bundle, options = {}) {
       let inliers = 0;
       for (let k = 0; k < inlierMask.rows; k++) inliers += inlierMask.data[k] ? 1 : 0;
       const toFrame = invert3(Array.from(h.data64F));
-      if (toFrame) {
+      if (toFrame && toFrame.every(Number.isFinite) && Math.abs(toFrame[8]) >= 1e-12) {  // else degenerate
         const s = 1 / frame.scale;  // undo the grey frame's resize
         const m = [toFrame[0] * s, toFrame[1] * s, toFrame[2] * s, toFrame[3] * s, toFrame[4] * s, toFrame[5] * s,
           toFrame[6], toFrame[7], toFrame[8]];

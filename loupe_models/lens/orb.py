@@ -115,4 +115,6 @@ def verify(frame_xy: np.ndarray, frame_desc: np.ndarray, ref: np.ndarray, ratio:
         return Match(0, None)
     # From reference pixels to the frame's own pixels (undo the grey frame's resize).
     to_frame = np.diag([1 / frame_scale, 1 / frame_scale, 1.0]) @ to_frame
+    if not np.isfinite(to_frame).all() or abs(to_frame[2, 2]) < 1e-12:
+        return Match(0, None)  # degenerate: the reference's origin maps to infinity
     return Match(inliers, to_frame / to_frame[2, 2])
