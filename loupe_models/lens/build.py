@@ -70,8 +70,8 @@ class BuildSettings:
     min_inliers_floor: int = 10
     detail_margin: float = 0.15  # a detail is named when the frame's centre is this far inside it
     fallback_shortlist: int = 36  # artworks the fallback verifies (0: no fallback)
-    clahe_clip_limit: float = 2.0
     fallback_median: int = 3  # median filter (kernel size) on the fallback's grey before CLAHE; 0: none
+    clahe_clip_limit: float = 2.0
     clahe_tiles: int = 8
     seed: int = 0
     processes: int = 1
