@@ -95,8 +95,9 @@ class Settings:
     hf_cache_dir: str = ""
     # May missing weights be downloaded from the Hugging Face hub? (HF_HUB_OFFLINE=1 also says no.)
     model_download: bool = True
-    # Arithmetic of the model: fp32, bf16, or auto (bf16 where the processor has it natively:
-    # AVX512-BF16, AMX, CUDA; fp32 elsewhere). bf16 embeddings keep cosine >= 0.999 with fp32.
+    # Arithmetic of the model and of a fine-tuning run's frozen features: fp32, bf16, or auto
+    # (bf16 where the processor has it natively: AVX512-BF16, AMX, CUDA; fp32 elsewhere). bf16
+    # embeddings keep cosine >= 0.999 with fp32.
     model_precision: str = "auto"
     # cpu, cuda, or auto (cuda when available).
     model_device: str = "auto"

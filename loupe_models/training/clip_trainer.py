@@ -11,7 +11,7 @@ before them too (``cache_frozen``): that is where it gains over a plain training
 from __future__ import annotations
 
 import random
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
@@ -21,7 +21,7 @@ from PIL import Image
 from torch.nn import functional as F  # noqa: N812 - the usual name
 
 from loupe_core.settings import Settings
-from loupe_models.hardware import configure_torch
+from loupe_models.hardware import choose_precision, configure_torch, native_bf16
 from loupe_models.loading import create_open_clip_model, register_project_configs
 from loupe_models.registry import ModelSpec
 from loupe_models.weights import Weights
@@ -47,6 +47,12 @@ class TrainConfig:
     seed: int = 0
     cache_frozen: bool = True  # a frozen tower's features computed once, not at every step
     channels_last: bool = True  # a convolutional image tower in channels-last format (memory_format)
+    # The arithmetic of the frozen features computed once (``prepare``): fp32 | bf16 | auto (bf16
+    # where the CPU computes it natively, as the setting ``model_precision`` does for the index).
+    # Measured on 2 cores with AMX, MobileCLIP2-S0's text tower: 7.6 ms a caption in bf16, 26.8
+    # in fp32, features at cosine 0.99997 of fp32's. Training itself stays fp32 (bf16 autocast
+    # made its step no faster: the tower's depthwise convolutions and norms are memory-bound).
+    frozen_precision: str = "auto"
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -95,12 +101,16 @@ class ClipTrainer:
         self.module = module.float()
         self.preprocess = preprocess
         self.tokenizer = tokenizer
+        if config.frozen_precision not in ("fp32", "bf16", "auto"):
+            raise ValueError(f"frozen_precision must be fp32, bf16 or auto, not {config.frozen_precision!r}")
+        if config.frozen_precision == "auto":
+            config = replace(config, frozen_precision="bf16" if native_bf16("cpu") else "fp32")
         self.config = config
         visual = getattr(module, "visual", None)
         if config.channels_last and visual is not None:
             use_channels_last(visual)  # before the optimiser sees the parameters
         self.trainable = configure_trainable(module, freeze=config.freeze, train_last=config.train_last)
-        self.optimizer = adamw(module, config.learning_rate, config.weight_decay)
+        self.optimizer = adamw(module, config.learning_rate, config.weight_decay, fused=True)
         self.step_no = 0
         self.data: PairTensors | None = None
         self._cached: dict[str, torch.Tensor] = {}
@@ -111,6 +121,8 @@ class ClipTrainer:
         import open_clip
 
         configure_torch(settings)
+        if config.frozen_precision == "auto":
+            config = replace(config, frozen_precision=choose_precision(settings, "cpu"))
         parts = create_open_clip_model(spec, weights)
         register_project_configs()
         return cls(parts.module, parts.preprocess, open_clip.get_tokenizer(spec.architecture), config)
@@ -122,7 +134,7 @@ class ClipTrainer:
         self._split = None
         if not self.config.cache_frozen:
             return self.data
-        with torch.no_grad():
+        with torch.no_grad(), self._frozen_arithmetic():
             self.module.eval()
             if self.config.freeze == "text":
                 self._cached["text"] = _batched(self._encode_text_rows, self.data.tokens)
@@ -134,7 +146,12 @@ class ClipTrainer:
                 self._split = ImageSplit.of(self.module, self.config.train_last)
                 if self._split is not None:
                     self._cached["prefix"] = _batched(self._split.prefix, self.data.pixels)
+        self._cached = {k: v.float() for k, v in self._cached.items()}
         return self.data
+
+    def _frozen_arithmetic(self) -> torch.autocast:
+        bf16 = self.config.frozen_precision == "bf16"
+        return torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16)
 
     def steps_per_epoch(self) -> int:
         assert self.data is not None

@@ -91,6 +91,7 @@ def finetune_job(ctx: JobContext) -> dict[str, Any]:
                         "params": params.as_dict(), "pairs": len(data.pairs), "counts": data.counts,
                         "train": {"steps": total, "epoch_losses": extra["epoch_losses"],
                                   "seconds": round(extra["seconds"], 2),
+                                  "frozen_precision": trainer.config.frozen_precision,
                                   "trainable_parameters": trainer.trainable},
                         "evaluation": evaluation})
     shutil.rmtree(run_dir, ignore_errors=True)

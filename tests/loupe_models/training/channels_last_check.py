@@ -16,10 +16,24 @@ from loupe_models.training.memory_format import use_channels_last
 
 def conv_net(out_dim: int = 8) -> nn.Module:
     """A small FastViT-like tower whose stem has the shape that corrupts the heap in
-    channels-last (1x1, stride 2, 3 input channels)."""
-    return nn.Sequential(nn.Conv2d(3, 32, 1, stride=2), nn.BatchNorm2d(32), nn.GELU(),
+    channels-last (1x1, stride 2, 3 input channels), beside a 3x3 one and a dilated one."""
+    return nn.Sequential(Stem(), nn.BatchNorm2d(32), nn.GELU(),
                          nn.Conv2d(32, 32, 7, padding=3, groups=32), nn.BatchNorm2d(32), nn.Conv2d(32, 64, 1),
                          nn.GELU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(64, out_dim))
+
+
+class Stem(nn.Module):
+    """MobileOne's stem: a 3x3 and a 1x1 branch on the pixels, both strided, summed; and a
+    dilated branch, a kind left in NCHW."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.kxk = nn.Conv2d(3, 32, 3, stride=2, padding=1)
+        self.scale = nn.Conv2d(3, 32, 1, stride=2)
+        self.dilated = nn.Conv2d(3, 32, 3, stride=2, padding=2, dilation=2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.kxk(x) + self.scale(x) + self.dilated(x)
 
 
 def conv_tower() -> dict:
@@ -27,10 +41,15 @@ def conv_tower() -> dict:
     net = conv_net().train()
     ref = copy.deepcopy(net)
     changed = use_channels_last(net)
-    x = torch.randn(4, 3, 128, 128)
+    x = torch.randn(4, 3, 256, 256)  # the crash needs 128 pixels or more
+    stem = net[0]
     out = {"channels_last_convs": changed,
-           "pixel_conv_nchw": net[0].weight.is_contiguous(),
-           "depthwise_channels_last": net[3].weight.is_contiguous(memory_format=torch.channels_last)}
+           "pixel_convs_channels_last": all(c.weight.is_contiguous(memory_format=torch.channels_last)
+                                            for c in (stem.kxk, stem.scale)),
+           "strided_pointwise_unstrided": stem.scale.stride == (1, 1),
+           "dilated_nchw": stem.dilated.weight.is_contiguous(),
+           "depthwise_channels_last": net[3].weight.is_contiguous(memory_format=torch.channels_last),
+           "again_changes_nothing": use_channels_last(net) == changed}
     for m in (net, ref):
         m(x).square().sum().backward()
     out["grad_max_diff"] = max(float((a.grad - b.grad).abs().max()) for a, b in zip(net.parameters(), ref.parameters()))

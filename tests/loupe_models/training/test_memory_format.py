@@ -1,5 +1,6 @@
-"""Channels-last training: the pixel-reading convolution that crashes oneDNN's backward in
-channels-last stays NCHW; gradients and losses are those of NCHW. Run in a child process,
+"""Channels-last training: the pixel-reading strided 1x1 convolution that crashes oneDNN's
+backward in channels-last computes unstrided on every other pixel instead; gradients and
+losses are those of NCHW. Run in a child process,
 so that a crash (heap corruption) fails the test instead of killing pytest."""
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ def test_channels_last_trains_as_nchw_without_crashing() -> None:
                           env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, f"exit {done.returncode}\n{done.stderr[-3000:]}"
     out = json.loads(done.stdout.strip().splitlines()[-1])
-    assert out["channels_last_convs"] == 2 and out["pixel_conv_nchw"] and out["depthwise_channels_last"]
+    assert out["channels_last_convs"] == 4 and out["pixel_convs_channels_last"] and out["depthwise_channels_last"]
+    assert out["strided_pointwise_unstrided"] and out["dilated_nchw"] and out["again_changes_nothing"]
     assert out["grad_max_diff"] <= 1e-4 * max(1.0, out["grad_max"])
     cl, nchw = out["losses_channels_last"], out["losses_nchw"]
     assert len(cl) == len(nchw) == 4 and len(set(cl)) > 1  # it trains: the losses move
