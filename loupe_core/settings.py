@@ -151,6 +151,10 @@ class Settings:
     # Threads that run jobs: of `loupe worker` (its --threads default) and of the embedded
     # worker inside the server. Heavy jobs use every core already, so a few are enough.
     job_threads: int = 2
+    # Which jobs a `loupe worker` takes from the GPU queue (kinds that train on model_device:
+    # finetune, combiner): take (them and every other kind), only (nothing else: a GPU worker
+    # kept for training), leave (none: CPU workers beside a GPU worker, so training waits for it).
+    worker_gpu_jobs: str = "take"
     # A running job writes a heartbeat this often; one whose heartbeat is older than
     # job_stale_after_s belongs to a worker that died: it is marked interrupted and re-enqueued
     # (when a worker starts, and periodically while one runs). Indexing resumes where it stopped.

@@ -119,7 +119,8 @@ def test_loupe_services_run_the_project_image():
 
 
 def test_web_and_workers_share_settings():
-    base = {k: v for k, v in _env("worker").items() if k != "LOUPE_MODEL_DEVICE"}
+    own = ("LOUPE_MODEL_DEVICE", "LOUPE_WORKER_GPU_JOBS")  # the CPU worker's own: its device, its share of training
+    base = {k: v for k, v in _env("worker").items() if k not in own}
     for name in ("web", "worker-gpu", "scheduler"):
         env = _env(name)
         for key, value in base.items():
@@ -127,6 +128,9 @@ def test_web_and_workers_share_settings():
     assert _env("web")["LOUPE_HOST"] == "0.0.0.0", "the server must listen beyond the container"
     assert _env("worker")["LOUPE_MODEL_DEVICE"] == "cpu"
     assert _env("worker-gpu")["LOUPE_MODEL_DEVICE"] == "cuda"
+    # CPU workers take training jobs unless told to leave them to the GPU worker; the GPU worker takes them
+    assert _env("worker")["LOUPE_WORKER_GPU_JOBS"] == "${LOUPE_CPU_WORKER_GPU_JOBS:-take}"
+    assert "LOUPE_WORKER_GPU_JOBS" not in _env("worker-gpu")
 
 
 def test_catalog_url_points_at_the_postgres_service():

@@ -43,6 +43,11 @@ QUEUE_NAME = "loupe-jobs"
 # (`loupe worker --index-owner`) consumes. With a Qdrant server every worker takes them.
 INDEX_QUEUE_NAME = "loupe-index"
 INDEX_ACTOR_NAME = "run_index_job"
+# Jobs that train on the worker's model_device (JobKind.gpu), with a Redis broker: every
+# worker takes them unless told to leave them to GPU workers (worker_gpu_jobs).
+GPU_QUEUE_NAME = "loupe-gpu"
+GPU_ACTOR_NAME = "run_gpu_job"
+GPU_JOBS = ("take", "only", "leave")
 # Milliseconds a worker's consumer waits for a message before looking again (also how long
 # stopping a worker may take).
 WORKER_TIMEOUT_MS = 1_000
@@ -129,16 +134,21 @@ def make_broker(settings: Settings, *, registry: HandlerRegistry | None = None,
         broker = RedisBroker(url=settings.redis_url, middleware=middleware)
     actor = dramatiq.Actor(runner, broker=broker, actor_name=ACTOR_NAME, queue_name=QUEUE_NAME, priority=0,
                            options={"max_retries": 0})
-    index_actor = None
+    index_actor = gpu_actor = None
     if routes_index_jobs(settings, embedded):
         index_actor = dramatiq.Actor(runner, broker=broker, actor_name=INDEX_ACTOR_NAME, queue_name=INDEX_QUEUE_NAME,
                                      priority=0, options={"max_retries": 0})
+    if not embedded:
+        gpu_actor = dramatiq.Actor(runner, broker=broker, actor_name=GPU_ACTOR_NAME, queue_name=GPU_QUEUE_NAME,
+                                   priority=0, options={"max_retries": 0})
 
     def send(job_id: int, attempt: int) -> None:
         target = actor
-        kind = JOB_KINDS.get(runner.store.get(job_id).kind) if index_actor is not None else None
-        if kind is not None and kind.writes_index:
+        kind = JOB_KINDS.get(runner.store.get(job_id).kind) if gpu_actor is not None else None
+        if kind is not None and kind.writes_index and index_actor is not None:
             target = index_actor
+        elif kind is not None and kind.gpu:
+            target = gpu_actor
         target.send(job_id, attempt)
 
     runner.send = send
@@ -151,12 +161,16 @@ def routes_index_jobs(settings: Settings, embedded: bool | None = None) -> bool:
     return not embedded and not settings.qdrant_url
 
 
-def worker_queues(settings: Settings, index_owner: bool) -> set[str] | None:
-    """The queues a `loupe worker` consumes: the index owner only the index queue, the others
-    every queue but that one (None: every queue, when index jobs are not routed)."""
-    if not routes_index_jobs(settings):
-        return None
-    return {INDEX_QUEUE_NAME} if index_owner else {QUEUE_NAME}
+def worker_queues(settings: Settings, index_owner: bool, gpu_jobs: str | None = None) -> set[str]:
+    """The queues a `loupe worker` consumes: the index owner only the index queue; the others
+    the general queue and the GPU queue as ``gpu_jobs`` (default: the setting worker_gpu_jobs)
+    says: take both, only the GPU queue, or leave it."""
+    gpu_jobs = gpu_jobs or settings.worker_gpu_jobs
+    if gpu_jobs not in GPU_JOBS:
+        raise ValueError(f"worker_gpu_jobs must be one of {', '.join(GPU_JOBS)}, not {gpu_jobs!r}")
+    if index_owner and routes_index_jobs(settings):
+        return {INDEX_QUEUE_NAME}
+    return {"take": {QUEUE_NAME, GPU_QUEUE_NAME}, "only": {GPU_QUEUE_NAME}, "leave": {QUEUE_NAME}}[gpu_jobs]
 
 
 def job_runner(broker: dramatiq.Broker) -> JobRunner:

@@ -9,7 +9,17 @@ import click
 
 from loupe_core.settings import Settings
 from loupe_index import IndexLockedError, VectorIndex, VectorIndexError
-from training_worker.broker import broker_location, make_broker, start_worker, stop_worker, worker_queues
+from loupe_models.hardware import choose_device
+from training_worker.broker import (
+    GPU_JOBS,
+    GPU_QUEUE_NAME,
+    broker_location,
+    make_broker,
+    routes_index_jobs,
+    start_worker,
+    stop_worker,
+    worker_queues,
+)
 from training_worker.resources import JobResources
 
 EMBEDDED_REFUSAL = (
@@ -25,14 +35,18 @@ EMBEDDED_REFUSAL = (
 @click.option("--index-owner", is_flag=True,
               help="Own the local index (no qdrant_url) and run the jobs that write vectors (indexing); "
                    "run exactly one. Other workers then run every other kind.")
+@click.option("--gpu-jobs", type=click.Choice(GPU_JOBS), default=None,
+              help="Jobs that train on model_device (finetune, combiner): take them too, take only them (a GPU "
+                   "worker kept for training), or leave them to GPU workers (default: the worker_gpu_jobs setting).")
 @click.pass_obj
-def worker(settings: Settings, threads: int | None, index_owner: bool) -> None:
+def worker(settings: Settings, threads: int | None, index_owner: bool, gpu_jobs: str | None) -> None:
     """Run jobs (indexing, training) from the Redis queue until stopped (Ctrl-C or SIGTERM).
 
     With a local index (no qdrant_url) one process may open it: indexing jobs go to their own
     queue, run by the one `loupe worker --index-owner`, which keeps the index open; API
     processes read it (local_index_access = "reader"). With a Qdrant server every worker runs
-    every kind. On stop, running jobs stop after their current batch and go back on the
+    every kind. Training jobs (finetune, combiner) go to a GPU queue: beside a GPU worker, run
+    CPU workers with --gpu-jobs leave so that training waits for the GPU. On stop, running jobs stop after their current batch and go back on the
     queue; another worker continues them where they stopped. Jobs of a worker that died are
     taken over once their heartbeat is older than job_stale_after_s."""
     if not settings.redis_url:
@@ -54,12 +68,15 @@ def worker(settings: Settings, threads: int | None, index_owner: bool) -> None:
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-    queues = worker_queues(settings, index_owner)
+    queues = worker_queues(settings, index_owner, gpu_jobs)
     running = start_worker(broker, threads, queues=queues)
-    click.echo(f"worker: {threads} thread(s) on {broker_location(settings)}, "
-               f"queue(s) {', '.join(sorted(queues)) if queues else 'all'}"
-               f"{' (owns the local index)' if index_owner else ''}; Ctrl-C or SIGTERM stops", err=True)
-    if queues and not index_owner:
+    device = choose_device(settings)
+    click.echo(f"worker: {threads} thread(s) on {broker_location(settings)}, queue(s) {', '.join(sorted(queues))}"
+               f"{' (owns the local index)' if index_owner else ''}, models on {device}; Ctrl-C or SIGTERM stops",
+               err=True)
+    if GPU_QUEUE_NAME in queues and device == "cpu" and (gpu_jobs or settings.worker_gpu_jobs) == "only":
+        click.echo("worker: --gpu-jobs only, but there is no CUDA device here: training runs on the CPU", err=True)
+    if routes_index_jobs(settings) and not index_owner:
         click.echo("worker: indexing jobs (local index) are run by `loupe worker --index-owner`, not here: run "
                    "one such worker beside this one", err=True)
     try:

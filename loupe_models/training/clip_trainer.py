@@ -6,6 +6,11 @@ the branches). What it can do once it does once: images are preprocessed to tens
 single time, the features of a frozen tower are computed a single time and reused at every
 step, and when only the last stages of the image tower train, the output of the stages
 before them too (``cache_frozen``): that is where it gains over a plain training loop.
+
+It trains on the CPU or a CUDA device (the setting ``model_device``: a GPU worker for a large
+collection). Pixels and tokens stay in host memory and go to the device a batch at a time;
+the features computed once stay on the device; saved states are on the CPU, so a run stopped
+on one worker resumes on any other.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from PIL import Image
 from torch.nn import functional as F  # noqa: N812 - the usual name
 
 from loupe_core.settings import Settings
-from loupe_models.hardware import choose_precision, configure_torch, native_bf16
+from loupe_models.hardware import choose_device, choose_precision, configure_torch, native_bf16
 from loupe_models.loading import create_open_clip_model, register_project_configs
 from loupe_models.registry import ModelSpec
 from loupe_models.weights import Weights
@@ -97,18 +102,20 @@ def pairs_to_tensors(pairs: Sequence[Pair], preprocess: Callable, tokenizer: Cal
 
 
 class ClipTrainer:
-    def __init__(self, module: torch.nn.Module, preprocess: Callable, tokenizer: Callable, config: TrainConfig) -> None:
-        self.module = module.float()
+    def __init__(self, module: torch.nn.Module, preprocess: Callable, tokenizer: Callable, config: TrainConfig,
+                 device: str = "cpu") -> None:
+        self.device = torch.device(device)
+        self.module = module.float().to(self.device)
         self.preprocess = preprocess
         self.tokenizer = tokenizer
         if config.frozen_precision not in ("fp32", "bf16", "auto"):
             raise ValueError(f"frozen_precision must be fp32, bf16 or auto, not {config.frozen_precision!r}")
         if config.frozen_precision == "auto":
-            config = replace(config, frozen_precision="bf16" if native_bf16("cpu") else "fp32")
+            config = replace(config, frozen_precision="bf16" if native_bf16(self.device.type) else "fp32")
         self.config = config
         visual = getattr(module, "visual", None)
-        if config.channels_last and visual is not None:
-            use_channels_last(visual)  # before the optimiser sees the parameters
+        if config.channels_last and visual is not None and self.device.type == "cpu":
+            use_channels_last(visual)  # before the optimiser sees the parameters (oneDNN's case)
         self.trainable = configure_trainable(module, freeze=config.freeze, train_last=config.train_last)
         self.optimizer = adamw(module, config.learning_rate, config.weight_decay, fused=True)
         self.step_no = 0
@@ -121,11 +128,12 @@ class ClipTrainer:
         import open_clip
 
         configure_torch(settings)
+        device = choose_device(settings)
         if config.frozen_precision == "auto":
-            config = replace(config, frozen_precision=choose_precision(settings, "cpu"))
+            config = replace(config, frozen_precision=choose_precision(settings, device))
         parts = create_open_clip_model(spec, weights)
         register_project_configs()
-        return cls(parts.module, parts.preprocess, open_clip.get_tokenizer(spec.architecture), config)
+        return cls(parts.module, parts.preprocess, open_clip.get_tokenizer(spec.architecture), config, device)
 
     # --- data ------------------------------------------------------------------------------
     def prepare(self, pairs: Sequence[Pair]) -> PairTensors:
@@ -145,13 +153,14 @@ class ClipTrainer:
                 # computed once per image (the frozen prefix), not at every step.
                 self._split = ImageSplit.of(self.module, self.config.train_last)
                 if self._split is not None:
-                    self._cached["prefix"] = _batched(self._split.prefix, self.data.pixels)
+                    self._cached["prefix"] = _batched(
+                        lambda rows: self._split.prefix(rows.to(self.device)), self.data.pixels)
         self._cached = {k: v.float() for k, v in self._cached.items()}
         return self.data
 
     def _frozen_arithmetic(self) -> torch.autocast:
         bf16 = self.config.frozen_precision == "bf16"
-        return torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16)
+        return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=bf16)
 
     def steps_per_epoch(self) -> int:
         assert self.data is not None
@@ -194,20 +203,23 @@ class ClipTrainer:
         # Only distinct rows go through the towers; pairs then pick their row.
         u_img, img_idx = torch.unique(images, return_inverse=True)
         u_txt, txt_idx = torch.unique(texts, return_inverse=True)
+        on = self.device
         if "image" in self._cached:
-            img = self._cached["image"][u_img]
+            img = self._cached["image"][u_img.to(on)]
         elif "prefix" in self._cached and self._split is not None:
-            img = F.normalize(self._split.suffix(self._cached["prefix"][u_img]), dim=-1)
+            img = F.normalize(self._split.suffix(self._cached["prefix"][u_img.to(on)]), dim=-1)
         else:
             img = self._encode_image_rows(self.data.pixels[u_img])
-        txt = self._cached["text"][u_txt] if "text" in self._cached else self._encode_text_rows(self.data.tokens[u_txt])
-        return contrastive_loss(img[img_idx], txt[txt_idx], self.module.logit_scale.exp(), groups=texts)
+        txt = self._cached["text"][u_txt.to(on)] if "text" in self._cached else \
+            self._encode_text_rows(self.data.tokens[u_txt])
+        return contrastive_loss(img[img_idx.to(on)], txt[txt_idx.to(on)], self.module.logit_scale.exp(),
+                                groups=texts.to(on))
 
     def _encode_image_rows(self, pixels: torch.Tensor) -> torch.Tensor:
-        return F.normalize(self.module.encode_image(pixels), dim=-1)
+        return F.normalize(self.module.encode_image(pixels.to(self.device)), dim=-1)
 
     def _encode_text_rows(self, tokens: torch.Tensor) -> torch.Tensor:
-        return F.normalize(self.module.encode_text(tokens), dim=-1)
+        return F.normalize(self.module.encode_text(tokens.to(self.device)), dim=-1)
 
     # --- evaluation ------------------------------------------------------------------------
     @torch.no_grad()
@@ -215,14 +227,14 @@ class ClipTrainer:
         self.module.eval()
         rows = [self._encode_image_rows(torch.stack([self.preprocess(im) for im in images[i:i + batch_size]]))
                 for i in range(0, len(images), batch_size)]
-        return torch.cat(rows).numpy().astype(np.float32)
+        return torch.cat(rows).float().cpu().numpy()
 
     # --- state -----------------------------------------------------------------------------
     def save_state(self, path: Path, extra: dict[str, Any]) -> None:
         """Everything a stopped run needs to continue: weights, optimiser, step, ``extra``."""
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp")
-        torch.save({"model": self.module.state_dict(), "optimizer": self.optimizer.state_dict(),
+        torch.save({"model": _on_cpu(self.module.state_dict()), "optimizer": self.optimizer.state_dict(),
                     "step": self.step_no, "extra": extra}, tmp)
         tmp.replace(path)
 
@@ -237,8 +249,13 @@ class ClipTrainer:
         """An open_clip checkpoint (state dict) that ``open_clip.create_model(pretrained=path)`` loads."""
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp")
-        torch.save({"state_dict": self.module.state_dict()}, tmp)
+        torch.save({"state_dict": _on_cpu(self.module.state_dict())}, tmp)
         tmp.replace(path)
+
+
+def _on_cpu(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """A state dict any machine loads (a run stopped on a GPU worker may resume on another)."""
+    return {k: v.cpu() for k, v in state.items()}
 
 
 def _batched(encode: Callable[[torch.Tensor], torch.Tensor], rows: torch.Tensor) -> torch.Tensor:

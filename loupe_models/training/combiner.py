@@ -57,12 +57,14 @@ class CombinerConfig:
 
 
 class CombinerTrainer:
-    """Batches of triplet features (unit rows): ``reference``, ``text``, ``target`` (N, dim)."""
+    """Batches of triplet features (unit rows): ``reference``, ``text``, ``target`` (N, dim),
+    trained on ``device`` (the batches are moved there)."""
 
-    def __init__(self, dim: int, config: CombinerConfig) -> None:
+    def __init__(self, dim: int, config: CombinerConfig, device: str = "cpu") -> None:
         torch.manual_seed(config.seed)
         self.config = config
-        self.model = Combiner(dim, config.projection_dim, config.hidden_dim)
+        self.device = torch.device(device)
+        self.model = Combiner(dim, config.projection_dim, config.hidden_dim).to(self.device)
         self.optimizer = torch.optim.AdamW(self.model.parameters(), lr=config.learning_rate)
         self.step_no = 0
 
@@ -74,8 +76,9 @@ class CombinerTrainer:
 
     def step(self, reference: torch.Tensor, text: torch.Tensor, target: torch.Tensor) -> float:
         self.model.train()
-        logits = self.model(reference, text, target)
-        loss = F.cross_entropy(logits, torch.arange(len(logits)))
+        on = self.device
+        logits = self.model(reference.to(on), text.to(on), target.to(on))
+        loss = F.cross_entropy(logits, torch.arange(len(logits), device=on))
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         self.optimizer.step()
@@ -88,7 +91,7 @@ class CombinerTrainer:
     def save_state(self, path: Path, extra: dict[str, Any]) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp")
-        torch.save({"model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(),
+        torch.save({"model": {k: v.cpu() for k, v in self.model.state_dict().items()}, "optimizer": self.optimizer.state_dict(),
                     "step": self.step_no, "extra": extra}, tmp)
         tmp.replace(path)
 

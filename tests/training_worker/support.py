@@ -25,9 +25,10 @@ def wait_for(store: JobStore, job_id: int, states=FINISHED, timeout_s: float = 6
 
 
 @contextmanager
-def worker_running(broker: dramatiq.Broker, threads: int = 1) -> Iterator[dramatiq.Worker]:
-    """Real dramatiq worker threads on ``broker`` for the block."""
-    worker = start_worker(broker, threads, timeout_ms=100)  # quick to stop
+def worker_running(broker: dramatiq.Broker, threads: int = 1,
+                   queues: set[str] | None = None) -> Iterator[dramatiq.Worker]:
+    """Real dramatiq worker threads on ``broker`` (``queues``: only those) for the block."""
+    worker = start_worker(broker, threads, timeout_ms=100, queues=queues)  # quick to stop
     try:
         yield worker
     finally:

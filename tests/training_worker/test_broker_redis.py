@@ -12,7 +12,7 @@ from connector.catalog.schema import CanvasRow, ImageRow, ManifestRow
 from loupe_index import VectorIndex
 from tests.support.demo import DEMO_IMAGES, DEMO_REGIONS
 from tests.training_worker.support import age_heartbeat, expected_points, points_by_kind, wait_for, worker_running
-from training_worker.broker import job_queue, make_broker
+from training_worker.broker import GPU_QUEUE_NAME, INDEX_QUEUE_NAME, QUEUE_NAME, job_queue, make_broker, worker_queues
 from training_worker.jobs import HandlerRegistry, JobStore
 from training_worker.kinds import DEFAULT_HANDLERS
 
@@ -142,3 +142,33 @@ def test_a_job_left_running_by_a_dead_worker_is_recovered_when_a_worker_starts(r
         done = wait_for(store, job.id)
     assert (done.state, done.attempts) == ("succeeded", 2)
     assert any("interrupted: no heartbeat from dead-host:1/thread" in line for line in done.log)
+
+
+def quick(ctx):
+    return {"kind": ctx.job.kind}
+
+
+def test_training_jobs_go_to_the_gpu_queue_which_cpu_workers_may_leave_to_gpu_workers(redis_settings, store):
+    broker = make_broker(redis_settings, registry=HandlerRegistry({**DEFAULT_HANDLERS, "finetune": quick,
+                                                                   "combiner": quick, "quick": quick}))
+    queue = job_queue(broker)
+    leave, only = (worker_queues(redis_settings, False, choice) for choice in ("leave", "only"))
+    assert (leave, only) == ({QUEUE_NAME}, {GPU_QUEUE_NAME})
+    with worker_running(broker, queues=leave):  # a CPU worker beside a GPU worker
+        other, training = queue.submit("quick"), queue.submit("finetune")
+        assert wait_for(store, other.id).state == "succeeded"
+        time.sleep(0.5)
+        assert store.get(training.id).state == "queued"  # left for the GPU worker
+    with worker_running(broker, queues=only):  # the GPU worker kept for training
+        assert wait_for(store, training.id).result == {"kind": "finetune"}
+        combiner, later = queue.submit("combiner"), queue.submit("quick")
+        assert wait_for(store, combiner.id).state == "succeeded"
+        time.sleep(0.5)
+        assert store.get(later.id).state == "queued"  # not its kind of job
+    with worker_running(broker, queues=worker_queues(redis_settings, False)):  # the default: takes both
+        assert worker_queues(redis_settings, False) == {QUEUE_NAME, GPU_QUEUE_NAME}
+        assert wait_for(store, later.id).state == "succeeded"
+        assert wait_for(store, queue.submit("finetune").id).state == "succeeded"
+    assert worker_queues(redis_settings, True) == {INDEX_QUEUE_NAME}  # the index owner: its own queue only
+    with pytest.raises(ValueError, match="worker_gpu_jobs"):
+        worker_queues(redis_settings, False, "sometimes")

@@ -19,6 +19,7 @@ import numpy as np
 from connector.catalog import Catalog
 from connector.catalog_images import CatalogImages
 from loupe_index.catalog_references import ReferenceReader
+from loupe_models.hardware import choose_device
 from loupe_models.identity import vector_name_for
 from loupe_models.training.checkpoints import resolve_model_ref
 from loupe_models.training.combiner import CombinerConfig, CombinerTrainer, tensors
@@ -62,7 +63,7 @@ def combiner_job(ctx: JobContext) -> dict[str, Any]:
     config = CombinerConfig(projection_dim=params.projection_dim, hidden_dim=params.hidden_dim,
                             learning_rate=params.learning_rate, batch_size=params.batch_size, epochs=params.epochs,
                             seed=params.seed)
-    trainer = CombinerTrainer(feats["images"].shape[1], config)
+    trainer = CombinerTrainer(feats["images"].shape[1], config, device=choose_device(settings))
     per_epoch = len(trainer.epoch_batches(len(train), 0))
     total = per_epoch * params.epochs
     state_file = run_dir / STATE_FILE
@@ -94,7 +95,8 @@ def combiner_job(ctx: JobContext) -> dict[str, Any]:
                   "held_out": bool(held.any() and not held.all())}
     store.save(stored, arrays, {"model": spec.name if not weights.version else f"{spec.name}@{weights.version}",
                                 "params": params.as_dict(), "train": {"triplets": len(train), "steps": total,
-                                                                      "epoch_losses": extra["epoch_losses"]},
+                                                                      "epoch_losses": extra["epoch_losses"],
+                                                                      "device": trainer.device.type},
                                 "evaluation": evaluation})
     if params.activate:
         store.activate(stored)

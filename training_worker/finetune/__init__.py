@@ -7,7 +7,7 @@ from .params import FinetuneParams, check_finetune
 
 KIND = JobKind(
     name="finetune", title="Fine-tune CLIP on the catalog", params=FinetuneParams, check=check_finetune,
-    handler="training_worker.finetune.job:finetune_job", progress_unit="step",
+    handler="training_worker.finetune.job:finetune_job", progress_unit="step", gpu=True,
     description="Fine-tunes the CLIP model on region crops with their annotation texts, tags and labels, and whole "
                 "images with their labels and metadata (symmetric contrastive loss). The result is the next "
                 "checkpoint version NAME@vN with its parameters and evaluation; `loupe index --model NAME@vN` "

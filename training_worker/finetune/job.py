@@ -92,6 +92,7 @@ def finetune_job(ctx: JobContext) -> dict[str, Any]:
                         "train": {"steps": total, "epoch_losses": extra["epoch_losses"],
                                   "seconds": round(extra["seconds"], 2),
                                   "frozen_precision": trainer.config.frozen_precision,
+                                  "device": trainer.device.type,
                                   "trainable_parameters": trainer.trainable},
                         "evaluation": evaluation})
     shutil.rmtree(run_dir, ignore_errors=True)

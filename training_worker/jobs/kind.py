@@ -42,6 +42,10 @@ class JobKind(Generic[P]):
     # Writes vectors: with a local index such jobs run only in the process that owns it
     # (training_worker.broker.INDEX_QUEUE_NAME).
     writes_index: bool = False
+    # Trains on the worker's model_device: a GPU worker runs it many times faster than a CPU
+    # one. With Redis such jobs go to their own queue (training_worker.broker.GPU_QUEUE_NAME),
+    # which CPU workers may leave to GPU workers (the setting worker_gpu_jobs).
+    gpu: bool = False
 
     def prepare(self, values: dict | None, settings: Settings, catalog: Catalog) -> P:
         """Checked parameters for a new job: types and ranges, then the kind's own checks.

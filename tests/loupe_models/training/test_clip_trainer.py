@@ -71,3 +71,20 @@ def test_create_takes_model_precision_from_settings(tiny, tmp_path) -> None:  # 
     settings = Settings.load(env={}, config_file=None, data_dir=tmp_path, model_precision="fp32")
     trainer = ClipTrainer.create(get_spec("loupe-tiny"), Weights.random(0), TrainConfig(freeze="text"), settings)
     assert trainer.config.frozen_precision == "fp32"
+
+
+def test_create_trains_on_the_model_device_and_says_when_there_is_none(tiny, tmp_path) -> None:  # noqa: ANN001
+    import torch
+
+    from loupe_core.settings import Settings, SettingsError
+    from loupe_models import Weights, get_spec
+    from loupe_models.training.clip_trainer import ClipTrainer, TrainConfig
+
+    spec = get_spec("loupe-tiny")
+    cpu = Settings.load(env={}, config_file=None, data_dir=tmp_path, model_device="cpu")
+    trainer = ClipTrainer.create(spec, Weights.random(0), TrainConfig(freeze="text"), cpu)
+    assert trainer.device.type == "cpu" and next(trainer.module.parameters()).device.type == "cpu"
+    if not torch.cuda.is_available():
+        cuda = cpu.replace(model_device="cuda")
+        with pytest.raises(SettingsError, match="model_device"):
+            ClipTrainer.create(spec, Weights.random(0), TrainConfig(freeze="text"), cuda)
