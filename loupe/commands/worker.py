@@ -46,9 +46,10 @@ def worker(settings: Settings, threads: int | None, index_owner: bool, gpu_jobs:
     queue, run by the one `loupe worker --index-owner`, which keeps the index open; API
     processes read it (local_index_access = "reader"). With a Qdrant server every worker runs
     every kind. Training jobs (finetune, combiner) go to a GPU queue: beside a GPU worker, run
-    CPU workers with --gpu-jobs leave so that training waits for the GPU. On stop, running jobs stop after their current batch and go back on the
-    queue; another worker continues them where they stopped. Jobs of a worker that died are
-    taken over once their heartbeat is older than job_stale_after_s."""
+    CPU workers with --gpu-jobs leave so that training waits for the GPU. On stop, running
+    jobs stop after their current batch and go back on the queue; another worker continues
+    them where they stopped. Jobs of a worker that died are taken over once their heartbeat is
+    older than job_stale_after_s."""
     if not settings.redis_url:
         raise click.ClickException(EMBEDDED_REFUSAL)
     if index_owner and settings.qdrant_url:

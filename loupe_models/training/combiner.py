@@ -91,8 +91,9 @@ class CombinerTrainer:
     def save_state(self, path: Path, extra: dict[str, Any]) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp")
-        torch.save({"model": {k: v.cpu() for k, v in self.model.state_dict().items()}, "optimizer": self.optimizer.state_dict(),
-                    "step": self.step_no, "extra": extra}, tmp)
+        model = {k: v.cpu() for k, v in self.model.state_dict().items()}  # resumable on any worker
+        torch.save({"model": model, "optimizer": self.optimizer.state_dict(), "step": self.step_no, "extra": extra},
+                   tmp)
         tmp.replace(path)
 
     def load_state(self, path: Path) -> dict[str, Any]:
