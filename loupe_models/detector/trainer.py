@@ -17,6 +17,7 @@ from loupe_models.detector.data import ViewPool
 from loupe_models.detector.decode import decode
 from loupe_models.detector.metrics import Matcher
 from loupe_models.detector.targets import targets
+from loupe_models.training.run_state import load_run_state, save_run_state
 
 EVAL_THRESHOLD = 0.02  # detections kept for AP and calibration
 WARMUP = 20  # steps of linear warm-up
@@ -108,18 +109,12 @@ class DetectorTrainer:
         return match_detections(self.model, pool)
 
     def save_state(self, path: Path, extra: dict) -> None:
-        tmp = path.with_suffix(".tmp")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        torch.save({"model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(),
-                    "step": self.step_no, "extra": extra}, tmp)
-        tmp.replace(path)
+        save_run_state(path, self.model, self.optimizer, self.step_no, extra)
 
     def load_state(self, path: Path) -> dict:
-        state = torch.load(path, map_location="cpu", weights_only=False)
-        self.model.load_state_dict(state["model"])
-        self.optimizer.load_state_dict(state["optimizer"])
-        self.step_no = int(state["step"])
-        return state["extra"]
+        step, extra = load_run_state(path, self.model, self.optimizer)
+        self.step_no = int(step)
+        return extra
 
 
 @torch.no_grad()

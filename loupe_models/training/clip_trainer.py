@@ -26,13 +26,14 @@ from PIL import Image
 from torch.nn import functional as F  # noqa: N812 - the usual name
 
 from loupe_core.settings import Settings
-from loupe_models.hardware import choose_device, choose_precision, configure_torch, native_bf16
+from loupe_models.hardware import PRECISIONS, choose_device, choose_precision, configure_torch, native_bf16
 from loupe_models.loading import create_open_clip_model, register_project_configs
 from loupe_models.registry import ModelSpec
 from loupe_models.weights import Weights
 
 from .contrastive import ImageSplit, adamw, configure_trainable, contrastive_loss, frozen_modules
 from .memory_format import use_channels_last
+from .run_state import cpu_state, load_run_state, save_atomically, save_run_state
 
 # The logit scale is kept below this (open_clip's clamp: ln 100).
 MAX_LOGIT_SCALE = float(np.log(100.0))
@@ -108,8 +109,8 @@ class ClipTrainer:
         self.module = module.float().to(self.device)
         self.preprocess = preprocess
         self.tokenizer = tokenizer
-        if config.frozen_precision not in ("fp32", "bf16", "auto"):
-            raise ValueError(f"frozen_precision must be fp32, bf16 or auto, not {config.frozen_precision!r}")
+        if config.frozen_precision not in PRECISIONS:
+            raise ValueError(f"frozen_precision must be one of {', '.join(PRECISIONS)}, not {config.frozen_precision!r}")
         if config.frozen_precision == "auto":
             config = replace(config, frozen_precision="bf16" if native_bf16(self.device.type) else "fp32")
         self.config = config
@@ -232,30 +233,15 @@ class ClipTrainer:
     # --- state -----------------------------------------------------------------------------
     def save_state(self, path: Path, extra: dict[str, Any]) -> None:
         """Everything a stopped run needs to continue: weights, optimiser, step, ``extra``."""
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        torch.save({"model": _on_cpu(self.module.state_dict()), "optimizer": self.optimizer.state_dict(),
-                    "step": self.step_no, "extra": extra}, tmp)
-        tmp.replace(path)
+        save_run_state(path, self.module, self.optimizer, self.step_no, extra)
 
     def load_state(self, path: Path) -> dict[str, Any]:
-        state = torch.load(path, map_location="cpu", weights_only=False)
-        self.module.load_state_dict(state["model"])
-        self.optimizer.load_state_dict(state["optimizer"])
-        self.step_no = state["step"]
-        return state["extra"]
+        self.step_no, extra = load_run_state(path, self.module, self.optimizer)
+        return extra
 
     def save_weights(self, path: Path) -> None:
         """An open_clip checkpoint (state dict) that ``open_clip.create_model(pretrained=path)`` loads."""
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        torch.save({"state_dict": _on_cpu(self.module.state_dict())}, tmp)
-        tmp.replace(path)
-
-
-def _on_cpu(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    """A state dict any machine loads (a run stopped on a GPU worker may resume on another)."""
-    return {k: v.cpu() for k, v in state.items()}
+        save_atomically({"state_dict": cpu_state(self.module)}, path)
 
 
 def _batched(encode: Callable[[torch.Tensor], torch.Tensor], rows: torch.Tensor) -> torch.Tensor:

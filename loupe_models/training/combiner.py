@@ -15,6 +15,7 @@ from torch import nn
 from torch.nn import functional as F  # noqa: N812 - the usual name
 
 from .combiner_store import LOGIT_SCALE
+from .run_state import load_run_state, save_run_state
 
 
 class Combiner(nn.Module):
@@ -89,19 +90,11 @@ class CombinerTrainer:
         return {k: v.detach().cpu().numpy() for k, v in self.model.state_dict().items()}
 
     def save_state(self, path: Path, extra: dict[str, Any]) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        model = {k: v.cpu() for k, v in self.model.state_dict().items()}  # resumable on any worker
-        torch.save({"model": model, "optimizer": self.optimizer.state_dict(), "step": self.step_no, "extra": extra},
-                   tmp)
-        tmp.replace(path)
+        save_run_state(path, self.model, self.optimizer, self.step_no, extra)
 
     def load_state(self, path: Path) -> dict[str, Any]:
-        state = torch.load(path, map_location="cpu", weights_only=False)
-        self.model.load_state_dict(state["model"])
-        self.optimizer.load_state_dict(state["optimizer"])
-        self.step_no = state["step"]
-        return state["extra"]
+        self.step_no, extra = load_run_state(path, self.model, self.optimizer)
+        return extra
 
 
 def tensors(*arrays: np.ndarray) -> list[torch.Tensor]:
