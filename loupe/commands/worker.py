@@ -75,7 +75,7 @@ def worker(settings: Settings, threads: int | None, index_owner: bool, gpu_jobs:
     click.echo(f"worker: {threads} thread(s) on {broker_location(settings)}, queue(s) {', '.join(sorted(queues))}"
                f"{' (owns the local index)' if index_owner else ''}, models on {device}; Ctrl-C or SIGTERM stops",
                err=True)
-    if GPU_QUEUE_NAME in queues and device == "cpu" and (gpu_jobs or settings.worker_gpu_jobs) == "only":
+    if queues == {GPU_QUEUE_NAME} and device == "cpu":
         click.echo("worker: --gpu-jobs only, but there is no CUDA device here: training runs on the CPU", err=True)
     if routes_index_jobs(settings) and not index_owner:
         click.echo("worker: indexing jobs (local index) are run by `loupe worker --index-owner`, not here: run "
